@@ -1,0 +1,116 @@
+/**
+ * The Rust N-API addon (`crates/sys`), typed. This is the only module that loads it; everything
+ * else in `src/sys` goes through these functions. The addon does raw system calls and nothing
+ * else: encoding and decoding of kernel structs happens in TypeScript.
+ *
+ * Every function throws a {@link NativeError}-shaped `Error` (`errno`, `code`, `syscall`) on
+ * failure and never aborts the process, whatever JS passes.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/** The shape of errors thrown by the addon. */
+export interface NativeError extends Error {
+  /** Positive errno value (`EPERM` = 1, ...). */
+  errno: number;
+  /** Symbolic errno name: `'EPERM'`, `'ENOENT'`, ... */
+  code: string;
+  /** The syscall that failed: `'bpf'`, `'perf_event_open'`, ... */
+  syscall: string;
+}
+
+/** Readiness events delivered to a {@link NativeAddon.pollStart} callback (`EPOLLIN`-style bits). */
+export const PollEvents = { READABLE: 1, WRITABLE: 2, DISCONNECT: 4 } as const;
+
+/** An opaque handle returned by {@link NativeAddon.pollStart}. */
+export interface PollHandle {
+  readonly __pollHandle: unique symbol;
+}
+
+/** Functions exported by `native/bpf-ts-sys.node`. */
+export interface NativeAddon {
+  /** `bpf(cmd, attr, attr.byteLength)`. Returns the syscall's non-negative result (often an fd). */
+  bpf(cmd: number, attr: Uint8Array): number;
+  /** `perf_event_open(attr, pid, cpu, group_fd, flags)`; returns the new fd. */
+  perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number): number;
+  /** `ioctl(fd, request, arg)`: `arg` is an integer, or a buffer whose address is passed. */
+  ioctl(fd: number, request: number, arg: number | Uint8Array): number;
+  /**
+   * `mmap(NULL, length, prot, flags, fd, offset)` returned as an external ArrayBuffer over the
+   * mapping. It is detached by {@link munmap}; a dropped, still-mapped buffer is unmapped by its GC
+   * finalizer.
+   */
+  mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer;
+  /** Unmaps a buffer from {@link mmap} and detaches it, so stale views throw instead of faulting. */
+  munmap(buffer: ArrayBuffer): void;
+  /** `close(fd)`. */
+  close(fd: number): void;
+  /**
+   * The user-space address of a buffer's first byte (includes `byteOffset`), for pointer fields
+   * of `bpf_attr`. The caller keeps the buffer referenced while the kernel may use the address.
+   */
+  address(buffer: ArrayBuffer | ArrayBufferView): bigint;
+  /**
+   * Watches `fd` on the event loop (a libuv poll handle): `callback` runs on the JS thread each
+   * time the fd is ready for any of `events` ({@link PollEvents} bits), until {@link pollStop}.
+   * Waiting never blocks the event loop and keeps the process alive while active.
+   */
+  pollStart(fd: number, events: number, callback: (events: number) => void): PollHandle;
+  /** Stops and frees a poll handle. Idempotent. */
+  pollStop(handle: PollHandle): void;
+  /** `epoll_create1(EPOLL_CLOEXEC)`. */
+  epollCreate(): number;
+  /** `epoll_ctl(epfd, op, fd, {events, data: u64 = data})`. */
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: number): void;
+  /**
+   * `epoll_wait(epfd, ..., maxEvents, timeoutMs)` on the calling thread: only use with timeout 0
+   * (or on a worker). Returns the ready entries' `data` and `events`.
+   */
+  epollWait(epfd: number, maxEvents: number, timeoutMs: number): Array<{ data: number; events: number }>;
+  /** `mount(source, target, fstype, flags, data)`. */
+  mount(source: string, target: string, fstype: string, flags: number, data: string | null): void;
+  /** `umount2(target, flags)`. */
+  umount(target: string, flags: number): void;
+  /** `socket(domain, type, protocol)`; returns the fd. */
+  socket(domain: number, type: number, protocol: number): number;
+  /** `setsockopt(fd, level, name, value, value.byteLength)`. */
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array): void;
+  /** `read(fd, buf, buf.byteLength)`; returns the number of bytes read (0 at EOF). */
+  read(fd: number, buffer: Uint8Array): number;
+  /** `write(fd, buf, buf.byteLength)`; returns the number of bytes written. */
+  write(fd: number, buffer: Uint8Array): number;
+  /** `fcntl(fd, F_DUPFD_CLOEXEC, 0)`. */
+  dup(fd: number): number;
+  /** `if_nametoindex(name)`; throws ENODEV when missing. */
+  ifNameToIndex(name: string): number;
+  /** `sysconf(_SC_PAGESIZE)`. */
+  pageSize(): number;
+}
+
+function findAddon(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'native', 'bpf-ts-sys.node');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new Error(
+        "bpf-ts native addon not built: run 'npm install' (or 'npm run build:native') in the bpf-ts checkout",
+      );
+    }
+    dir = parent;
+  }
+}
+
+let loaded: NativeAddon | undefined;
+
+/** The addon, loaded on first use. */
+export function native(): NativeAddon {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url);
+    loaded = require(findAddon()) as NativeAddon;
+  }
+  return loaded;
+}
