@@ -180,3 +180,16 @@ export type BtfType =
   | BtfDatasec
   | BtfFloat
   | BtfDeclTag;
+
+/**
+ * Read access to a set of BTF types, implemented by the parser's `Btf` class (vmlinux, module,
+ * program BTF; split BTF sees its base's types too). Ids run from 1 to `typeCount - 1`.
+ */
+export interface BtfTypeTable {
+  /** One more than the largest valid type id (id 0 is `void`). */
+  readonly typeCount: number;
+  /** The type with this id (inflated on first use); throws `BtfError` for 0 or out of range. */
+  typeById(id: number): BtfType;
+  /** Ids of the types with this exact name, optionally of one kind, in ascending order. */
+  findByName(name: string, kind?: BtfKindName): readonly number[];
+}
