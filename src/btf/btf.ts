@@ -1,0 +1,312 @@
+import { Buffer } from 'node:buffer';
+import { decodeType, type TypeRecordSource } from './decode-type.js';
+import { BtfError } from './errors.js';
+import { parseBtfHeader, type BtfHeader } from './header.js';
+import { BTF_TYPE_SIZE, infoKind, infoVlen, kindName, trailingSize } from './layout.js';
+import { NameIndex } from './name-index.js';
+import { BtfStrings } from './strings.js';
+import { BtfKind, type BtfKindName, type BtfType, type BtfTypeTable } from './types.js';
+
+/** Options of `parseBtf`. */
+export interface ParseBtfOptions {
+  /**
+   * Base BTF for split BTF (`btf__parse_split`): type ids continue after the base's last id
+   * and string offsets after the base's string section. Module BTF in `/sys/kernel/btf/<mod>`
+   * is split on vmlinux.
+   */
+  readonly base?: Btf;
+  /** Pointer size for `sizeOf`/`alignOf` of PTR (`btf__set_pointer_size`); default 8. */
+  readonly pointerSize?: number;
+}
+
+/** libbpf's `MAX_RESOLVE_DEPTH`: longer modifier/typedef chains are treated as cycles. */
+const MAX_RESOLVE_DEPTH = 32;
+
+/**
+ * Parsed BTF (`struct btf` of libbpf): vmlinux, module, or program BTF. Construction is one
+ * pass that validates record bounds and records each type's byte offset; types are inflated
+ * into `BtfType` objects on first access and cached, and the name index is built on the first
+ * `findByName`. The blob is kept (not copied), so do not mutate it afterwards.
+ *
+ * @example
+ * ```ts
+ * const btf = parseBtf(readFileSync('/sys/kernel/btf/vmlinux'));
+ * const [id] = btf.findByName('task_struct', 'STRUCT');
+ * console.log(btf.sizeOf(id!));
+ * ```
+ */
+export class Btf implements BtfTypeTable {
+  /** `struct btf_header` of this blob. */
+  readonly header: BtfHeader;
+  /** Strings of this blob (and of the base, for split BTF). */
+  readonly strings: BtfStrings;
+  /** The base BTF, for split BTF. */
+  readonly base: Btf | undefined;
+  /** First type id this blob defines: 1, or the base's `typeCount` for split BTF. */
+  readonly firstId: number;
+  readonly typeCount: number;
+  /** Size of PTR in bytes (8 for BPF and x86-64). */
+  readonly pointerSize: number;
+  /** The blob this was parsed from. */
+  readonly bytes: Uint8Array;
+
+  readonly #view: DataView;
+  readonly #offsets: Uint32Array;
+  readonly #cache: (BtfType | undefined)[];
+  readonly #source: TypeRecordSource;
+  #names: NameIndex | undefined;
+
+  /** Use `parseBtf`. */
+  constructor(bytes: Uint8Array, options: ParseBtfOptions = {}) {
+    const header = parseBtfHeader(bytes);
+    const base = options.base;
+    if (base !== undefined && base.header.littleEndian !== header.littleEndian) {
+      throw new BtfError('split BTF and its base BTF have different byte orders', { offset: 0 });
+    }
+    this.bytes = bytes;
+    this.header = header;
+    this.base = base;
+    this.pointerSize = options.pointerSize ?? base?.pointerSize ?? 8;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.strings = new BtfStrings(bytes, header.strStart, header.strLen, base?.strings);
+    this.firstId = base?.typeCount ?? 1;
+    this.#offsets = indexTypes(this.#view, header, this.strings.endOffset, this.firstId);
+    this.typeCount = this.firstId + this.#offsets.length;
+    this.#cache = new Array<BtfType | undefined>(this.#offsets.length);
+    this.#source = { view: this.#view, littleEndian: header.littleEndian, strings: this.strings, typeCount: this.typeCount };
+  }
+
+  /** Number of types this blob itself defines (without the base's). */
+  get ownTypeCount(): number {
+    return this.#offsets.length;
+  }
+
+  /** `btf__type_by_id`: the type with this id, inflated and cached on first use. */
+  typeById(id: number): BtfType {
+    const i = id - this.firstId;
+    if (i < 0) {
+      if (this.base !== undefined && id > 0) return this.base.typeById(id);
+      throw this.#badId(id);
+    }
+    const cached = this.#cache[i];
+    if (cached !== undefined) return cached;
+    if (i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
+    const t = decodeType(this.#source, id, this.#offsets[i] as number);
+    this.#cache[i] = t;
+    return t;
+  }
+
+  /** The kind of type `id` without inflating it; `'UNKN'` for `void` (id 0). */
+  kindOf(id: number): BtfKindName {
+    if (id === 0) return 'UNKN';
+    return kindName(infoKind(this.#info(id)));
+  }
+
+  /** The name of type `id` (`''` for anonymous types and `void`) without inflating it. */
+  typeName(id: number): string {
+    if (id === 0) return '';
+    const owner = this.#owner(id);
+    return owner.strings.get(owner.#view.getUint32(owner.#offsetOf(id), owner.header.littleEndian), id);
+  }
+
+  /** `btf__find_by_name_kind`, returning every match: ids with this exact name, ascending. */
+  findByName(name: string, kind?: BtfKindName): readonly number[] {
+    const fromBase = this.base?.findByName(name, kind) ?? [];
+    if (name === '') return fromBase;
+    this.#names ??= this.#buildNameIndex();
+    const needle = Buffer.from(name, 'utf8');
+    const want = kind === undefined ? -1 : BtfKind[kind];
+    const own = this.#names.find(needle, (i) => want === -1 || infoKind(this.#view.getUint32((this.#offsets[i] as number) + 4, this.header.littleEndian)) === want);
+    const ids = own.map((i) => i + this.firstId);
+    return fromBase.length === 0 ? ids : [...fromBase, ...ids];
+  }
+
+  /**
+   * Follows TYPEDEF, CONST, VOLATILE, RESTRICT and TYPE_TAG to the underlying type
+   * (`btf__resolve_type`; `skip_mods_and_typedefs` in libbpf's CO-RE). Returns 0 for `void`.
+   */
+  resolveType(id: number): number {
+    let cur = id;
+    for (let depth = 0; depth <= MAX_RESOLVE_DEPTH; depth++) {
+      if (cur === 0) return 0;
+      const t = this.typeById(cur);
+      switch (t.kind) {
+        case 'TYPEDEF':
+        case 'CONST':
+        case 'VOLATILE':
+        case 'RESTRICT':
+        case 'TYPE_TAG':
+          cur = t.type;
+          break;
+        default:
+          return cur;
+      }
+    }
+    throw new BtfError(`type chain longer than ${MAX_RESOLVE_DEPTH} (cyclic modifiers or typedefs?)`, { typeId: id });
+  }
+
+  /** `btf__resolve_size`: size in bytes of a value of type `id`; `BtfError` for sizeless kinds. */
+  sizeOf(id: number): number {
+    let nelems = 1;
+    let cur = id;
+    for (let depth = 0; depth <= MAX_RESOLVE_DEPTH; depth++) {
+      if (cur === 0) throw new BtfError('void has no size', { typeId: id });
+      const t = this.typeById(cur);
+      switch (t.kind) {
+        case 'INT':
+        case 'STRUCT':
+        case 'UNION':
+        case 'ENUM':
+        case 'ENUM64':
+        case 'DATASEC':
+        case 'FLOAT':
+          return checkedSize(t.size * nelems, id);
+        case 'PTR':
+          return checkedSize(this.pointerSize * nelems, id);
+        case 'TYPEDEF':
+        case 'VOLATILE':
+        case 'CONST':
+        case 'RESTRICT':
+        case 'VAR':
+        case 'DECL_TAG':
+        case 'TYPE_TAG':
+          cur = t.type;
+          break;
+        case 'ARRAY':
+          nelems = checkedSize(nelems * t.nelems, id);
+          cur = t.type;
+          break;
+        default:
+          throw new BtfError(`${t.kind} has no size`, { typeId: id });
+      }
+    }
+    throw new BtfError(`type chain longer than ${MAX_RESOLVE_DEPTH} (cyclic type?)`, { typeId: id });
+  }
+
+  /** `btf__align_of`: natural alignment of type `id` in bytes (1 for packed structs). */
+  alignOf(id: number): number {
+    return this.#alignOf(id, id, 0);
+  }
+
+  /** Iterates this blob's own types in id order (not the base's), inflating each. */
+  *types(): IterableIterator<BtfType> {
+    for (let id = this.firstId; id < this.typeCount; id++) yield this.typeById(id);
+  }
+
+  /** Same as `types()`. */
+  [Symbol.iterator](): IterableIterator<BtfType> {
+    return this.types();
+  }
+
+  #alignOf(id: number, root: number, depth: number): number {
+    if (depth > MAX_RESOLVE_DEPTH) throw new BtfError(`type nesting deeper than ${MAX_RESOLVE_DEPTH} (cyclic type?)`, { typeId: root });
+    if (id === 0) throw new BtfError('void has no alignment', { typeId: root });
+    const t = this.typeById(id);
+    switch (t.kind) {
+      case 'INT':
+      case 'ENUM':
+      case 'ENUM64':
+      case 'FLOAT':
+        return Math.min(this.pointerSize, t.size);
+      case 'PTR':
+        return this.pointerSize;
+      case 'TYPEDEF':
+      case 'VOLATILE':
+      case 'CONST':
+      case 'RESTRICT':
+      case 'TYPE_TAG':
+      case 'ARRAY':
+        return this.#alignOf(t.type, root, depth + 1);
+      case 'STRUCT':
+      case 'UNION': {
+        let maxAlign = 1;
+        for (const m of t.members) {
+          const align = this.#alignOf(m.type, root, depth + 1);
+          if (align <= 0) throw new BtfError(`member '${m.name}' has alignment ${align}`, { typeId: id });
+          maxAlign = Math.max(maxAlign, align);
+          // A member off its natural alignment can only come from a packed struct.
+          if (m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) return 1;
+        }
+        return t.size % maxAlign === 0 ? maxAlign : 1;
+      }
+      default:
+        throw new BtfError(`${t.kind} has no alignment`, { typeId: root });
+    }
+  }
+
+  #owner(id: number): Btf {
+    if (id >= this.firstId) {
+      if (id >= this.typeCount || !Number.isInteger(id)) throw this.#badId(id);
+      return this;
+    }
+    if (this.base !== undefined && id > 0) return this.base.#owner(id);
+    throw this.#badId(id);
+  }
+
+  #offsetOf(id: number): number {
+    return this.#offsets[id - this.firstId] as number;
+  }
+
+  #info(id: number): number {
+    const owner = this.#owner(id);
+    return owner.#view.getUint32(owner.#offsetOf(id) + 4, owner.header.littleEndian);
+  }
+
+  #badId(id: number): BtfError {
+    return new BtfError(`type id ${id} out of range [1, ${this.typeCount})`, { typeId: id });
+  }
+
+  #buildNameIndex(): NameIndex {
+    const n = this.#offsets.length;
+    const view = this.#view;
+    const le = this.header.littleEndian;
+    const nameOffs = new Uint32Array(n);
+    for (let i = 0; i < n; i++) nameOffs[i] = view.getUint32(this.#offsets[i] as number, le);
+    return new NameIndex(nameOffs, this.strings);
+  }
+}
+
+/**
+ * `btf__new` / `btf__new_split`: parses a BTF blob. Throws `BtfError` for malformed input.
+ *
+ * @example
+ * ```ts
+ * const vmlinux = parseBtf(readFileSync('/sys/kernel/btf/vmlinux'));
+ * const module = parseBtf(readFileSync('/sys/kernel/btf/nf_tables'), { base: vmlinux });
+ * ```
+ */
+export function parseBtf(bytes: Uint8Array, options: ParseBtfOptions = {}): Btf {
+  return new Btf(bytes, options);
+}
+
+function checkedSize(size: number, id: number): number {
+  if (size > 0xffffffff) throw new BtfError(`size ${size} does not fit in 32 bits`, { typeId: id });
+  return size;
+}
+
+/** The single pass over the type section: bounds, kinds and name offsets; returns offsets. */
+function indexTypes(view: DataView, header: BtfHeader, strEnd: number, firstId: number): Uint32Array {
+  const le = header.littleEndian;
+  const end = header.typeStart + header.typeLen;
+  // Every record is at least 12 bytes, so this bounds the count without a second pass.
+  let offsets = new Uint32Array(Math.floor(header.typeLen / BTF_TYPE_SIZE));
+  let n = 0;
+  let off = header.typeStart;
+  while (off < end) {
+    const id = firstId + n;
+    if (off + BTF_TYPE_SIZE > end) throw new BtfError(`type record truncated: ${end - off} bytes left, need ${BTF_TYPE_SIZE}`, { typeId: id, offset: off });
+    const nameOff = view.getUint32(off, le);
+    const info = view.getUint32(off + 4, le);
+    const kind = infoKind(info);
+    const extra = trailingSize(kind, infoVlen(info));
+    if (extra < 0) throw new BtfError(`unknown BTF kind ${kind}`, { typeId: id, offset: off });
+    if (nameOff >= strEnd) throw new BtfError(`name offset ${nameOff} is outside the string section (size ${strEnd})`, { typeId: id, offset: off });
+    const next = off + BTF_TYPE_SIZE + extra;
+    if (next > end) throw new BtfError(`${kindName(kind)} with vlen ${infoVlen(info)} runs ${next - end} bytes past the type section`, { typeId: id, offset: off });
+    offsets[n++] = off;
+    off = next;
+  }
+  if (n < offsets.length) offsets = offsets.slice(0, n);
+  if (firstId + n > 0x7fffffff) throw new BtfError('too many types', { offset: header.typeStart });
+  return offsets;
+}

@@ -1,0 +1,10 @@
+/**
+ * BTF (BPF Type Format): parsing of `.BTF` blobs (program, vmlinux, module/split BTF), the
+ * `.BTF.ext` records, encoding back to bytes, sanitizing for older kernels, and bpftool's raw
+ * dump format. Pure: bytes in, values out (kernel BTF loading lives in `kernel-btf.ts`).
+ */
+export * from './types.js';
+export { BtfError, type BtfErrorContext } from './errors.js';
+export { BTF_MAGIC, BTF_VERSION, BTF_HEADER_SIZE, parseBtfHeader, type BtfHeader } from './header.js';
+export { BtfStrings } from './strings.js';
+export { Btf, parseBtf, type ParseBtfOptions } from './btf.js';
