@@ -8,3 +8,4 @@ export { BtfError, type BtfErrorContext } from './errors.js';
 export { BTF_MAGIC, BTF_VERSION, BTF_HEADER_SIZE, parseBtfHeader, type BtfHeader } from './header.js';
 export { BtfStrings } from './strings.js';
 export { Btf, parseBtf, type ParseBtfOptions } from './btf.js';
+export { dumpBtfRaw, dumpBtfRawJson, type RawDumpOptions } from './raw-dump.js';
