@@ -1,0 +1,165 @@
+import { BtfError } from './errors.js';
+import { BTF_HEADER_SIZE, BTF_MAGIC, BTF_VERSION } from './header.js';
+import { BTF_TYPE_SIZE, makeInfo, trailingSize } from './layout.js';
+import { BtfStringTable } from './string-table.js';
+import { BtfKind, type BtfType } from './types.js';
+
+/** Options of `encodeBtf`. */
+export interface EncodeBtfOptions {
+  /** Byte order of the output; default little-endian (the BPF target of x86-64/arm64 hosts). */
+  readonly littleEndian?: boolean;
+}
+
+/**
+ * Encodes types into a BTF blob (`btf__raw_data`): header, type section, string section. Type
+ * ids are positions: the first type gets id 1 (or `strings.base`'s next id for split BTF); the
+ * `id` fields are not consulted. Names are interned through `strings`, so seeding it with
+ * `BtfStringTable.from(btf.strings)` reproduces canonical input byte for byte.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeBtf([...btf.types()], BtfStringTable.from(btf.strings));
+ * ```
+ */
+export function encodeBtf(types: Iterable<BtfType>, strings: BtfStringTable = new BtfStringTable(), options: EncodeBtfOptions = {}): Uint8Array {
+  const le = options.littleEndian ?? true;
+  const list = Array.isArray(types) ? (types as readonly BtfType[]) : [...types];
+  let typeLen = 0;
+  for (const t of list) typeLen += BTF_TYPE_SIZE + trailingSize(BtfKind[t.kind], vlenOf(t));
+  const typeBytes = new Uint8Array(typeLen);
+  const view = new DataView(typeBytes.buffer);
+  let off = 0;
+  for (const t of list) off = encodeType(view, off, t, strings, le);
+  const strBytes = strings.toBytes();
+  const out = new Uint8Array(BTF_HEADER_SIZE + typeLen + strBytes.length);
+  const hv = new DataView(out.buffer);
+  hv.setUint16(0, BTF_MAGIC, le);
+  hv.setUint8(2, BTF_VERSION);
+  hv.setUint8(3, 0);
+  hv.setUint32(4, BTF_HEADER_SIZE, le);
+  hv.setUint32(8, 0, le);
+  hv.setUint32(12, typeLen, le);
+  hv.setUint32(16, typeLen, le);
+  hv.setUint32(20, strBytes.length, le);
+  out.set(typeBytes, BTF_HEADER_SIZE);
+  out.set(strBytes, BTF_HEADER_SIZE + typeLen);
+  return out;
+}
+
+function vlenOf(t: BtfType): number {
+  switch (t.kind) {
+    case 'STRUCT':
+    case 'UNION':
+      return t.members.length;
+    case 'ENUM':
+    case 'ENUM64':
+      return t.values.length;
+    case 'FUNC_PROTO':
+      return t.params.length;
+    case 'DATASEC':
+      return t.vars.length;
+    case 'FUNC':
+      return t.linkage;
+    default:
+      return 0;
+  }
+}
+
+function u32(value: number, what: string, t: BtfType): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new BtfError(`${t.kind} '${t.name}': ${what} ${value} is not a u32`, { typeId: t.id });
+  return value;
+}
+
+function encodeType(view: DataView, off: number, t: BtfType, strings: BtfStringTable, le: boolean): number {
+  const vlen = vlenOf(t);
+  if (vlen > 0xffff) throw new BtfError(`${t.kind} '${t.name}' has ${vlen} entries, more than BTF's 65535`, { typeId: t.id });
+  let kflag = false;
+  let sizeOrType = 0;
+  switch (t.kind) {
+    case 'INT':
+    case 'ENUM':
+    case 'ENUM64':
+    case 'STRUCT':
+    case 'UNION':
+    case 'DATASEC':
+    case 'FLOAT':
+      sizeOrType = t.size;
+      break;
+    case 'FUNC_PROTO':
+      sizeOrType = t.returnType;
+      break;
+    case 'FWD':
+    case 'ARRAY':
+      break;
+    default:
+      sizeOrType = t.type;
+  }
+  if (t.kind === 'STRUCT' || t.kind === 'UNION' || t.kind === 'TYPE_TAG' || t.kind === 'DECL_TAG') kflag = t.kindFlag;
+  else if (t.kind === 'ENUM' || t.kind === 'ENUM64') kflag = t.signed;
+  else if (t.kind === 'FWD') kflag = t.union;
+  view.setUint32(off, strings.add(t.name), le);
+  view.setUint32(off + 4, makeInfo(BtfKind[t.kind], kflag, vlen), le);
+  view.setUint32(off + 8, u32(sizeOrType, 'size/type', t), le);
+  let p = off + BTF_TYPE_SIZE;
+  switch (t.kind) {
+    case 'INT':
+      if (t.encoding > 0xf || t.bitOffset > 0xff || t.bits > 0xff) throw new BtfError(`INT '${t.name}': encoding/offset/bits out of range`, { typeId: t.id });
+      view.setUint32(p, ((t.encoding << 24) | (t.bitOffset << 16) | t.bits) >>> 0, le);
+      return p + 4;
+    case 'ARRAY':
+      view.setUint32(p, u32(t.type, 'element type', t), le);
+      view.setUint32(p + 4, u32(t.indexType, 'index type', t), le);
+      view.setUint32(p + 8, u32(t.nelems, 'nelems', t), le);
+      return p + 12;
+    case 'STRUCT':
+    case 'UNION':
+      for (const m of t.members) {
+        if (t.kindFlag && (m.bitOffset > 0xffffff || m.bitfieldSize > 0xff)) throw new BtfError(`member '${m.name}': bit offset/size out of range`, { typeId: t.id });
+        if (!t.kindFlag && m.bitfieldSize !== 0) throw new BtfError(`member '${m.name}' is a bitfield but the kind flag is clear`, { typeId: t.id });
+        view.setUint32(p, strings.add(m.name), le);
+        view.setUint32(p + 4, u32(m.type, 'member type', t), le);
+        view.setUint32(p + 8, t.kindFlag ? ((m.bitfieldSize << 24) | m.bitOffset) >>> 0 : u32(m.bitOffset, 'bit offset', t), le);
+        p += 12;
+      }
+      return p;
+    case 'ENUM':
+      for (const v of t.values) {
+        view.setUint32(p, strings.add(v.name), le);
+        view.setUint32(p + 4, v.value >>> 0, le);
+        p += 8;
+      }
+      return p;
+    case 'ENUM64':
+      for (const v of t.values) {
+        const raw = BigInt.asUintN(64, v.value);
+        view.setUint32(p, strings.add(v.name), le);
+        view.setUint32(p + 4, Number(raw & 0xffffffffn), le);
+        view.setUint32(p + 8, Number(raw >> 32n), le);
+        p += 12;
+      }
+      return p;
+    case 'FUNC_PROTO':
+      for (const q of t.params) {
+        view.setUint32(p, strings.add(q.name), le);
+        view.setUint32(p + 4, u32(q.type, 'parameter type', t), le);
+        p += 8;
+      }
+      return p;
+    case 'VAR':
+      view.setUint32(p, t.linkage, le);
+      return p + 4;
+    case 'DATASEC':
+      for (const v of t.vars) {
+        view.setUint32(p, u32(v.type, 'secinfo type', t), le);
+        view.setUint32(p + 4, u32(v.offset, 'secinfo offset', t), le);
+        view.setUint32(p + 8, u32(v.size, 'secinfo size', t), le);
+        p += 12;
+      }
+      return p;
+    case 'DECL_TAG':
+      view.setInt32(p, t.componentIdx, le);
+      return p + 4;
+    default:
+      return p;
+  }
+}
