@@ -12,3 +12,12 @@ export { dumpBtfRaw, dumpBtfRawJson, type RawDumpOptions } from './raw-dump.js';
 export { BtfStringTable } from './string-table.js';
 export { encodeBtf, type EncodeBtfOptions } from './encode.js';
 export { dumpBtfAsC, BtfDumpError, type CDumpOptions } from './c-dump.js';
+export {
+  BpfCoreReloKind,
+  parseBtfExt,
+  type BtfExt,
+  type BtfExtSection,
+  type BtfExtFuncInfo,
+  type BtfExtLineInfo,
+  type BtfExtCoreRelo,
+} from './ext.js';
