@@ -17,6 +17,16 @@ interface DumpRequest {
   readonly rootIds: readonly number[];
 }
 
+/** bpftool's `MAX_ROOT_IDS`. */
+const MAX_ROOT_IDS = 16;
+
+/** `strtoul(word, &end, 0)` over the whole word: decimal, 0x hex or 0 octal. */
+function parseUnsigned(word: string): number | undefined {
+  if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(word)) return undefined;
+  const v = word.length > 1 && word.startsWith('0') && !/^0[xX]/.test(word) ? parseInt(word.slice(1), 8) : Number(word);
+  return v > 0xffffffff ? undefined : v;
+}
+
 function parseArgs(args: readonly string[]): DumpRequest {
   const [src, target, ...rest] = args;
   if (src === undefined || target === undefined) throw new CliError('expected BTF_SRC (id | prog | map | file) and its argument');
@@ -32,14 +42,17 @@ function parseArgs(args: readonly string[]): DumpRequest {
     const word = rest[i] as string;
     if (isKeyword(word, 'format')) {
       const value = rest[++i];
-      if (value === undefined) throw new CliError("expected 'raw' or 'c' after 'format'");
-      if (isKeyword(value, 'raw')) format = 'raw';
-      else if (isKeyword(value, 'c')) format = 'c';
+      if (value === undefined) throw new CliError("expecting value for 'format' option");
+      // bpftool compares the format value exactly (strcmp), unlike keywords.
+      if (value === 'raw') format = 'raw';
+      else if (value === 'c') format = 'c';
       else throw new CliError(`unrecognized format specifier: '${value}', possible values: raw, c`);
     } else if (isKeyword(word, 'root_id')) {
-      const value = rest[++i];
-      const id = value === undefined ? NaN : Number(value);
-      if (!Number.isInteger(id) || id < 0) throw new CliError(`invalid root ID: ${value ?? ''}`);
+      const value = rest[++i] ?? '';
+      const id = parseUnsigned(value);
+      if (id === undefined) throw new CliError(`can't parse ${value} as root ID`);
+      if (rootIds.includes(id)) throw new CliError(`duplicate root_id ${id} supplied`);
+      if (rootIds.length === MAX_ROOT_IDS) throw new CliError(`only ${MAX_ROOT_IDS} root_id are supported`);
       rootIds.push(id);
     } else {
       throw new CliError(`unrecognized option: '${word}'`);
@@ -109,7 +122,7 @@ export async function btfDump(args: readonly string[], ctx: CliContext): Promise
   }
   const format = req.format ?? 'raw';
   if (format === 'c') {
-    if (ctx.json) throw new CliError('JSON output for C-syntax dump is not supported. Did you mean to use -j?');
+    if (ctx.json) throw new CliError('JSON output for C-syntax dump is not supported');
     const dump = await cDumper();
     ctx.out(dump(btf, req.rootIds.length > 0 ? { rootIds: req.rootIds } : {}));
     return 0;
