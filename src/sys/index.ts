@@ -53,3 +53,69 @@ export {
   BtfInfoLayout,
   LinkInfoLayout,
 } from './uapi.js';
+export { AttrFieldError, BPF_OBJ_NAME_LEN } from './attr-field.js';
+export {
+  ProgLoadFlag,
+  VerifierLogLevel,
+  PROG_LOAD_ATTR_SIZE,
+  ProgLoadError,
+  encodeProgLoadAttr,
+  tryProgLoad,
+  progLoad,
+  type ProgLoadAttr,
+  type ProgLoadOptions,
+  type ProgLoadResult,
+  type ProgLoadAttempt,
+  type RecordBuffer,
+} from './prog-load.js';
+export {
+  MapCreateFlag,
+  MAP_CREATE_ATTR_SIZE,
+  encodeMapCreateAttr,
+  tryMapCreate,
+  mapCreate,
+  type MapCreateAttr,
+  type MapCreateOptions,
+  type MapCreateAttempt,
+} from './map-create.js';
+export {
+  BTF_LOAD_ATTR_SIZE,
+  BtfLoadError,
+  encodeBtfLoadAttr,
+  tryBtfLoad,
+  btfLoad,
+  type BtfLoadAttr,
+  type BtfLoadOptions,
+  type BtfLoadResult,
+  type BtfLoadAttempt,
+} from './btf-load.js';
+export {
+  FeatureProbeError,
+  MiscFeature,
+  probeBpfSyscall,
+  probeProgType,
+  probeMapType,
+  probeHelper,
+  probeMiscFeature,
+} from './feature-probe.js';
+export { HELPER_NAMES } from './feature-probe-helper-names.js';
+export {
+  KERNEL_CONFIG_OPTIONS,
+  NOISY_HELPERS,
+  probeSystemConfig,
+  probeKernelFeatures,
+  type KernelFeatureReport,
+  type KernelFeatureProbeOptions,
+  type SystemConfigReport,
+  type TypeAvailability,
+  type ProgTypeHelpers,
+} from './feature-probe-report.js';
+export { readKernelConfig, readSysctlInt, procfsMounted, runningKernelVersionCode, kernelVersionCode, type KernelConfigRead } from './feature-probe-system.js';
+export {
+  DEVICE_PROG_TYPES,
+  DEVICE_MAP_TYPES,
+  probeDeviceProgType,
+  probeDeviceMapType,
+  probeDeviceHelper,
+  probeDeviceMiscFeature,
+} from './feature-probe-device.js';
