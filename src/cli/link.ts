@@ -1,6 +1,22 @@
 import { CliError, type CliContext } from './context.js';
+import { isKeyword } from './grammar.js';
 
-/** `bpf-ts link ...`: not implemented yet. */
-export async function runLink(_args: readonly string[], _ctx: CliContext): Promise<number> {
-  throw new CliError('link: not implemented yet');
+const HELP = `Usage: bpf-ts link { show | list } [LINK]
+       bpf-ts link help
+
+       LINK := { id LINK_ID | pinned FILE }
+       OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} | {-f|--bpffs} }
+`;
+
+/** `bpf-ts link ...`: routes each verb to the module that implements it. */
+export async function runLink(args: readonly string[], ctx: CliContext): Promise<number> {
+  const [verb, ...rest] = args;
+  if (verb === undefined || isKeyword(verb, 'show') || isKeyword(verb, 'list')) {
+    return (await import('./link-show.js')).linkShow(rest, ctx);
+  }
+  if (isKeyword(verb, 'help')) {
+    ctx.out(HELP);
+    return 0;
+  }
+  throw new CliError(`unknown command '${verb}' for 'link', see 'bpf-ts link help'`);
 }

@@ -1,0 +1,151 @@
+import { getProgInfo, ObjectNotFoundError, progGetFdById, ProgTypeName, readFdInfo, type OwnedFd, type ProgInfo } from '../sys/index.js';
+import { bootTimeToEpochSeconds, formatLocalIso, realtimeMinusBoottimeNs } from './boot-time.js';
+import { CliError, type CliContext } from './context.js';
+import { JsonWriter } from './json-writer.js';
+import { cliSysError, listObjectIds, parseProgHandle } from './object-handle.js';
+import { clearProgNameCache, progFullName } from './prog-name.js';
+import { pinnedTable } from './show-pinned.js';
+
+interface ProgShowState {
+  readonly pinned: ReadonlyMap<number, readonly string[]> | undefined;
+  readonly bootOffsetNs: bigint;
+}
+
+interface ProgRecord {
+  readonly info: ProgInfo;
+  readonly name: string;
+  readonly memlock: string | undefined;
+  readonly mapIds: readonly number[];
+}
+
+function collect(fd: OwnedFd): ProgRecord {
+  const info = getProgInfo(fd, { mapIds: true });
+  return {
+    info,
+    name: info.name === '' ? '' : progFullName(info, fd),
+    memlock: readFdInfo(fd).get('memlock'),
+    mapIds: info.mapIds ?? [],
+  };
+}
+
+function typeName(type: number): string | undefined {
+  return ProgTypeName.get(type);
+}
+
+/** One program in bpftool's plain layout (`print_prog_plain`). */
+export function formatProgPlain(r: ProgRecord, state: ProgShowState): string {
+  const { info } = r;
+  const type = typeName(info.type);
+  let s = `${info.id}: ${type !== undefined ? `${type}  ` : `type ${info.type}  `}`;
+  if (r.name !== '') s += `name ${r.name}  `;
+  s += `tag ${info.tag}`;
+  if (info.ifindex !== 0) s += `  offloaded_to ifindex ${info.ifindex} ns_dev ${info.netnsDev} ns_ino ${info.netnsIno}`;
+  s += info.gplCompatible ? '  gpl' : '';
+  if (info.runTimeNs !== 0n) s += ` run_time_ns ${info.runTimeNs} run_cnt ${info.runCnt}`;
+  if (info.recursionMisses !== 0n) s += ` recursion_misses ${info.recursionMisses}`;
+  s += '\n';
+  if (info.loadTime !== 0n) {
+    s += `\tloaded_at ${formatLocalIso(bootTimeToEpochSeconds(info.loadTime, state.bootOffsetNs))}  uid ${info.createdByUid}\n`;
+  }
+  s += `\txlated ${info.xlatedProgLen}B`;
+  s += info.jitedProgLen !== 0 ? `  jited ${info.jitedProgLen}B` : '  not jited';
+  if (r.memlock !== undefined) s += `  memlock ${r.memlock}B`;
+  if (r.mapIds.length > 0) s += `  map_ids ${r.mapIds.join(',')}`;
+  for (const path of state.pinned?.get(info.id) ?? []) s += `\n\tpinned ${path}`;
+  if (info.btfId !== 0) s += `\n\tbtf_id ${info.btfId}`;
+  return s + '\n';
+}
+
+/** One program as bpftool's JSON object (`print_prog_json`). */
+export function writeProgJson(w: JsonWriter, r: ProgRecord, state: ProgShowState): void {
+  const { info } = r;
+  w.startObject().uintField('id', info.id);
+  const type = typeName(info.type);
+  if (type !== undefined) w.stringField('type', type);
+  else w.uintField('type', info.type);
+  if (r.name !== '') w.stringField('name', r.name);
+  w.stringField('tag', info.tag).boolField('gpl_compatible', info.gplCompatible);
+  if (info.runTimeNs !== 0n) w.uintField('run_time_ns', info.runTimeNs).uintField('run_cnt', info.runCnt);
+  if (info.recursionMisses !== 0n) w.uintField('recursion_misses', info.recursionMisses);
+  if (info.ifindex !== 0) {
+    w.name('dev').startObject().uintField('ifindex', info.ifindex).uintField('ns_dev', info.netnsDev).uintField('ns_inode', info.netnsIno).endObject();
+  }
+  if (info.loadTime !== 0n) {
+    w.uintField('loaded_at', bootTimeToEpochSeconds(info.loadTime, state.bootOffsetNs)).uintField('uid', info.createdByUid);
+  }
+  w.uintField('bytes_xlated', info.xlatedProgLen);
+  if (info.jitedProgLen !== 0) w.boolField('jited', true).uintField('bytes_jited', info.jitedProgLen);
+  else w.boolField('jited', false);
+  if (r.memlock !== undefined) w.name('bytes_memlock').raw(String(Number.parseInt(r.memlock, 10) || 0));
+  if (r.mapIds.length > 0) w.uintArrayField('map_ids', r.mapIds);
+  if (info.btfId !== 0) w.uintField('btf_id', info.btfId);
+  if (state.pinned !== undefined && state.pinned.size > 0) w.stringArrayField('pinned', state.pinned.get(info.id) ?? []);
+  w.endObject();
+}
+
+function show(fd: OwnedFd, ctx: CliContext, state: ProgShowState, w: JsonWriter | undefined): string {
+  let r: ProgRecord;
+  try {
+    r = collect(fd);
+  } catch (e) {
+    throw cliSysError(e, "can't get prog info");
+  }
+  if (w !== undefined) {
+    writeProgJson(w, r, state);
+    return '';
+  }
+  return formatProgPlain(r, state);
+}
+
+/**
+ * `bpf-ts prog show|list [PROG]`: bpftool's `prog show`, same plain layout and JSON fields.
+ * Not printed: bpftool's `pids` (needs a BPF iterator) and `metadata` (`bpf_metadata_*`
+ * variables of `.rodata`).
+ *
+ * @example
+ * ```ts
+ * await progShow(['id', '42'], ctx);
+ * ```
+ */
+export async function progShow(args: readonly string[], ctx: CliContext): Promise<number> {
+  if (args.length !== 0 && args.length !== 2) throw new CliError(`what is '${args[0] ?? ''}'?`);
+  const state: ProgShowState = { pinned: pinnedTable(ctx.bpffs, 'prog'), bootOffsetNs: realtimeMinusBoottimeNs() };
+  const w = ctx.json ? new JsonWriter(ctx.pretty) : undefined;
+  let text = '';
+  try {
+    if (args.length === 2) {
+      const fds = parseProgHandle(args);
+      try {
+        // bpftool: no match for a name or tag is a silent failure.
+        if (fds.length === 0) return 255;
+        if (w !== undefined && fds.length > 1) w.startArray();
+        for (const fd of fds) text += show(fd, ctx, state, w);
+        if (w !== undefined && fds.length > 1) w.endArray();
+      } finally {
+        for (const fd of fds) fd.close();
+      }
+    } else {
+      w?.startArray();
+      for (const id of listObjectIds('prog', "can't get next program")) {
+        let fd: OwnedFd;
+        try {
+          fd = progGetFdById(id);
+        } catch (e) {
+          // Freed between listing and opening: skip, as bpftool does on ENOENT.
+          if (e instanceof ObjectNotFoundError) continue;
+          throw cliSysError(e, `can't get prog by id (${id})`);
+        }
+        try {
+          text += show(fd, ctx, state, w);
+        } finally {
+          fd.close();
+        }
+      }
+      w?.endArray();
+    }
+  } finally {
+    clearProgNameCache();
+  }
+  ctx.out(w !== undefined ? w.finish() : text);
+  return 0;
+}
