@@ -1,0 +1,50 @@
+/**
+ * `.BTF.ext` per program: libbpf's `bpf_program_reloc_btf_ext()` split of func_info and
+ * line_info by function, and `bpf_object__collect_core_relos()` (CO-RE records become `core`
+ * relocations on the program holding the instruction).
+ */
+import { parseBtfExt, type BtfExtSection } from '../btf/index.js';
+import type { ObjectContext } from './collect-elf.js';
+import { ObjectSpecError } from './errors.js';
+import { BPF_INSN_SIZE, type ProgramSpec } from './program-spec.js';
+import { CoreRelocationKind } from './relocations.js';
+
+const coreKindNames = new Map<number, CoreRelocationKind>(
+  (Object.entries(CoreRelocationKind) as [CoreRelocationKind, number][]).map(([name, value]) => [value, name]),
+);
+
+/** Adds func_info, line_info and CO-RE relocations from `.BTF.ext` to the programs. */
+export function collectBtfExt(ctx: ObjectContext, programs: readonly ProgramSpec[]): void {
+  if (ctx.btfExt === undefined || ctx.btf === undefined) return;
+  const btf = ctx.btf;
+  let ext;
+  try {
+    ext = parseBtfExt(ctx.btfExt, btf);
+  } catch (e) {
+    throw new ObjectSpecError(`malformed .BTF.ext: ${(e as Error).message}`, { fileName: ctx.fileName, section: '.BTF.ext' }, { cause: e });
+  }
+  const owner = (section: string, insnOff: number): { prog: ProgramSpec; insnIndex: number } | undefined => {
+    const prog = programs.find((p) => p.sectionName === section && insnOff >= p.sectionOffset && insnOff < p.sectionOffset + p.instructions.length);
+    return prog === undefined ? undefined : { prog, insnIndex: (insnOff - prog.sectionOffset) / BPF_INSN_SIZE };
+  };
+  const each = <R extends { insnOff: number }>(sections: readonly BtfExtSection<R>[], fn: (prog: ProgramSpec, insnIndex: number, r: R) => void): void => {
+    for (const s of sections) {
+      for (const r of s.records) {
+        const o = owner(s.section, r.insnOff);
+        if (o !== undefined) fn(o.prog, o.insnIndex, r);
+      }
+    }
+  };
+  each(ext.funcInfo, (prog, insnIndex, r) => prog.funcInfo.push({ insnIndex, typeId: r.typeId }));
+  each(ext.lineInfo, (prog, insnIndex, r) =>
+    prog.lineInfo.push({ insnIndex, fileName: r.fileName, line: r.line, lineNumber: r.lineNum, column: r.column }),
+  );
+  each(ext.coreRelos, (prog, insnIndex, r) => {
+    const coreKind = coreKindNames.get(r.kind);
+    if (coreKind === undefined) {
+      throw new ObjectSpecError(`CO-RE relocation of unknown kind ${r.kind}`, { fileName: ctx.fileName, section: prog.sectionName, offset: r.insnOff, program: prog.name });
+    }
+    prog.relocations.push({ kind: 'core', insnIndex, symbol: '', coreKind, typeId: r.typeId, typeName: btf.typeName(r.typeId), accessor: r.accessStr });
+  });
+  for (const p of programs) p.relocations.sort((a, b) => a.insnIndex - b.insnIndex);
+}

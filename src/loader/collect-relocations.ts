@@ -1,0 +1,119 @@
+/**
+ * libbpf's `bpf_object__collect_relos()` / `bpf_program__record_reloc()`: every `SHT_REL` entry
+ * of a program section becomes a symbolic {@link Relocation} on the program that contains the
+ * patched instruction.
+ */
+import { SectionIndex, SymbolBinding, SymbolType, type ElfSymbol } from '../elf/index.js';
+import type { ObjectContext } from './collect-elf.js';
+import type { DataSection } from './data-section.js';
+import { ObjectSpecError, type ObjectSpecErrorContext } from './errors.js';
+import type { ExternSpec } from './collect-externs.js';
+import type { MapSpec } from './map-spec.js';
+import { BPF_INSN_SIZE, type ProgramSpec } from './program-spec.js';
+import type { Relocation } from './relocations.js';
+
+/** `BPF_JMP | BPF_CALL` and `BPF_LD | BPF_IMM | BPF_DW` opcodes. */
+const OP_CALL = 0x85;
+const OP_LDIMM64 = 0x18;
+/** `src_reg` of a bpf-to-bpf call. */
+const BPF_PSEUDO_CALL = 1;
+
+/** What relocations resolve against: everything collected by the earlier phases. */
+export interface RelocationTargets {
+  readonly programs: readonly ProgramSpec[];
+  readonly subprograms: readonly ProgramSpec[];
+  readonly maps: readonly MapSpec[];
+  readonly dataSections: readonly DataSection[];
+  readonly externs: readonly ExternSpec[];
+}
+
+/** Fills `relocations` of every program and subprogram, sorted by instruction index. */
+export function collectRelocations(ctx: ObjectContext, targets: RelocationTargets): void {
+  const all = [...targets.programs, ...targets.subprograms];
+  for (const [sectionIndex, rel] of ctx.relocationSections) {
+    if (sectionIndex === ctx.mapsIndex) continue;
+    const section = ctx.elf.section(sectionIndex);
+    const inSection = all.filter((p) => p.sectionIndex === sectionIndex);
+    for (const r of ctx.elf.relocations(rel)) {
+      const offset = Number(r.offset);
+      const where: ObjectSpecErrorContext = { fileName: ctx.fileName, section: section.name, offset };
+      if (offset % BPF_INSN_SIZE !== 0) throw new ObjectSpecError('relocation is not at an instruction boundary', where);
+      // Like libbpf, relocations outside every function (e.g. an overridden weak one) are skipped.
+      const prog = inSection.find((p) => offset >= p.sectionOffset && offset < p.sectionOffset + p.instructions.length);
+      if (prog === undefined) continue;
+      const sym = ctx.elf.symbols[r.symbol];
+      if (sym === undefined) throw new ObjectSpecError(`relocation names symbol #${r.symbol}, which does not exist`, { ...where, program: prog.name });
+      prog.relocations.push(recordRelocation(ctx, targets, prog, (offset - prog.sectionOffset) / BPF_INSN_SIZE, sym, { ...where, program: prog.name }));
+    }
+  }
+  for (const p of all) p.relocations.sort((a, b) => a.insnIndex - b.insnIndex);
+}
+
+/** The name libbpf prints for a symbol: section symbols are named after their section. */
+function symbolName(ctx: ObjectContext, sym: ElfSymbol): string {
+  if (sym.name !== '' || sym.type !== SymbolType.SECTION) return sym.name;
+  return ctx.elf.sections[sym.shndx]?.name ?? '';
+}
+
+function recordRelocation(ctx: ObjectContext, targets: RelocationTargets, prog: ProgramSpec, insnIndex: number, sym: ElfSymbol, where: ObjectSpecErrorContext): Relocation {
+  const name = symbolName(ctx, sym);
+  const at = { ...where, symbol: name };
+  const insn = prog.instructions.subarray(insnIndex * BPF_INSN_SIZE, (insnIndex + 1) * BPF_INSN_SIZE);
+  const little = ctx.elf.endianness === 'little';
+  const code = insn[0] ?? 0;
+  const regs = insn[1] ?? 0;
+  const srcReg = little ? regs >> 4 : regs & 0xf;
+  const imm = new DataView(insn.buffer, insn.byteOffset, insn.length).getInt32(4, little);
+  const isCall = code === OP_CALL;
+  if (!isCall && code !== OP_LDIMM64) {
+    throw new ObjectSpecError(`invalid relocation against '${name}' for insns[${insnIndex}].code 0x${code.toString(16)}: not a call or ld_imm64`, at);
+  }
+  const base = { insnIndex, symbol: name };
+
+  if (sym.shndx === SectionIndex.UNDEF && (sym.bind === SymbolBinding.GLOBAL || sym.bind === SymbolBinding.WEAK) && sym.type === SymbolType.NOTYPE) {
+    const ext = targets.externs.find((e) => e.symbolIndex === sym.index);
+    if (ext === undefined) throw new ObjectSpecError(`extern relocation against '${name}' has no extern`, at);
+    if (isCall) return { ...base, kind: 'kfunc', extern: ext.name, weak: ext.weak };
+    return { ...base, kind: ext.kind === 'kconfig' ? 'kconfig' : 'ksym', extern: ext.name, weak: ext.weak };
+  }
+
+  if (isCall) {
+    if (srcReg !== BPF_PSEUDO_CALL) throw new ObjectSpecError(`call relocation against '${name}' has src_reg ${srcReg}, not BPF_PSEUDO_CALL`, at);
+    if (ctx.textIndex === 0 || sym.shndx !== ctx.textIndex) {
+      throw new ObjectSpecError(`bad call relocation against '${name}' in section '${ctx.elf.sections[sym.shndx]?.name ?? sym.shndx}'`, at);
+    }
+    if (sym.value % BigInt(BPF_INSN_SIZE) !== 0n) throw new ObjectSpecError(`bad call relocation against '${name}' at offset ${sym.value}`, at);
+    const targetInsn = Number(sym.value) / BPF_INSN_SIZE + imm + 1;
+    return { ...base, kind: 'call', target: subprogramAt(targets, targetInsn, at), targetInsn };
+  }
+
+  if (sym.shndx === SectionIndex.UNDEF || sym.shndx >= SectionIndex.LORESERVE) {
+    throw new ObjectSpecError(`invalid relocation against '${name}' in special section 0x${sym.shndx.toString(16)}; forgot to initialize a global variable?`, at);
+  }
+  const isSubprogSym = sym.shndx === ctx.textIndex && ((sym.bind === SymbolBinding.LOCAL && sym.type === SymbolType.SECTION) || (sym.bind === SymbolBinding.GLOBAL && sym.type === SymbolType.FUNC));
+  if (isSubprogSym) {
+    const byteOffset = Number(sym.value) + imm;
+    if (byteOffset % BPF_INSN_SIZE !== 0) throw new ObjectSpecError(`bad subprogram address relocation against '${name}' at offset ${byteOffset}`, at);
+    const targetInsn = byteOffset / BPF_INSN_SIZE;
+    return { ...base, kind: 'funcAddr', target: subprogramAt(targets, targetInsn, at), targetInsn };
+  }
+
+  if (sym.shndx === ctx.mapsIndex || sym.shndx === ctx.legacyMapsIndex) {
+    const map = targets.maps.find((m) => m.sectionIndex === sym.shndx && m.sectionOffset === Number(sym.value) && !m.internal);
+    if (map === undefined) throw new ObjectSpecError(`map relocation against '${name}' finds no map at offset ${sym.value}`, at);
+    return { ...base, kind: 'map', map: map.name };
+  }
+
+  const data = targets.dataSections.find((d) => d.sectionIndex === sym.shndx);
+  if (data === undefined) {
+    throw new ObjectSpecError(`bad data relocation against section '${ctx.elf.sections[sym.shndx]?.name ?? sym.shndx}'`, at);
+  }
+  const dataOffset = imm + Number(sym.value);
+  return { ...base, kind: 'data', map: data.mapName, section: data.name, offset: dataOffset, variable: data.variableAt(dataOffset)?.name };
+}
+
+function subprogramAt(targets: RelocationTargets, insn: number, at: ObjectSpecErrorContext): string {
+  const sub = targets.subprograms.find((s) => s.sectionOffset === insn * BPF_INSN_SIZE);
+  if (sub === undefined) throw new ObjectSpecError(`no .text function starts at instruction ${insn}`, at);
+  return sub.name;
+}
