@@ -27,7 +27,7 @@ export class CDumpOrder {
   readonly #state: Uint8Array;
   /** Types some other type refers to: an anonymous enum nobody refers to is a top-level one. */
   readonly #referenced: Uint8Array;
-  #queue: number[] = [];
+  readonly #queue: number[] = [];
 
   constructor(btf: BtfTypeTable) {
     this.#btf = btf;
@@ -38,10 +38,11 @@ export class CDumpOrder {
 
   /**
    * The named types `id` needs, dependencies first, that earlier calls have not already
-   * returned; `id` itself is last if it is a definition.
+   * returned; `id` itself is last if it is a definition. The array is reused by the next call
+   * (vmlinux has 130k roots, most of them with nothing left to define).
    */
-  definitionsFor(id: number): number[] {
-    this.#queue = [];
+  definitionsFor(id: number): readonly number[] {
+    this.#queue.length = 0;
     this.#order(id, false);
     return this.#queue;
   }

@@ -4,6 +4,20 @@
  * `btf_dump_emit_bit_padding` decision for decision, so headers match bpftool's.
  */
 
+type Pad = readonly [name: string, bits: number];
+
+function padsFor(pointerSize: number): readonly Pad[] {
+  return [
+    ['long', pointerSize * 8],
+    ['int', 32],
+    ['short', 16],
+    ['char', 8],
+  ];
+}
+
+/** Called for every member of every struct: the common table is built once. */
+const PADS_LP64 = padsFor(8);
+
 function roundUp(value: number, multiple: number): number {
   // libbpf would divide by zero here; only malformed BTF (a member of FWD type) gets this far.
   if (multiple === 0) return value;
@@ -29,12 +43,7 @@ export function bitPadding(
   pointerSize: number,
 ): string {
   if (curOff >= nextOff) return '';
-  const pads: readonly (readonly [string, number])[] = [
-    ['long', pointerSize * 8],
-    ['int', 32],
-    ['short', 16],
-    ['char', 8],
-  ];
+  const pads = pointerSize === 8 ? PADS_LP64 : padsFor(pointerSize);
   let out = '';
   let padType = 'char';
   let padBits = 8;
