@@ -31,6 +31,13 @@ static __noinline s64 arith(s64 a, s64 b, s8 c, s16 d, s32 e)
 		r += a % b;
 	}
 	r += (s64)c + (s64)d + (s64)e;
+	if (c != 0) {
+		r += (s32)e / (s32)c;
+		r -= (s32)e % (s32)c;
+		r += (s64)(s8)(e + d);
+	}
+	if (d > 7)
+		r %= d;
 	if ((s32)a > e)
 		r ^= 0x55;
 	return r;
@@ -46,6 +53,7 @@ int v4_ops(struct __sk_buff *skb)
 	if (!c)
 		return 0;
 	r = arith(c->a, c->b, c->small, c->mid, c->word);
+	r += *(volatile s32 *)&c->word;
 	c->swapped = __builtin_bswap64(c->swapped) + __builtin_bswap32((u32)r) + __builtin_bswap16((u16)r);
 	__sync_fetch_and_or(&c->flags, 1);
 	__sync_fetch_and_and(&c->flags, ~2ull);

@@ -1,0 +1,33 @@
+/**
+ * BPF instructions: opcode constants, the `Instruction` model, byte decoding/encoding in both
+ * byte orders, and the kernel's disassembly syntax (`kernel/bpf/disasm.c`, as printed by bpftool).
+ * Pure: bytes in, values out.
+ */
+export {
+  InsnClass,
+  InsnSize,
+  InsnMode,
+  InsnSource,
+  AluOp,
+  JmpOp,
+  AtomicOp,
+  PseudoLdImm64,
+  PseudoCall,
+  CondPseudoJmp,
+  BPF_ADDR_SPACE_CAST,
+  BPF_ADDR_PERCPU,
+  BPF_NOSPEC_MODE,
+  INSN_SIZE,
+  MAX_BPF_REG,
+  LD_IMM64,
+  insnClass,
+  insnSize,
+  insnMode,
+  insnOp,
+  insnSource,
+} from './opcodes.js';
+export { AsmError } from './errors.js';
+export { type Instruction, type DecodedInstruction, isLdImm64, slotCount, instructionProblem } from './instruction.js';
+export { decodeInstructions, encodeInstructions, type Endianness, type DecodeOptions } from './codec.js';
+export { formatInstruction, helperName, type DisasmCallbacks, type FormatOptions } from './disasm.js';
+export { HELPER_NAMES } from './helper-names.js';
