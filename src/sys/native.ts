@@ -43,9 +43,12 @@ export interface NativeAddon {
    * finalizer.
    */
   mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer;
-  /** Unmaps a buffer from {@link mmap} and detaches it, so stale views throw instead of faulting. */
+  /**
+   * Unmaps a buffer from {@link mmap} and detaches it, so stale views throw instead of faulting.
+   * A detached buffer (already unmapped) is a no-op; any other buffer is a `TypeError`.
+   */
   munmap(buffer: ArrayBuffer): void;
-  /** `close(fd)`. */
+  /** `close(fd)`. Stops {@link pollStart} polls of `fd` first. `EINTR` counts as closed (Linux always releases the fd). */
   close(fd: number): void;
   /**
    * The user-space address of a buffer's first byte (includes `byteOffset`), for pointer fields
@@ -55,9 +58,19 @@ export interface NativeAddon {
   /**
    * Watches `fd` on the event loop (a libuv poll handle): `callback` runs on the JS thread each
    * time the fd is ready for any of `events` ({@link PollEvents} bits), until {@link pollStop}.
-   * Waiting never blocks the event loop and keeps the process alive while active.
+   * Waiting never blocks the event loop and keeps the process alive while active (also when the
+   * handle itself is dropped: like a socket, an active poll runs until stopped).
+   *
+   * - `fd` is switched to O_NONBLOCK (libuv does this); one active poll per fd (else `EEXIST`);
+   *   regular files cannot be polled (`EPERM`).
+   * - On an error condition (`EPOLLERR`, e.g. a pipe whose reader is gone) libuv stops the poll
+   *   and `callback` receives `DISCONNECT` and, as second argument, the error (libuv reports it
+   *   as `EBADF`). Call {@link pollStop} afterwards as usual.
+   * - {@link close} of a polled fd stops its polls first, so a reused fd number is never watched.
+   *   Closing a polled fd by other means (`fs.closeSync`) is not detected: stop the poll first.
+   * - A callback that throws raises an ordinary uncaught exception (`process.on('uncaughtException')`).
    */
-  pollStart(fd: number, events: number, callback: (events: number) => void): PollHandle;
+  pollStart(fd: number, events: number, callback: (events: number, error?: NativeError) => void): PollHandle;
   /** Stops and frees a poll handle. Idempotent. */
   pollStop(handle: PollHandle): void;
   /** `epoll_create1(EPOLL_CLOEXEC)`. */

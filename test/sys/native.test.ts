@@ -381,6 +381,30 @@ describe('native addon (crates/sys)', function () {
       }
     });
 
+    it('an error condition stops the poll and reaches the callback as DISCONNECT plus an Error', async function () {
+      const dir = mkdtempSync(join(tmpdir(), 'bpf-ts-native-'));
+      const path = join(dir, 'err');
+      execFileSync('mkfifo', [path]);
+      const reader = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+      const writer = openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK);
+      n.close(reader); // the writer's fd now polls EPOLLERR
+      try {
+        const [events, error] = await new Promise<[number, NativeError | undefined]>((resolve) => {
+          const h = n.pollStart(writer, PollEvents.WRITABLE, (ev, err) => {
+            n.pollStop(h);
+            resolve([ev, err]);
+          });
+        });
+        expect(events).to.equal(PollEvents.DISCONNECT);
+        expect(error).to.be.instanceOf(Error);
+        expect(error!.code).to.equal('EBADF');
+        expect(error!.syscall).to.equal('poll');
+      } finally {
+        n.close(writer);
+        rmSync(dir, { recursive: true });
+      }
+    });
+
     it('pollStart() errors: EBADF for closed or negative fds, EPERM for regular files', function () {
       const ep = n.epollCreate();
       n.close(ep);
@@ -421,6 +445,33 @@ describe('native addon (crates/sys)', function () {
       } finally {
         rmSync(dir, { recursive: true });
       }
+    });
+    it('workers: active polls and live mappings are cleaned up when a worker ends', function () {
+      // A worker's loop must have no open handles when it is closed (Node aborts otherwise):
+      // terminate() and a natural exit both go through the addon's environment cleanup.
+      const r = child(`
+        import { Worker } from 'node:worker_threads';
+        const body = \`
+          import { parentPort } from 'node:worker_threads';
+          import { native } from \${JSON.stringify(${JSON.stringify(NATIVE_JS)})};
+          const n = native();
+          const ep = n.epollCreate();
+          n.pollStart(ep, 1, () => {});
+          new Uint8Array(n.mmap(-1, 8192, 3, 0x22, 0)).fill(1);
+          if (process.argv.includes('natural')) n.close(ep); else parentPort.postMessage('ready');
+        \`;
+        const url = 'data:text/javascript,' + encodeURIComponent(body);
+        for (let i = 0; i < 3; i++) {
+          const w = new Worker(new URL(url));
+          await new Promise((res) => w.once('message', res));
+          await w.terminate();
+        }
+        const w = new Worker(new URL(url), { argv: ['natural'] });
+        console.log('natural exit ' + await new Promise((res) => w.once('exit', res)));
+      `);
+      expect(r.signal, r.stderr).to.equal(null);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('natural exit 0');
     });
   });
 

@@ -148,10 +148,7 @@ impl Ctx {
     pub unsafe fn new(env: napi_env, info: napi_callback_info, name: &'static str) -> Result<Ctx> {
         let mut argv = [null_mut(); 8];
         let mut argc = argv.len();
-        check(
-            napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut()),
-            "napi_get_cb_info",
-        )?;
+        check(napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut()), "napi_get_cb_info")?;
         Ok(Ctx { env, name, argv, argc })
     }
 
@@ -259,10 +256,7 @@ impl Ctx {
             // Node-API has no detached check for SharedArrayBuffers (never detached), so a failing
             // status here just means "not an ArrayBuffer", not "detached".
             let mut detached = false;
-            if !backing.is_null()
-                && napi_is_detached_arraybuffer(env, backing, &mut detached) == NAPI_OK
-                && detached
-            {
+            if !backing.is_null() && napi_is_detached_arraybuffer(env, backing, &mut detached) == NAPI_OK && detached {
                 return type_err(format!("{}: {what} is detached", self.name));
             }
         }
@@ -293,7 +287,13 @@ impl Ctx {
             let mut buf = vec![0u8; len + 1];
             let mut written = 0usize;
             check(
-                napi_get_value_string_utf8(self.env, self.argv[i], buf.as_mut_ptr() as *mut c_char, len + 1, &mut written),
+                napi_get_value_string_utf8(
+                    self.env,
+                    self.argv[i],
+                    buf.as_mut_ptr() as *mut c_char,
+                    len + 1,
+                    &mut written,
+                ),
                 "napi_get_value_string_utf8",
             )?;
             buf.truncate(written);

@@ -8,6 +8,7 @@
 //! Safety rule for the whole crate: no panic may cross the C ABI (each entry point runs under
 //! `catch_unwind`), and no pointer derived from JS input reaches the kernel without its length.
 
+#[rustfmt::skip]
 mod errno_table;
 mod js;
 mod libc;
@@ -227,7 +228,9 @@ fn mount(cx: &Ctx) -> Result<napi_value> {
     let flags = cx.int(3, "flags", 0.0, MAX_SAFE)? as c_ulong;
     let data = cx.cstring(4, "data", true)?;
     // SAFETY: all pointers are NUL-terminated strings (or NULL) living until the call returns.
-    let r = unsafe { libc::mount(opt_ptr(&source), opt_ptr(&target), opt_ptr(&fstype), flags, opt_ptr(&data) as *const c_void) };
+    let r = unsafe {
+        libc::mount(opt_ptr(&source), opt_ptr(&target), opt_ptr(&fstype), flags, opt_ptr(&data) as *const c_void)
+    };
     unit_result(cx.env, r, "mount")
 }
 

@@ -79,9 +79,8 @@ pub fn mmap(cx: &Ctx) -> Result<napi_value> {
     let mut ab = null_mut();
     // SAFETY: the mapping is `len` bytes at `addr` and stays mapped until the finalizer or munmap
     // (which detaches the buffer first) runs, so JS never sees unmapped memory through it.
-    let status = unsafe {
-        napi_create_external_arraybuffer(cx.env, addr, len, Some(finalize), state as *mut c_void, &mut ab)
-    };
+    let status =
+        unsafe { napi_create_external_arraybuffer(cx.env, addr, len, Some(finalize), state as *mut c_void, &mut ab) };
     if status != NAPI_OK {
         // SAFETY: no ArrayBuffer owns the mapping or the state, so we still do.
         unsafe {
