@@ -122,8 +122,9 @@ export class Btf implements BtfTypeTable {
   }
 
   /**
-   * Follows TYPEDEF, CONST, VOLATILE, RESTRICT and TYPE_TAG to the underlying type
-   * (`btf__resolve_type`; `skip_mods_and_typedefs` in libbpf's CO-RE). Returns 0 for `void`.
+   * Follows TYPEDEF, CONST, VOLATILE, RESTRICT, TYPE_TAG and VAR to the underlying type, as
+   * libbpf's `btf__resolve_type` does (CO-RE's `skip_mods_and_typedefs` is the same minus VAR,
+   * which never occurs as a member or pointee). Returns 0 for `void`.
    */
   resolveType(id: number): number {
     let cur = id;
@@ -136,6 +137,7 @@ export class Btf implements BtfTypeTable {
         case 'VOLATILE':
         case 'RESTRICT':
         case 'TYPE_TAG':
+        case 'VAR':
           cur = t.type;
           break;
         default:

@@ -2,6 +2,7 @@
 // ELF, optionally split on -B BASE), prints "id kind resolve_type resolve_size align_of" with
 // libbpf's own functions; errors print as negative numbers.
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ int main(int argc, char **argv)
 	const char *path;
 	int i, start = 1, n;
 
+	libbpf_set_print(NULL);
 	if (argc == 4 && strcmp(argv[1], "-B") == 0) {
 		base = btf__parse(argv[2], NULL);
 		if (!base)
