@@ -378,8 +378,9 @@ export function tryProgLoad(o: ProgLoadOptions): ProgLoadAttempt {
   return { ok: true, fd, log: logBuffer ? decodeLog(logBuffer) : '', logTrueSize };
 }
 
+/** The verifier's complaint: the last log line that is not one of its closing statistics. */
 function lastLogLine(log: string): string | undefined {
-  const lines = log.split('\n').filter((l) => l.trim() !== '');
+  const lines = log.split('\n').filter((l) => l.trim() !== '' && !/^(processed \d+ insns|verification time|stack depth)/.test(l));
   return lines[lines.length - 1];
 }
 
