@@ -15,7 +15,7 @@ const FUNCTION_LINE = /^func#(\d+) @(\d+)$/;
 const LIVE_REGS_HEADING = /^Live regs before insn:$/;
 const LIVE_REGS_LINE = /^\s+(\d+): ([.0-9]{10,12}) (.*)$/;
 const SOURCE_LINE = /^;(.*)$/;
-const SOURCE_AT = /^(.*?)\s*@ ([^\s@]+):(\d+)$/;
+const SOURCE_FILE_LINE = /^([^\s@]+):(\d+)$/;
 const SUMMARY_LINE = /^processed (\d+) insns? \(limit (\d+)\)(.*)$/;
 const VERIFICATION_TIME = /^verification time \d+ usec$/;
 const STACK_DEPTH = /^stack depth [\d+]+$/;
@@ -38,15 +38,23 @@ function int(text: string | undefined): number {
   return Number.parseInt(text ?? '', 10);
 }
 
+/** Splits `code @ file:line` at its last ` @ ` (found without backtracking regexes). */
+function sourceAt(body: string): { text: string; file: string; line: number } | undefined {
+  const at = body.lastIndexOf('@ ');
+  if (at < 0 || (at > 0 && body[at - 1] !== ' ')) return undefined;
+  const m = SOURCE_FILE_LINE.exec(body.slice(at + 2));
+  if (!m) return undefined;
+  return { text: body.slice(0, at).trim(), file: m[1] ?? '', line: int(m[2]) };
+}
+
 function parseSource(body: string): SourceLocation {
-  const at = SOURCE_AT.exec(body);
-  if (!at) return { text: body.trim() };
-  return { text: (at[1] ?? '').trim(), file: at[2] ?? '', line: int(at[3]) };
+  return sourceAt(body) ?? { text: body.trim() };
 }
 
 /** A `; ...` after an instruction is its state, unless it is line info the kernel glued on. */
 function splitTrailer(trailer: string): { state?: VerifierState; source?: SourceLocation } {
-  if (SOURCE_AT.test(trailer)) return { source: parseSource(trailer) };
+  const source = sourceAt(trailer);
+  if (source) return { source };
   const state = parseVerifierState(trailer);
   return state ? { state } : { source: parseSource(trailer) };
 }

@@ -120,9 +120,12 @@ export function parseRegisterValue(raw: string): RegisterValue {
     const offset = toInt(fp[1]);
     return { raw, type: 'fp', nullable: false, ...(offset !== undefined ? { offset } : {}), bounds: {}, fields: {} };
   }
-  const m = /^([A-Za-z_][\w.]*)(?:\((.*)\))?$/s.exec(raw);
+  // A log cut mid-value leaves `scalar(smin=0,var_off=(0x0; `: keep the type and whatever
+  // arguments are there rather than giving up on the token.
+  const m = /^([A-Za-z_][\w.]*)(\()?/.exec(raw);
   const type = m?.[1] ?? raw;
-  const fields = m?.[2] !== undefined ? parseFields(m[2]) : {};
+  const args = m?.[2] !== undefined ? raw.slice(m[0].length).replace(/\)$/, '') : undefined;
+  const fields = args !== undefined ? parseFields(args) : {};
   const id = toInt(fields['id']);
   const refObjId = toInt(fields['ref_obj_id']);
   const offset = toInt(fields['off']);
