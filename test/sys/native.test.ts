@@ -207,6 +207,7 @@ describe('native addon (crates/sys)', function () {
         ['mount', ['bpf', '/x\0y', 'bpf', 0, null]],
         ['ifNameToIndex', [5]],
         ['ioctl', [0, 0, 1n]],
+        ['ioctl', [0, 0x80082407, 0x1000]], // _IOR with an integer: a raw address to write to
         ['read', [0, 'buffer']],
         ['setsockopt', [0, 1, 2, 3]],
       ];
@@ -258,6 +259,16 @@ describe('native addon (crates/sys)', function () {
       expect(bytes.length).to.equal(0);
       expect(thrown(() => new DataView(ab).getUint8(0))).to.be.instanceOf(TypeError);
       expect(thrown(() => n.address(ab))).to.be.instanceOf(TypeError);
+    });
+
+    it('socket() and setsockopt() with a buffer value', function () {
+      const fd = n.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
+      try {
+        n.setsockopt(fd, 1 /* SOL_SOCKET */, 8 /* SO_RCVBUF */, new Uint8Array(new Int32Array([65536]).buffer));
+        expectSysError(() => n.setsockopt(fd, 1, 8, new Uint8Array(1)), 'EINVAL', 22, 'setsockopt');
+      } finally {
+        n.close(fd);
+      }
     });
 
     it('read()/write() move bytes through an fd, honouring byteOffset', function () {
@@ -624,6 +635,58 @@ describe('native addon (crates/sys)', function () {
       expect(r.signal, r.stderr).to.equal(null);
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stdout).to.match(/reused=(true|false)/);
+    });
+
+    it('perfEventOpen() + ioctl() + read() count a software clock event', function () {
+      const attr = new Uint8Array(128);
+      const v = new DataView(attr.buffer);
+      v.setUint32(0, 1, true); // type = PERF_TYPE_SOFTWARE
+      v.setUint32(4, 128, true); // size
+      v.setBigUint64(8, 0n, true); // config = PERF_COUNT_SW_CPU_CLOCK
+      v.setBigUint64(40, 1n, true); // flags: disabled
+      const fd = n.perfEventOpen(attr, 0, -1, -1, 8 /* PERF_FLAG_FD_CLOEXEC */);
+      try {
+        n.ioctl(fd, 0x2400, 0); // PERF_EVENT_IOC_ENABLE
+        const until = Date.now() + 5;
+        while (Date.now() < until) {
+          // burn CPU so the clock advances
+        }
+        n.ioctl(fd, 0x2401, 0); // PERF_EVENT_IOC_DISABLE
+        const count = new BigUint64Array(1);
+        expect(n.read(fd, new Uint8Array(count.buffer))).to.equal(8);
+        expect(count[0]! > 0n, 'clock advanced').to.equal(true);
+        const id = new BigUint64Array(1);
+        n.ioctl(fd, 0x80082407, new Uint8Array(id.buffer)); // PERF_EVENT_IOC_ID: _IOR('$', 7, u64)
+        expect(id[0]! > 0n, 'event id written').to.equal(true);
+      } finally {
+        n.close(fd);
+      }
+      // attr.size beyond the buffer: the addon zero-extends it rather than letting the kernel
+      // read past the end, and the kernel finds a valid (zero-tailed) larger struct.
+      v.setUint32(4, 256, true);
+      const fd2 = n.perfEventOpen(attr.subarray(0, 128), 0, -1, -1, 8);
+      n.close(fd2);
+      // An unknown event type is the kernel's error, not ours.
+      v.setUint32(0, 0xfffffff0, true);
+      expect((thrown(() => n.perfEventOpen(attr, 0, -1, -1, 8)) as NativeError).syscall).to.equal('perf_event_open');
+    });
+
+    it('mount() and umount() a bpffs', function () {
+      const dir = mkdtempSync(join(tmpdir(), 'bpf-ts-native-mnt-'));
+      try {
+        n.mount('bpf', dir, 'bpf', 0, 'mode=0700');
+        try {
+          const line = readFileSync('/proc/self/mounts', 'utf8').split('\n').find((l) => l.split(' ')[1] === dir);
+          expect(line, 'mounted').to.match(/ bpf .*mode=700/);
+        } finally {
+          n.umount(dir, 0);
+        }
+        expect(readFileSync('/proc/self/mounts', 'utf8')).to.not.contain(` ${dir} `);
+        expectSysError(() => n.umount(dir, 0), 'EINVAL', 22, 'umount2');
+        expectSysError(() => n.mount('none', join(dir, 'missing'), 'bpf', 0, null), 'ENOENT', 2, 'mount');
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
     });
 
     it('survives hostile calls (child process exits normally)', function () {

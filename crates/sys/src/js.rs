@@ -2,6 +2,10 @@
 //!
 //! Every exported function runs as `fn(&Ctx) -> Result<napi_value, Error>`: arguments are checked
 //! here before anything reaches the kernel, and an `Err` becomes exactly one JS exception.
+//!
+//! Arguments are checked, never coerced: coercion (`valueOf`, `toString`) would run user JS in
+//! the middle of a call, and that JS could detach or resize a buffer whose pointer we already
+//! hold. As it is, no JS runs between reading a buffer's address and the system call using it.
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_void};

@@ -118,16 +118,27 @@ fn ioctl(cx: &Ctx) -> Result<napi_value> {
     cx.expect_args(3)?;
     let fd = cx.fd(0)?;
     let request = cx.u32(1, "request")? as c_ulong;
+    // _IOC encoding: direction in bits 30-31 (1 = user to kernel, 2 = kernel to user), argument
+    // size in bits 16-29.
+    let dir = (request >> 30) & 3;
+    let size = ((request >> 16) & 0x3fff) as usize;
     let r = if cx.type_of(2)? == NAPI_NUMBER {
         let arg = cx.int(2, "arg", -MAX_SAFE, MAX_SAFE)?;
-        // SAFETY: an integer argument; what the kernel does with it is the caller's contract.
+        // An integer for a request that writes to user memory would be a raw address for the
+        // kernel to write to: refuse it (0 stays allowed: NULL gets EFAULT). Integers remain fine
+        // for _IO and _IOW requests, some of which take a value (PERF_EVENT_IOC_SET_BPF: an fd).
+        if dir & 2 != 0 && arg != 0 {
+            return js::type_err(format!(
+                "{}: ioctl 0x{request:x} writes {size} bytes to its argument: pass a buffer, not a number",
+                cx.name
+            ));
+        }
+        // SAFETY: an integer the kernel does not write through (checked above for encoded
+        // requests; legacy unencoded requests are the caller's contract).
         unsafe { libc::ioctl(fd, request, arg as c_ulong) }
     } else {
         let buf = cx.bytes(2, "arg")?;
-        // _IOC encoding: direction in bits 30-31, argument size in bits 16-29. When the request
-        // declares a size, refuse buffers shorter than what the kernel will copy.
-        let dir = (request >> 30) & 3;
-        let size = ((request >> 16) & 0x3fff) as usize;
+        // When the request declares a size, refuse buffers shorter than what the kernel copies.
         if dir != 0 && size > buf.len {
             return js::range_err(format!(
                 "{}: ioctl 0x{request:x} transfers {size} bytes but the buffer has {}",
