@@ -10,6 +10,19 @@ const ERRNO_HINTS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Hints that depend on the command: walking and opening objects by id needs CAP_SYS_ADMIN, which
+ * CAP_BPF does not replace.
+ */
+const COMMAND_ERRNO_HINTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  EPERM: Object.fromEntries(
+    ['PROG', 'MAP', 'LINK', 'BTF'].flatMap((k) => [
+      [`BPF_${k}_GET_NEXT_ID`, 'needs root (CAP_SYS_ADMIN): listing BPF objects is not allowed to unprivileged users'],
+      [`BPF_${k}_GET_FD_BY_ID`, 'needs root (CAP_SYS_ADMIN): opening BPF objects by id is not allowed to unprivileged users'],
+    ]),
+  ),
+};
+
+/**
  * A failed system call: the errno, its symbolic code, the syscall and (for `bpf()`) the command
  * name, plus a hint about the usual cause.
  *
@@ -62,7 +75,7 @@ export function toSysError(e: unknown, syscall: string, what: string, command?: 
     const msg = e instanceof Error ? e.message : String(e);
     return new SysError(`${what}: ${msg}`, 0, 'UNKNOWN', syscall, command, { cause: e });
   }
-  const hint = ERRNO_HINTS[e.code];
+  const hint = (command !== undefined ? COMMAND_ERRNO_HINTS[e.code]?.[command] : undefined) ?? ERRNO_HINTS[e.code];
   const detail = hint === undefined ? e.message : `${e.message}: ${hint}`;
   return new SysError(`${what} failed (${e.code}): ${detail}`, e.errno, e.code, syscall, command, { cause: e });
 }

@@ -231,8 +231,18 @@ export function getProgInfo(fd: FdLike, options: ProgInfoOptions = {}): ProgInfo
   request('progTags', P.nr_prog_tags, first.nrProgTags, 8, P.prog_tags);
   const r = objGetInfo(fd, info, 'prog');
 
-  // The kernel writes back the counts it has; never read past what it filled.
+  // The kernel writes back the counts it has; never read past what it filled. A requested
+  // array the program does not have comes back empty.
   const result: { -readonly [K in keyof ProgInfo]?: ProgInfo[K] } = { ...first };
+  if (options.mapIds === true) result.mapIds = [];
+  if (options.xlatedInsns === true) result.xlatedInsns = new Uint8Array(0);
+  if (options.jitedInsns === true) result.jitedInsns = new Uint8Array(0);
+  if (options.jitedKsyms === true) result.jitedKsyms = [];
+  if (options.jitedFuncLens === true) result.jitedFuncLens = [];
+  if (options.funcInfo === true) result.funcInfo = [];
+  if (options.lineInfo === true) result.lineInfo = [];
+  if (options.jitedLineInfo === true) result.jitedLineInfo = [];
+  if (options.progTags === true) result.progTags = [];
   if (buffers.mapIds) result.mapIds = u32Array(buffers.mapIds, Math.min(r.u32(P.nr_map_ids), first.nrMapIds));
   if (buffers.xlatedInsns) result.xlatedInsns = buffers.xlatedInsns.subarray(0, Math.min(r.u32(P.xlated_prog_len), first.xlatedProgLen));
   if (buffers.jitedInsns) result.jitedInsns = buffers.jitedInsns.subarray(0, Math.min(r.u32(P.jited_prog_len), first.jitedProgLen));

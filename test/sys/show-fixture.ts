@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AttachType, AttrWriter, BpfCmd, bpfSyscall, OwnedFd } from '../../src/sys/index.js';
+import { BPF_DIR } from '../helpers/paths.js';
+
+/** bpftool, the test-only reference this suite loads objects with and compares against. */
+export const BPFTOOL = '/usr/sbin/bpftool';
+
+/** Runs bpftool and returns stdout (throws on a non-zero exit). */
+export function bpftool(...args: string[]): string {
+  return execFileSync(BPFTOOL, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * `bpf/show/show.bpf.o` loaded by bpftool (`prog loadall ... pinmaps`) under a unique directory
+ * of /sys/fs/bpf; `remove()` unpins everything, which frees the objects once no fd holds them.
+ */
+export class ShowFixture {
+  private constructor(
+    readonly dir: string,
+    /** Program name -> id. */
+    readonly progIds: ReadonlyMap<string, number>,
+    /** Map name -> id. */
+    readonly mapIds: ReadonlyMap<string, number>,
+  ) {}
+
+  static load(tag: string): ShowFixture {
+    const dir = `/sys/fs/bpf/bpfts-${tag}-${process.pid}-${Date.now()}`;
+    bpftool('prog', 'loadall', join(BPF_DIR, 'show', 'show.bpf.o'), dir, 'pinmaps', join(dir, 'maps'));
+    const progIds = new Map<string, number>();
+    for (const name of readdirSync(dir)) {
+      if (name === 'maps') continue;
+      const info = JSON.parse(bpftool('-j', 'prog', 'show', 'pinned', join(dir, name))) as { id: number };
+      progIds.set(name, info.id);
+    }
+    const mapIds = new Map<string, number>();
+    for (const name of readdirSync(join(dir, 'maps'))) {
+      const info = JSON.parse(bpftool('-j', 'map', 'show', 'pinned', join(dir, 'maps', name))) as { id: number };
+      mapIds.set(name, info.id);
+    }
+    return new ShowFixture(dir, progIds, mapIds);
+  }
+
+  progId(name: string): number {
+    const id = this.progIds.get(name);
+    if (id === undefined) throw new Error(`fixture has no program ${name}`);
+    return id;
+  }
+
+  mapId(name: string): number {
+    const id = this.mapIds.get(name);
+    if (id === undefined) throw new Error(`fixture has no map ${name}`);
+    return id;
+  }
+
+  /** Pinned path of a program (or `maps/<name>` for a map). */
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  remove(): void {
+    if (existsSync(this.dir)) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Number of open fds of this process. */
+export function openFdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+
+/**
+ * `BPF_RAW_TRACEPOINT_OPEN` (`raw_tracepoint.name`, `prog_fd`): a raw_tracepoint link. Link
+ * creation belongs to src/links; the test encodes the three fields itself.
+ */
+export function rawTracepointOpen(progFd: OwnedFd, tracepoint: string): OwnedFd {
+  const name = new TextEncoder().encode(`${tracepoint}\0`);
+  const attr = new AttrWriter(16).pointer(0, name).u32(8, progFd.fd);
+  return new OwnedFd(bpfSyscall(BpfCmd.RAW_TRACEPOINT_OPEN, attr.bytes), `raw_tp ${tracepoint}`);
+}
+
+/** The cgroup v2 mount the tests attach cgroup links under. */
+export const CGROUP2_ROOT = '/sys/fs/cgroup/unified';
+
+/**
+ * A fresh cgroup with a `BPF_LINK_CREATE` cgroup link of `progFd` (cgroup_skb ingress).
+ * `close()` detaches the link and removes the cgroup.
+ */
+export function cgroupSkbLink(progFd: OwnedFd): { link: OwnedFd; cgroup: string; close(): void } {
+  const cgroup = join(existsSync(CGROUP2_ROOT) ? CGROUP2_ROOT : '/sys/fs/cgroup', `bpfts-show-${process.pid}-${Date.now()}`);
+  mkdirSync(cgroup);
+  const cgFd = openSync(cgroup, 'r');
+  let link: OwnedFd;
+  try {
+    const attr = new AttrWriter(16).u32(0, progFd.fd).u32(4, cgFd).u32(8, AttachType.CGROUP_INET_INGRESS);
+    link = new OwnedFd(bpfSyscall(BpfCmd.LINK_CREATE, attr.bytes), `cgroup link ${cgroup}`);
+  } catch (e) {
+    closeSync(cgFd);
+    rmdirSync(cgroup);
+    throw e;
+  }
+  // The link holds its own reference to the cgroup.
+  closeSync(cgFd);
+  return {
+    link,
+    cgroup,
+    close() {
+      link.close();
+      rmdirSync(cgroup);
+    },
+  };
+}
