@@ -358,8 +358,9 @@ export class CTypeEmitter {
           break;
         case 'TYPE_TAG':
           this.#emitModifiers(chain);
-          // A kind-flagged tag (kernel 6.13+) is an arbitrary attribute, as libbpf 1.6 prints it.
-          this.#put(t.kindFlag ? ` __attribute__((${t.name}))` : ` __attribute__((btf_type_tag("${t.name}")))`);
+          // Kind-flagged tags (kernel 6.13+, attributes) too: libbpf 1.6 writes those as
+          // `__attribute__((NAME))`, bpftool 7.1 as below; the header format is bpftool 7.1's.
+          this.#put(` __attribute__((btf_type_tag("${t.name}")))`);
           break;
         case 'ARRAY': {
           // GCC puts the element's const/volatile on the array too; C has no place for them.
