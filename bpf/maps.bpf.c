@@ -30,14 +30,23 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 } event_array SEC(".maps");
 
+/* Sizes instead of BTF types, and a NUMA node (not allowed on per-CPU maps). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u64));
 	__uint(numa_node, 0);
 	__uint(map_flags, BPF_F_NUMA_NODE);
-} sized_percpu_hash SEC(".maps");
+} sized_numa_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+} lru_percpu SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -183,6 +192,7 @@ SEC("socket")
 int use_maps(struct __sk_buff *skb)
 {
 	__u32 key = 0;
+	__u64 one = 1;
 	__u64 *cnt = bpf_map_lookup_elem(&percpu_counter, &key);
 	struct event *ev;
 	void *inner;
@@ -192,11 +202,12 @@ int use_maps(struct __sk_buff *skb)
 	ev = bpf_map_lookup_elem(&event_array, &key);
 	if (ev)
 		ev->pid = skb->len;
-	bpf_map_update_elem(&pinned_hash, &key, &key, BPF_ANY);
-	bpf_map_lookup_elem(&sized_percpu_hash, &key);
-	bpf_map_lookup_elem(&lru, &key);
+	bpf_map_update_elem(&pinned_hash, &key, &one, BPF_ANY);
+	bpf_map_lookup_elem(&sized_numa_hash, &key);
+	bpf_map_lookup_elem(&lru_percpu, &key);
+	bpf_map_lookup_elem(&lru, &one);
 	bpf_map_push_elem(&queue, &key, 0);
-	bpf_map_push_elem(&stack, &key, 0);
+	bpf_map_push_elem(&stack, &one, 0);
 	bpf_map_push_elem(&bloom, &key, 0);
 	inner = bpf_map_lookup_elem(&outer_array, &key);
 	if (inner)
