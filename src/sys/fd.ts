@@ -85,8 +85,8 @@ export class OwnedFd {
 export type BpfFdKind = 'prog' | 'map' | 'link' | 'btf' | 'unknown';
 
 /**
- * What an fd refers to, from `/proc/self/fd/N` (`anon_inode:bpf-prog`, `bpf-map`, `bpf-link`,
- * `btf`), as bpftool's `get_fd_type()` tells pinned objects apart.
+ * What an fd refers to, from `/proc/self/fd/N` (`anon_inode:bpf-prog`, `bpf-map`, `bpf-link` or
+ * `bpf_link`, `btf`), as bpftool's `get_fd_type()` tells pinned objects apart.
  */
 export function bpfFdKind(fd: number | OwnedFd): BpfFdKind {
   const n = typeof fd === 'number' ? fd : fd.fd;
@@ -98,7 +98,8 @@ export function bpfFdKind(fd: number | OwnedFd): BpfFdKind {
   }
   if (target.includes('bpf-map')) return 'map';
   if (target.includes('bpf-prog')) return 'prog';
-  if (target.includes('bpf-link')) return 'link';
+  // A link fresh from its attach call is `bpf_link`; one reopened by id or pin is `bpf-link`.
+  if (target.includes('bpf-link') || target.includes('bpf_link')) return 'link';
   if (target === 'anon_inode:btf') return 'btf';
   return 'unknown';
 }
