@@ -73,5 +73,7 @@ export function writeU64(view: DataView, offset: number, field: string, value: b
 /** Reads a NUL-terminated kernel log out of `buffer` (everything before the first NUL). */
 export function decodeLog(buffer: Uint8Array): string {
   const end = buffer.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? buffer : buffer.subarray(0, end));
+  return logDecoder.decode(end < 0 ? buffer : buffer.subarray(0, end));
 }
+
+const logDecoder = new TextDecoder();

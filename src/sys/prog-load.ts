@@ -284,6 +284,13 @@ function cString(s: string): Uint8Array {
   return bytes;
 }
 
+/** Probes load thousands of programs with the same license: encode it once. */
+let lastLicense: { readonly text: string; readonly bytes: Uint8Array } | undefined;
+function licenseBytes(text: string): Uint8Array {
+  if (lastLicense?.text !== text) lastLicense = { text, bytes: cString(text) };
+  return lastLicense.bytes;
+}
+
 function recordCount(field: string, r: RecordBuffer): number {
   if (!Number.isInteger(r.recSize) || r.recSize <= 0 || r.data.byteLength % r.recSize !== 0) {
     throw new AttrFieldError(field, `${r.data.byteLength} bytes is not a whole number of ${r.recSize}-byte records`);
@@ -321,7 +328,7 @@ export function tryProgLoad(o: ProgLoadOptions): ProgLoadAttempt {
     }
     logBuffer[0] = 0;
   }
-  const license = cString(o.license);
+  const license = licenseBytes(o.license);
   const fdArray = o.fdArray === undefined ? undefined : o.fdArray instanceof Int32Array ? o.fdArray : Int32Array.from(o.fdArray);
   const n = native();
   const addr = (b: ArrayBufferView | undefined): bigint => (b === undefined || b.byteLength === 0 ? 0n : n.address(b));
@@ -364,6 +371,10 @@ export function tryProgLoad(o: ProgLoadOptions): ProgLoadAttempt {
     if (b !== undefined) pinned.push(b);
   }
   inFlight = pinned;
+  // A failed load is an answer here, not a bug: skip capturing a stack for the addon's error
+  // (it dominated the cost of feature probes, which expect thousands of failures).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   let fd: number;
   try {
     fd = n.bpf(BpfCmd.PROG_LOAD, attr);
@@ -372,6 +383,7 @@ export function tryProgLoad(o: ProgLoadOptions): ProgLoadAttempt {
     const logTrueSize = new DataView(attr.buffer).getUint32(LOG_TRUE_SIZE_OFFSET, true);
     return { ok: false, errno: e.errno, code: e.code, log: logBuffer ? decodeLog(logBuffer) : '', logTrueSize, cause: e };
   } finally {
+    Error.stackTraceLimit = stackTraceLimit;
     inFlight = [];
   }
   const logTrueSize = new DataView(attr.buffer).getUint32(LOG_TRUE_SIZE_OFFSET, true);
