@@ -184,10 +184,22 @@ export function parseVerifierLog(text: string): VerifierLog {
   const body = nul >= 0 ? text.slice(0, nul) : text;
   const lines = body.split('\n');
   const parsed: VerifierLogRecord[] = [];
+  // Level 2 prints `caller:` / `callee:` on a line of their own and the state on the next one.
+  let pendingLabel: string | undefined;
   for (let lineNo = 0; lineNo < lines.length; lineNo++) {
     const raw = (lines[lineNo] ?? '').replace(/\r$/, '');
     if (raw.trim().length === 0) continue;
-    parsed.push(...parseLine(lineNo, raw));
+    for (const record of parseLine(lineNo, raw)) {
+      if (record.kind === 'state' && pendingLabel !== undefined && record.label === undefined && record.insnIndex === undefined) {
+        parsed.push({ ...record, label: pendingLabel });
+      } else {
+        parsed.push(record);
+      }
+      pendingLabel = record.kind === 'state' && record.state.registers.length === 0 && record.state.stack.length === 0
+        && (record.label === 'caller' || record.label === 'callee')
+        ? record.label
+        : undefined;
+    }
   }
 
   let lastInsnAt = -1;

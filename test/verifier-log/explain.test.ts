@@ -18,6 +18,8 @@ const CASES: readonly Case[] = [
   { fixture: 'null_deref.level2', kind: 'null-pointer-unchecked', line: 'return *value;', mentions: ['bpf_map_lookup_elem', 'NULL'] },
   { fixture: 'branch_null_deref', kind: 'null-pointer-unchecked', line: 'return *value + len;', mentions: ['bpf_map_lookup_elem'] },
   { fixture: 'branch_null_deref.level2', kind: 'null-pointer-unchecked', line: 'return *value + len;', mentions: ['bpf_map_lookup_elem'] },
+  { fixture: 'subprog_null_deref', kind: 'null-pointer-unchecked', line: 'return *value;', mentions: ['R1', 'bpf_map_lookup_elem'] },
+  { fixture: 'subprog_null_deref.level2', kind: 'null-pointer-unchecked', line: 'return *value;', mentions: ['R1', 'bpf_map_lookup_elem'] },
   { fixture: 'unbounded_access', kind: 'unbounded-access', line: 'return slot->bytes[index];', mentions: ['R0', 'bound'] },
   { fixture: 'unbounded_access.level2', kind: 'unbounded-access', line: 'return slot->bytes[index];', mentions: ['R0'] },
   { fixture: 'map_value_oob', kind: 'unbounded-access', line: 'return slot->bytes[index];', mentions: ['offset 64', '64-byte'] },

@@ -36,14 +36,33 @@ export function lineOf(object: string, text: string): number {
 /**
  * Opcode byte of every instruction slot of the object's program, as llvm-objdump disassembles
  * it (the second slot of an ld_imm64 is absent): an oracle for instruction indices that does not
- * go through the verifier log.
+ * go through the verifier log. Subprograms in `.text` follow the program, as libbpf appends them.
  */
 export function objectOpcodes(object: string): Map<number, number> {
   const out = execFileSync(LLVM_OBJDUMP, ['-d', join(BPF_DIR, 'verifier', `${object}.bpf.o`)], { encoding: 'utf8' });
-  const opcodes = new Map<number, number>();
+  const sections = new Map<string, [number, number, number][]>();
+  let current: [number, number, number][] = [];
   for (const line of out.split('\n')) {
-    const m = /^\s*(\d+):\s+([0-9a-f]{2}) /.exec(line);
-    if (m) opcodes.set(Number(m[1]), Number.parseInt(m[2] ?? '', 16));
+    const header = /^Disassembly of section (.*):$/.exec(line);
+    if (header) {
+      current = [];
+      sections.set(header[1] ?? '', current);
+      continue;
+    }
+    const m = /^\s*(\d+):\t((?:[0-9a-f]{2} )*[0-9a-f]{2})\t/.exec(line);
+    const bytes = m?.[2]?.split(' ') ?? [];
+    if (m && bytes[0] !== undefined) current.push([Number(m[1]), Number.parseInt(bytes[0], 16), bytes.length]);
+  }
+  const opcodes = new Map<number, number>();
+  let base = 0;
+  const ordered = [...sections.entries()].sort(([a], [b]) => Number(a === '.text') - Number(b === '.text'));
+  for (const [, insns] of ordered) {
+    let end = base;
+    for (const [index, opcode, bytes] of insns) {
+      opcodes.set(base + index, opcode);
+      end = base + index + bytes / 8;
+    }
+    base = end;
   }
   return opcodes;
 }

@@ -193,6 +193,29 @@ describe('verifier-log: parseVerifierLog on captured logs', () => {
     });
   });
 
+  describe('subprograms', () => {
+    it('reads func#N starts, frame numbers and the caller/callee states of a call', () => {
+      const log = parseVerifierLog(readFixture('subprog_null_deref.level2'));
+      const funcs = log.records.flatMap((r) => (r.kind === 'function' ? [[r.funcIndex, r.insnIndex]] : []));
+      const call = lastInstruction(log, 8);
+      expect(call.text).to.equal('call pc+1');
+      // func#1 starts where the call points.
+      expect(funcs).to.deep.equal([[0, 0], [1, jumpTarget({ ...call, text: 'goto pc+1' })]]);
+      const labelled = states(log).filter((s) => s.label !== undefined);
+      expect(labelled.map((s) => [s.label, s.state.frame, s.state.registers.map((r) => r.reg)])).to.deep.equal([
+        ['caller', undefined, []],
+        ['caller', undefined, ['R10']],
+        ['callee', undefined, []],
+        ['callee', 1, ['R1', 'R10']],
+      ]);
+      const entry = states(log).find((s) => s.insnIndex === 10);
+      expect(entry?.state.frame).to.equal(1);
+      expect(register(entry?.state, 'R1').nullable).to.equal(true);
+      expect(log.failedInsn).to.equal(10);
+      expect(log.failedSource?.line).to.equal(lineOf('subprog_null_deref', 'return *value;'));
+    });
+  });
+
   describe('lines the kernel glues together', () => {
     it('splits a jump from the branch-target state printed on the same line (level 1)', () => {
       const log = parseVerifierLog(readFixture('branch_null_deref'));
