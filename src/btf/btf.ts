@@ -255,7 +255,7 @@ export class Btf implements BtfTypeTable {
   }
 
   #badId(id: number): BtfError {
-    return new BtfError(`type id ${id} out of range [1, ${this.typeCount})`, { typeId: id });
+    return new BtfError(`type id not in [1, ${this.typeCount})`, { typeId: id });
   }
 
   #buildNameIndex(): NameIndex {

@@ -19,7 +19,10 @@ export interface TypeRecordSource {
 export function decodeType(src: TypeRecordSource, id: number, off: number): BtfType {
   const { view, littleEndian: le, strings, typeCount } = src;
   const u32 = (o: number): number => view.getUint32(o, le);
-  const str = (o: number): string => strings.get(o, id);
+  const str = (o: number): string => {
+    if (!strings.has(o)) throw new BtfError(`string offset ${o} is outside the string section (size ${strings.endOffset})`, { typeId: id, offset: off });
+    return strings.get(o, id);
+  };
   const ref = (t: number, what: string): number => {
     if (t >= typeCount) throw new BtfError(`${what} references type id ${t}, but only ${typeCount - 1} types exist`, { typeId: id, offset: off });
     return t;
