@@ -73,7 +73,7 @@ describe('BtfError paths', function () {
     });
 
     it('type id out of range, in lookups and in references', function () {
-      const btf = parseBtf(craftBtf([...INT_WORDS, 0, info(K.PTR), 9, 0, info(K.ARRAY), 0, 1, 1, 7]));
+      const btf = parseBtf(craftBtf([...INT_WORDS, 0, info(K.PTR), 9, 0, info(K.ARRAY), 0, 1, 7, 1]));
       expectBtfError(() => btf.typeById(Number.NaN), 'type id not in [1, 4) (type id NaN)');
       for (const id of [0, 4, -1, 1.5]) expectBtfError(() => btf.typeById(id), `type id not in [1, 4) (type id ${id})`, { typeId: id });
       expectBtfError(() => btf.kindOf(4), 'type id not in [1, 4) (type id 4)');
