@@ -32,7 +32,14 @@ function isModifier(t: BtfType): boolean {
   return t.kind === 'VOLATILE' || t.kind === 'CONST' || t.kind === 'RESTRICT' || t.kind === 'TYPE_TAG';
 }
 
-/** How a {@link CTypeEmitter} writes what BTF alone does not decide. */
+/**
+ * How a {@link CTypeEmitter} writes what BTF alone does not decide.
+ *
+ * @example
+ * ```ts
+ * const options: CTypeEmitterOptions = { pointerSize: pointerSizeOf(btf), enumModes: false };
+ * ```
+ */
 export interface CTypeEmitterOptions {
   /** Bytes in a pointer and a `long` of the target (see `pointerSizeOf`). */
   readonly pointerSize: number;
@@ -129,7 +136,7 @@ export class CTypeEmitter {
         this.#emitState[id] = EMITTING;
         this.emitType(t.type, id);
         // Someone may have needed the typedef through a pointer meanwhile and got it already.
-        if (this.#fwdEmitted[id] === 0 && !isBlacklisted(t)) {
+        if (this.#fwdEmitted[id] === 0 && !isCompilerBuiltin(t)) {
           this.#emitTypedefDef(id, t.type, 0);
           this.#put(';\n\n');
         }
@@ -175,7 +182,7 @@ export class CTypeEmitter {
       this.#fwdEmitted[id] = 1;
     } else if (t.kind === 'TYPEDEF') {
       // A typedef doubles as its own forward declaration for uses through pointers.
-      if (!isBlacklisted(t)) {
+      if (!isCompilerBuiltin(t)) {
         this.#emitTypedefDef(id, t.type, 0);
         this.#put(';\n\n');
       }
@@ -262,20 +269,29 @@ export class CTypeEmitter {
    */
   #emitTypeDecl(id: number, name: string, level: number): void {
     const chain: number[] = [];
-    let next = id;
-    for (;;) {
+    let next: number | undefined = id;
+    while (next !== undefined) {
       chain.push(next);
-      if (next === 0) break;
-      const t = this.#btf.typeById(next);
-      if (t.kind === 'PTR' || t.kind === 'ARRAY' || isModifier(t)) {
-        next = (t as { readonly type: number }).type;
-      } else if (t.kind === 'FUNC_PROTO') {
-        next = t.returnType;
-      } else {
-        break;
-      }
+      next = next === 0 ? undefined : this.#declaredThrough(this.#btf.typeById(next));
     }
     this.#emitTypeChain(chain, name, level);
+  }
+
+  /** The next type of a declarator chain, or `undefined` when `t` ends it. */
+  #declaredThrough(t: BtfType): number | undefined {
+    switch (t.kind) {
+      case 'PTR':
+      case 'ARRAY':
+      case 'VOLATILE':
+      case 'CONST':
+      case 'RESTRICT':
+      case 'TYPE_TAG':
+        return t.type;
+      case 'FUNC_PROTO':
+        return t.returnType;
+      default:
+        return undefined;
+    }
   }
 
   /** Writes the modifiers on top of the chain (`const volatile int`) and pops them. */
@@ -421,7 +437,7 @@ export class CTypeEmitter {
 }
 
 /** `__builtin_va_list` is the compiler's own; redefining it breaks compiling with another one. */
-function isBlacklisted(t: BtfType): boolean {
+function isCompilerBuiltin(t: BtfType): boolean {
   return t.name === '__builtin_va_list';
 }
 

@@ -4,7 +4,15 @@ import { pointerSizeOf } from './c-dump-layout.js';
 import { CDumpOrder } from './c-dump-order.js';
 import type { BtfTypeTable } from './types.js';
 
-/** Options of {@link dumpBtfAsC}. */
+/**
+ * Options of {@link dumpBtfAsC}.
+ *
+ * @example
+ * ```ts
+ * // What `bpftool btf dump map ... value format c` prints for a map's value type:
+ * dumpBtfAsC(btf, { rootIds: [valueTypeId] });
+ * ```
+ */
 export interface CDumpOptions {
   /**
    * Dump only these types and what they need (bpftool does this for `btf dump map ... format c`,

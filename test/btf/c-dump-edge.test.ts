@@ -218,6 +218,22 @@ describe('dumpBtfAsC on hand-made BTF', function () {
     }
   });
 
+  it('split BTF (module on vmlinux): base types are dumped too, as bpftool -B does', function () {
+    requireTool(this, BPFTOOL);
+    const base = new BtfListBuilder();
+    const int = base.int('int', 4, true);
+    const baseStruct = base.composite('STRUCT', 'base_s', 8, [['a', int, 0], ['b', int, 32]]);
+    base.typedef('base_t', baseStruct);
+    const baseBytes = base.bytes();
+    const split = new BtfListBuilder(base.parsed());
+    const ptr = split.ref('PTR', baseStruct);
+    split.composite('STRUCT', 'mod_s', 24, [['embedded', baseStruct, 0], ['link', ptr, 64], ['n', int, 128]]);
+    split.composite('STRUCT', 'base_s', 4, [['shadow', int, 0]]);
+    const reference = bpftoolDumpRawC(split.bytes(), baseBytes);
+    expect(reference).to.match(/^struct base_s___2 \{$/m);
+    expect(dumpBtfAsC(split.parsed())).to.equal(reference);
+  });
+
   describe('errors', function () {
     it('a struct embedding itself through another struct is an unsatisfiable cycle (bpftool fails too)', function () {
       const b = new BtfListBuilder();
@@ -235,6 +251,9 @@ describe('dumpBtfAsC on hand-made BTF', function () {
       expect(error).to.be.instanceOf(BtfError);
       expect((error as BtfDumpError).typeId).to.equal(2);
       expect((error as Error).message).to.equal("unsatisfiable type cycle through STRUCT 'outer' (type id 2)");
+      requireTool(this, BPFTOOL);
+      // libbpf names the same type.
+      expect(() => bpftoolDumpRawC(b.bytes())).to.throw(/libbpf: unsatisfiable type cycle, id:\[2\]/);
     });
 
     it('an anonymous struct reached again through a pointer is a cycle no forward declaration can break', function () {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeBtf, parseBtf, type Btf, type BtfMember, type BtfType } from '../../src/btf/index.js';
+import { BtfStringTable, encodeBtf, parseBtf, type Btf, type BtfMember, type BtfType } from '../../src/btf/index.js';
 import { parseElf } from '../../src/elf/index.js';
 
 export const BPFTOOL = '/usr/sbin/bpftool';
@@ -10,12 +10,20 @@ export const CLANG = '/usr/bin/clang';
 export const CLANG_19 = '/usr/bin/clang-19';
 export const LLVM_OBJCOPY = '/usr/bin/llvm-objcopy';
 
-/** Builds hand-made BTF type lists for edge cases that no compiler emits. Ids are positions. */
+/**
+ * Builds hand-made BTF type lists for edge cases that no compiler emits. Ids are positions,
+ * starting after the base's types when building split BTF.
+ */
 export class BtfListBuilder {
   readonly types: BtfType[] = [];
+  readonly base: Btf | undefined;
+
+  constructor(base?: Btf) {
+    this.base = base;
+  }
 
   add(type: DistributiveOmit<BtfType, 'id'>): number {
-    const id = this.types.length + 1;
+    const id = this.types.length + (this.base?.typeCount ?? 1);
     this.types.push({ ...type, id } as BtfType);
     return id;
   }
@@ -43,12 +51,12 @@ export class BtfListBuilder {
   }
 
   bytes(): Uint8Array {
-    return encodeBtf(this.types);
+    return encodeBtf(this.types, new BtfStringTable(this.base?.strings));
   }
 
   /** The list as our parser sees it after encoding: what bpftool will read too. */
   parsed(): Btf {
-    return parseBtf(this.bytes());
+    return parseBtf(this.bytes(), this.base === undefined ? {} : { base: this.base });
   }
 }
 
@@ -60,18 +68,25 @@ export function scratchDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** `bpftool btf dump file PATH format c`, the reference output. */
-export function bpftoolDumpC(path: string): string {
-  return execFileSync(BPFTOOL, ['btf', 'dump', 'file', path, 'format', 'c'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+/** `bpftool [-B BASE] btf dump file PATH format c`, the reference output. */
+export function bpftoolDumpC(path: string, basePath?: string): string {
+  const base = basePath === undefined ? [] : ['-B', basePath];
+  return execFileSync(BPFTOOL, [...base, 'btf', 'dump', 'file', path, 'format', 'c'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
-/** bpftool's C dump of a raw BTF blob (written to a scratch file). */
-export function bpftoolDumpRawC(bytes: Uint8Array): string {
+/** bpftool's C dump of a raw BTF blob (written to a scratch file), split on `base` if given. */
+export function bpftoolDumpRawC(bytes: Uint8Array, base?: Uint8Array): string {
   const { dir, cleanup } = scratchDir();
   try {
     const path = join(dir, 'types.btf');
     writeFileSync(path, bytes);
-    return bpftoolDumpC(path);
+    if (base === undefined) return bpftoolDumpC(path);
+    writeFileSync(join(dir, 'base.btf'), base);
+    return bpftoolDumpC(path, join(dir, 'base.btf'));
   } finally {
     cleanup();
   }
