@@ -107,8 +107,10 @@ export class CTypeEmitter {
     const topLevel = containerId === 0;
     switch (t.kind) {
       case 'INT': {
-        const alias = MISSING_BASE_TYPES.get(t.name);
-        if (alias !== undefined) this.#put(`typedef ${alias} ${t.name};\n\n`);
+        // libbpf resolves the INT's name here, so it takes its slot in the tag namespace.
+        const name = this.#names.tagName(id);
+        const alias = MISSING_BASE_TYPES.get(name);
+        if (alias !== undefined) this.#put(`typedef ${alias} ${name};\n\n`);
         this.#emitState[id] = EMITTED;
         break;
       }

@@ -71,6 +71,15 @@ const CASES: Record<string, readonly [RegExp, (b: BtfListBuilder) => void]> = {
       b.add({ kind: 'ENUM', name: '', size: 4, signed: true, values: [{ name: 'other', value: -1 }] });
     },
   ],
+  'INT names take a slot in the tag namespace once an INT is reached': [
+    /^struct weird___2 \{$/m,
+    (b) => {
+      const weird = b.int('weird', 4, true);
+      b.typedef('weird_t', weird);
+      b.composite('STRUCT', 'weird', 4, [['w', weird, 0]]);
+      b.int('weird', 2, true);
+    },
+  ],
   'valueless named enums (forward declarations) are never renamed': [
     /^enum opaque;\n\nenum opaque;$/m,
     (b) => {
