@@ -5,7 +5,7 @@
  * `T *values[]`, and `__ulong(x, N)` is an enum with one enumerator of value N.
  */
 import type { Btf, BtfMember } from '../btf/index.js';
-import { MapType } from '../sys/index.js';
+import { MapType } from '../sys/uapi.js';
 import { ObjectSpecError, type ObjectSpecErrorContext } from './errors.js';
 import { PinType } from './map-spec.js';
 

@@ -4,7 +4,7 @@
  */
 import { BtfLinkage, type Btf } from '../btf/index.js';
 import { SymbolBinding, SymbolType, SymbolVisibility } from '../elf/index.js';
-import { MapType } from '../sys/index.js';
+import { MapType } from '../sys/uapi.js';
 import type { ObjectContext } from './collect-elf.js';
 import { classifyVariableType, DataSection, type DataSectionKind } from './data-section.js';
 import { MapSpec, PinType } from './map-spec.js';
@@ -79,7 +79,7 @@ export function datasecId(btf: Btf | undefined, name: string): number {
 export function collectGlobalData(ctx: ObjectContext): DataSection[] {
   const result: DataSection[] = [];
   for (const { section, kind } of ctx.dataSections) {
-    const bytes = kind === 'bss' ? new Uint8Array(section.size) : section.data().slice();
+    const bytes = kind === 'bss' ? new Uint8Array(section.size) : new Uint8Array(section.data()); // a copy: the file buffer stays untouched
     const secId = datasecId(ctx.btf, section.name);
     const data = new DataSection({
       name: section.name,

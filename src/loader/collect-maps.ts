@@ -4,7 +4,7 @@
  * `bpf_object__collect_map_relos()` (`.values` initialisers in `.rel.maps`).
  */
 import { SymbolType, type ElfSymbol } from '../elf/index.js';
-import { MapType } from '../sys/index.js';
+import { MapType } from '../sys/uapi.js';
 import { parseBtfMapDef, type BtfMapDef } from './btf-map-def.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';

@@ -60,7 +60,8 @@ export function collectPrograms(ctx: ObjectContext): CollectedPrograms {
         autoload: isText ? false : match.autoload,
         xdpFrags: isText ? false : match.xdpFrags,
         autoAttach: isText ? 'none' : match.autoAttach,
-        instructions: data.slice(start, start + size),
+        // A copy, not data.slice(): on a Node Buffer slice() is a view, and the spec is editable.
+        instructions: new Uint8Array(data.subarray(start, start + size)),
         relocations: [],
         btfFuncId,
         funcInfo: [],

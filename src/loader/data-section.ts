@@ -69,7 +69,7 @@ export class VariableSpec {
 
   /** A copy of the variable's current bytes. */
   bytes(): Uint8Array {
-    return this.section.bytes.slice(this.offset, this.offset + this.size);
+    return new Uint8Array(this.section.bytes.subarray(this.offset, this.offset + this.size));
   }
 
   /** Replaces the variable's bytes; `value` must be exactly `size` bytes long. */
@@ -204,7 +204,7 @@ export class DataSection {
 
   /** A deep copy with its own bytes and variables. */
   clone(): DataSection {
-    const copy = new DataSection({ ...this, bytes: this.bytes.slice() });
+    const copy = new DataSection({ ...this, bytes: new Uint8Array(this.bytes) });
     for (const v of this.variables) copy.addVariable(v);
     return copy;
   }

@@ -109,7 +109,7 @@ export class MapSpec {
 
   /** The initial value of an internal map's single element (a copy), `undefined` for other maps. */
   initialValue(): Uint8Array | undefined {
-    return this.data?.bytes.slice();
+    return this.data === undefined ? undefined : new Uint8Array(this.data.bytes);
   }
 
   /**

@@ -121,6 +121,6 @@ export class ProgramSpec {
 
   /** A deep copy: instructions and record arrays are new, so editing one does not touch the other. */
   clone(): ProgramSpec {
-    return new ProgramSpec({ ...this, instructions: this.instructions.slice(), autoAttach: this.autoAttach });
+    return new ProgramSpec({ ...this, instructions: new Uint8Array(this.instructions), autoAttach: this.autoAttach });
   }
 }

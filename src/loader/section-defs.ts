@@ -7,7 +7,7 @@
  * (`sk_reuseport/migrate` before `sk_reuseport`, `tc/ingress` before `tc`, ...). When libbpf
  * adds a family, add the row here at the same position.
  */
-import { AttachType, ProgType } from '../sys/index.js';
+import { AttachType, ProgType } from '../sys/uapi.js';
 
 /**
  * Attach types newer than the kernel `src/sys/uapi.ts` was generated from, with their

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AttachType, ProgType } from '../../src/sys/index.js';
+import { AttachType, ProgType } from '../../src/sys/uapi.js';
 import { AutoAttach, matchSection, SECTION_DEFS, SecFlag, sectionDefMatches, findSectionDef, type SectionDef } from '../../src/loader/index.js';
 import { requireTool } from '../helpers/privileges.js';
 import { CC, LIBBPF_HEADER, libbpfSections } from './reference-tools.js';

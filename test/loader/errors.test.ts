@@ -1,0 +1,228 @@
+/**
+ * Every ObjectSpecError path: objects libbpf itself refuses (checked with the libbpf oracle),
+ * and real corpus objects with one field patched to what a broken compiler or linker could write.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BtfError } from '../../src/btf/index.js';
+import { parseElf } from '../../src/elf/index.js';
+import { ObjectSpecError, parseObjectSpec, type ObjectSpec } from '../../src/loader/index.js';
+import { BPF_DIR } from '../helpers/paths.js';
+import { requireTool } from '../helpers/privileges.js';
+import { CC, LIBBPF_HEADER, libbpfOpen } from './reference-tools.js';
+
+function bytesOf(rel: string): Buffer {
+  return Buffer.from(readFileSync(join(BPF_DIR, rel)));
+}
+
+function expectSpecError(bytes: Uint8Array, fileName: string, message: RegExp): ObjectSpecError {
+  let caught: unknown;
+  try {
+    parseObjectSpec(bytes, { fileName });
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, 'parseObjectSpec should throw').to.be.instanceOf(ObjectSpecError);
+  const err = caught as ObjectSpecError;
+  expect(err.message).to.match(message);
+  expect(err.fileName).to.equal(fileName);
+  return err;
+}
+
+/** Byte offsets of ELF records inside `bytes`, found with our ELF reader. */
+function layout(bytes: Uint8Array): {
+  section(name: string): { header: number; offset: number; nameOffset: number; index: number };
+  symbol(name: string): { at: number; index: number };
+  rel(section: string, i: number): number;
+} {
+  const elf = parseElf(bytes);
+  const shoff = elf.header.sectionHeaderOffset;
+  const symtab = elf.symbolTable;
+  if (symtab === undefined) throw new Error('no symtab');
+  return {
+    section(name) {
+      const s = elf.sectionByName(name);
+      if (s === undefined) throw new Error(`no section ${name}`);
+      return { header: shoff + s.index * 64, offset: s.offset, nameOffset: s.nameOffset, index: s.index };
+    },
+    symbol(name) {
+      const s = elf.symbols.find((x) => x.name === name);
+      if (s === undefined) throw new Error(`no symbol ${name}`);
+      return { at: symtab.offset + s.index * 24, index: s.index };
+    },
+    rel(section, i) {
+      const s = elf.sectionByName(section);
+      if (s === undefined) throw new Error(`no section ${section}`);
+      return s.offset + i * 16;
+    },
+  };
+}
+
+describe('loader/errors: objects libbpf refuses are refused with ObjectSpecError', () => {
+  const cases: [string, RegExp][] = [
+    ['spec/bad_map_field.bpf.o', /section '\.maps': map 'bad': unknown field 'color'/],
+    ['spec/bad_map_key_size.bpf.o', /map 'bad': conflicting key size 4 != 8/],
+    ['spec/bad_map_pinning.bpf.o', /map 'bad': invalid pinning value 2/],
+    ['spec/bad_map_values.bpf.o', /map 'bad': 'values' is only for prog arrays and map-in-maps, not map type 1/],
+    ['spec/bad_kconfig.bpf.o', /extern \(kconfig\) 'CONFIG_BPF_TS_PAIR': type \[\d+\] is not supported/],
+    ['spec/bad_static_prog.bpf.o', /section 'socket': program 'hidden_prog' is static and not supported/],
+  ];
+  for (const [rel, message] of cases) {
+    it(`${rel}: ${message.source}`, function () {
+      const err = expectSpecError(bytesOf(rel), rel, message);
+      expect(err.symbol ?? err.section).to.be.a('string');
+      requireTool(this, CC);
+      requireTool(this, LIBBPF_HEADER);
+      expect(libbpfOpen(join(BPF_DIR, rel)).error, 'libbpf refuses it too').to.be.lessThan(0);
+    });
+  }
+
+  it('relaxedMaps accepts unknown BTF map members, like libbpf relaxed_maps', () => {
+    const spec = parseObjectSpec(bytesOf('spec/bad_map_field.bpf.o'), { fileName: 'x', relaxedMaps: true });
+    expect([spec.map('bad')?.type, spec.map('bad')?.maxEntries]).to.deep.equal([1, 4]);
+  });
+});
+
+describe('loader/errors: patched corpus objects', () => {
+  it('no symbol table', () => {
+    const b = bytesOf('minimal.bpf.o');
+    // SHT_SYMTAB -> SHT_PROGBITS, and the relocation sections that link to it too.
+    const elf = parseElf(b);
+    for (const s of elf.sections) if (s.type === 2 || s.type === 9) b.writeUInt32LE(1, elf.header.sectionHeaderOffset + s.index * 64 + 4);
+    expectSpecError(b, 'm.o', /^m\.o: no symbol table \('\.symtab'\): stripped object file\?$/);
+  });
+
+  it('a version section that is not 4 bytes', () => {
+    const b = bytesOf('legacy_maps.bpf.o');
+    b.writeBigUInt64LE(2n, layout(b).section('version').header + 32);
+    const err = expectSpecError(b, 'l.o', /section 'version': invalid kernel version section: 2 bytes, expected 4/);
+    expect(err.section).to.equal('version');
+  });
+
+  it('a program crossing the end of its section', () => {
+    const b = bytesOf('minimal.bpf.o');
+    b.writeBigUInt64LE(0x10000n, layout(b).symbol('accept_all').at + 16);
+    const err = expectSpecError(b, 'm.o', /section 'socket': program 'accept_all' \(65536 bytes at 0\) crosses the section's end/);
+    expect(err.symbol).to.equal('accept_all');
+  });
+
+  it('a program that is not whole instructions', () => {
+    const b = bytesOf('minimal.bpf.o');
+    b.writeBigUInt64LE(12n, layout(b).symbol('accept_all').at + 16);
+    expectSpecError(b, 'm.o', /program 'accept_all' is not made of whole 8-byte instructions \(12 bytes at 0\)/);
+  });
+
+  it('a relocation on an instruction that is neither call nor ld_imm64', () => {
+    const b = bytesOf('maps.bpf.o');
+    const spec = parseObjectSpec(b);
+    const prog = spec.program('use_maps');
+    const first = prog?.relocations.find((r) => r.kind === 'map');
+    if (prog === undefined || first === undefined) throw new Error('corpus changed');
+    b[layout(b).section('socket').offset + prog.sectionOffset + first.insnIndex * 8] = 0xb7;
+    const err = expectSpecError(b, 'maps.o', new RegExp(`program 'use_maps': invalid relocation against '${first.symbol}' for insns\\[${first.insnIndex}\\]\\.code 0xb7`));
+    expect(err.program).to.equal('use_maps');
+    expect(err.offset).to.equal(prog.sectionOffset + first.insnIndex * 8);
+  });
+
+  it('a relocated call that is not BPF_PSEUDO_CALL', () => {
+    const b = bytesOf('subprogs.bpf.o');
+    const spec = parseObjectSpec(b);
+    const call = spec.program('prog_a')?.relocations.find((r) => r.kind === 'call');
+    if (call === undefined) throw new Error('corpus changed');
+    b[layout(b).section('socket').offset + call.insnIndex * 8 + 1] = 0x00;
+    expectSpecError(b, 's.o', /program 'prog_a': call relocation against '.+' has src_reg 0, not BPF_PSEUDO_CALL/);
+  });
+
+  it('a call into the middle of a .text function', () => {
+    const b = bytesOf('subprogs.bpf.o');
+    const spec = parseObjectSpec(b);
+    const call = spec.program('prog_a')?.relocations.find((r) => r.kind === 'call' && r.symbol === '.text');
+    if (call === undefined || call.kind !== 'call') throw new Error('corpus changed');
+    const immAt = layout(b).section('socket').offset + call.insnIndex * 8 + 4;
+    b.writeInt32LE(b.readInt32LE(immAt) + 1, immAt);
+    expectSpecError(b, 's.o', new RegExp(`no \\.text function starts at instruction ${call.targetInsn + 1}`));
+  });
+
+  it('a data relocation against a section that is not global data', () => {
+    const b = bytesOf('globals.bpf.o');
+    const l = layout(b);
+    const relAt = l.rel('.reltp/syscalls/sys_enter_openat', 0);
+    b.writeUInt32LE(l.symbol('LICENSE').index, relAt + 12); // r_info's symbol half
+    expectSpecError(b, 'g.o', /bad data relocation against section 'license'/);
+  });
+
+  it('a relocation against a symbol in a special section', () => {
+    const b = bytesOf('globals.bpf.o');
+    b.writeUInt16LE(0xfff1, layout(b).symbol('target_pid').at + 6); // SHN_ABS
+    expectSpecError(b, 'g.o', /invalid relocation against 'target_pid' in special section 0xfff1; forgot to initialize a global variable\?/);
+  });
+
+  it('a relocation that is not at an instruction boundary', () => {
+    const b = bytesOf('globals.bpf.o');
+    const at = layout(b).rel('.reltp/syscalls/sys_enter_openat', 0);
+    b.writeBigUInt64LE(b.readBigUInt64LE(at) + 4n, at);
+    expectSpecError(b, 'g.o', /relocation is not at an instruction boundary/);
+  });
+
+  /** Renames section `name` by pointing its sh_name at another section's name. */
+  function hide(b: Buffer, name: string, as: string): void {
+    const l = layout(b);
+    b.writeUInt32LE(l.section(as).nameOffset, l.section(name).header);
+  }
+
+  it('externs without BTF', () => {
+    const b = bytesOf('externs.bpf.o');
+    hide(b, '.BTF', '.llvm_addrsig');
+    hide(b, '.BTF.ext', '.llvm_addrsig');
+    const err = expectSpecError(b, 'e.o', /extern '\w+' needs the object's BTF, but there is no '\.BTF' section/);
+    expect(err.symbol).to.be.a('string');
+  });
+
+  it("'.maps' without BTF", () => {
+    const b = bytesOf('maps.bpf.o');
+    hide(b, '.BTF', '.llvm_addrsig');
+    hide(b, '.BTF.ext', '.llvm_addrsig');
+    expectSpecError(b, 'maps.o', /section '\.maps': '\.maps' needs the object's BTF, but there is no '\.BTF' section/);
+  });
+
+  it('malformed .BTF and .BTF.ext keep the BtfError as cause', () => {
+    const b = bytesOf('minimal.bpf.o');
+    b.writeUInt16LE(0x1234, layout(b).section('.BTF').offset);
+    const err = expectSpecError(b, 'm.o', /section '\.BTF': malformed BTF: /);
+    expect(err.cause).to.be.instanceOf(BtfError);
+    const c = bytesOf('minimal.bpf.o');
+    c.writeUInt16LE(0x1234, layout(c).section('.BTF.ext').offset);
+    const err2 = expectSpecError(c, 'm.o', /section '\.BTF\.ext': malformed \.BTF\.ext: /);
+    expect(err2.cause).to.be.instanceOf(BtfError);
+  });
+
+  it('legacy maps that cannot be split evenly, or are smaller than struct bpf_map_def', () => {
+    const b = bytesOf('legacy_maps.bpf.o');
+    b.writeBigUInt64LE(59n, layout(b).section('maps').header + 32);
+    expectSpecError(b, 'l.o', /section 'maps': 59 bytes cannot be split evenly between 3 map definitions/);
+    const c = bytesOf('legacy_maps.bpf.o');
+    c.writeBigUInt64LE(30n, layout(c).section('maps').header + 32);
+    expectSpecError(c, 'l.o', /map definitions are 10 bytes, smaller than struct bpf_map_def \(20\)/);
+  });
+});
+
+describe('loader/errors: variables', () => {
+  let spec: ObjectSpec;
+  before(() => {
+    spec = parseObjectSpec(bytesOf('globals.bpf.o'), { fileName: 'globals.bpf.o' });
+  });
+
+  it('refuses values that do not fit', () => {
+    const v = spec.variables.get('sample_rate');
+    expect(() => v?.set(1n << 32n)).to.throw(ObjectSpecError, /section '\.data': variable 'sample_rate' value 4294967296 does not fit in unsigned 32-bit \(at offset 0x0\)/);
+    expect(() => spec.variables.get('adjust')?.set(-40000)).to.throw(ObjectSpecError, /variable 'adjust' value -40000 does not fit in signed 16-bit/);
+  });
+
+  it('refuses get/set on structs and arrays, and setBytes of the wrong length', () => {
+    const stats = spec.variables.get('stats');
+    expect(() => stats?.get()).to.throw(ObjectSpecError, /variable 'stats' is not an integer, enum, bool or pointer; use bytes\(\)\/setBytes\(\)/);
+    expect(() => stats?.set(1)).to.throw(ObjectSpecError, /variable 'stats' is not an integer/);
+    expect(() => stats?.setBytes(new Uint8Array(3))).to.throw(ObjectSpecError, /variable 'stats' expects 8 bytes, got 3/);
+  });
+});
