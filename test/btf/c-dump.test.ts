@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { dumpBtfAsC, parseBtf, parseBtfExt, type Btf } from '../../src/btf/index.js';
+import { execFileSync } from 'node:child_process';
+import { dumpBtfAsC, encodeBtf, parseBtf, parseBtfExt, type Btf, type BtfType } from '../../src/btf/index.js';
 import { parseElf } from '../../src/elf/index.js';
+import { btfLoad, getMapInfo, MapType, mapCreate, native } from '../../src/sys/index.js';
 import { BPF_DIR, REPO_ROOT } from '../helpers/paths.js';
-import { requireTool } from '../helpers/privileges.js';
+import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import {
   BPFTOOL,
   bpftoolDumpC,
@@ -271,6 +273,52 @@ int on_openat(struct trace_event_raw_sys_enter *ctx)
         cleanup();
       }
     });
+  });
+
+  describe('rootIds against bpftool btf dump map ... kv format c', function () {
+    for (const name of ['layout', 'enums', 'names']) {
+      it(`${name}.bpf.o: every struct/union as a hash map value (first one as key) dumps like bpftool`, function () {
+        requirePrivileges(this);
+        requireTool(this, BPFTOOL);
+        const btf = btfOfObject(join(C_DUMP_DIR, `${name}.bpf.o`));
+        // The kernel wants DATASECs fixed up by a loader; the types under test do not need them.
+        const types: BtfType[] = [];
+        for (let id = 1; id < btf.typeCount; id++) {
+          const t = btf.typeById(id);
+          types.push(t.kind === 'VAR' || t.kind === 'DATASEC' ? { kind: 'INT', id, name: 'int', size: 4, encoding: 1, bitOffset: 0, bits: 32 } : t);
+        }
+        const composites: number[] = [];
+        for (let id = 1; id < btf.typeCount; id++) {
+          const t = btf.typeById(id);
+          if ((t.kind === 'STRUCT' || t.kind === 'UNION') && t.size > 0) composites.push(id);
+        }
+        const key = composites[0]!;
+        const btfFd = btfLoad({ data: encodeBtf(types) }).fd;
+        try {
+          for (const value of composites) {
+            const mapFd = mapCreate({
+              type: MapType.HASH,
+              keySize: btf.sizeOf(key),
+              valueSize: btf.sizeOf(value),
+              maxEntries: 1,
+              name: 'c_dump_test',
+              btfFd,
+              btfKeyTypeId: key,
+              btfValueTypeId: value,
+            });
+            try {
+              const mapId = getMapInfo(mapFd).id;
+              const reference = execFileSync(BPFTOOL, ['btf', 'dump', 'map', 'id', String(mapId), 'kv', 'format', 'c'], { encoding: 'utf8' });
+              expect(dumpBtfAsC(btf, { rootIds: [key, value] }), `value type ${value}`).to.equal(reference);
+            } finally {
+              native().close(mapFd);
+            }
+          }
+        } finally {
+          native().close(btfFd);
+        }
+      });
+    }
   });
 
   describe('options', function () {
