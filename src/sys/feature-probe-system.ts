@@ -53,12 +53,11 @@ export type KernelConfigRead =
 const CONFIG_HEADER = '# Automatically generated file; DO NOT EDIT.';
 
 /**
- * Reads the kernel config the way bpftool does: `/boot/config-$(uname -r)`, else
- * `/proc/config.gz` (gzip or plain text); its second line must be Kconfig's
- * "Automatically generated" banner.
+ * Reads the kernel config the way bpftool does: the first of `candidates` that opens
+ * (`/boot/config-$(uname -r)`, else `/proc/config.gz`), gzip or plain text; its second line
+ * must be Kconfig's "Automatically generated" banner.
  */
-export function readKernelConfig(): KernelConfigRead {
-  const candidates = [`/boot/config-${release()}`, '/proc/config.gz'];
+export function readKernelConfig(candidates: readonly string[] = [`/boot/config-${release()}`, '/proc/config.gz']): KernelConfigRead {
   let bytes: Buffer | undefined;
   let path = '';
   let openError = '';

@@ -17,7 +17,8 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
-import { AttachType, HELPER_NAMES, MapTypeName, ProgTypeName, tryProgLoad, type ProgLoadOptions } from '../../src/sys/index.js';
+import { formatMacros, formatPlain, reportToJson } from '../../src/cli/feature.js';
+import { AttachType, HELPER_NAMES, MapTypeName, ProgTypeName, tryProgLoad, type KernelFeatureReport, type ProgLoadOptions } from '../../src/sys/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { CLI } from '../helpers/paths.js';
 
@@ -234,6 +235,16 @@ describe('cli/feature: bpf-ts feature probe vs bpftool', function () {
     expect(devJson).to.deep.equal(theirs);
   });
 
+  it('full: also probes the helpers that warn in dmesg, like bpftool full', async function () {
+    const full = await run('-j', 'feature', 'probe', 'full');
+    const oursFull = JSON.parse(full.out) as JsonObject;
+    compareJson(JSON.parse(bpftool('-j', 'feature', 'probe', 'full')) as JsonObject, oursFull);
+    const kprobe = oursFull['helpers']?.['kprobe_available_helpers'] as string[];
+    expect(kprobe).to.include('bpf_trace_printk');
+    const normal = (JSON.parse(ours.out) as JsonObject)['helpers']?.['kprobe_available_helpers'] as string[];
+    expect(normal).to.not.include('bpf_trace_printk');
+  });
+
   it('unprivileged, run by nobody: the same answers as bpftool', function () {
     requireTool(this, SETPRIV);
     const asNobody = (cmd: string, args: string[]): ReturnType<typeof spawnSync> =>
@@ -319,5 +330,70 @@ describe('cli/feature: list_builtins, help and errors', function () {
     requirePrivileges(this);
     const r = await run('feature', 'probe', 'dev', 'nosuchif0');
     expect(r).to.deep.equal({ code: 255, out: '', err: "Error: unrecognized netdevice 'nosuchif0': No such device\n" });
+  });
+});
+
+describe('cli/feature: formatting what could not be read', function () {
+  const report: KernelFeatureReport = {
+    systemConfig: {
+      procfs: true,
+      unprivilegedBpfDisabled: 7,
+      bpfJitEnable: -1,
+      bpfJitHarden: 2,
+      bpfJitKallsyms: 0,
+      bpfJitLimit: -1,
+      kernelConfig: { ok: false, reason: "can't open file: No such file or directory" },
+      options: [],
+    },
+    bpfSyscall: true,
+    progTypes: [{ id: 26, name: 'tracing', available: true }],
+    mapTypes: [{ id: 1, name: 'hash', available: false }],
+    helpers: [{ progType: 26, progTypeName: 'tracing', progTypeAvailable: true, probed: false, helpers: [] }],
+    misc: [{ feature: 'bounded_loops', available: false }],
+  };
+
+  it("plain: bpftool's wording for unknown and unreadable values; no config lines without a config", function () {
+    expect(formatPlain(report)).to.equal(
+      [
+        'Scanning system configuration...',
+        'bpf() syscall restriction has unknown value 7',
+        'Unable to retrieve JIT-compiler status',
+        'JIT compiler hardening is enabled for all users',
+        'JIT compiler kallsyms exports are disabled',
+        'Unable to retrieve global memory limit for JIT compiler for unprivileged users',
+        '',
+        'Scanning system call availability...',
+        'bpf() syscall is available',
+        '',
+        'Scanning eBPF program types...',
+        'eBPF program_type tracing is available',
+        '',
+        'Scanning eBPF map types...',
+        'eBPF map_type hash is NOT available',
+        '',
+        'Scanning eBPF helper functions...',
+        'eBPF helpers supported for program type tracing:',
+        '\tCould not determine which helpers are available',
+        '',
+        'Scanning miscellaneous eBPF features...',
+        'Bounded loop support is NOT available',
+        '',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('JSON: -1 for unreadable sysctls, no CONFIG_ keys without a config; nothing after a missing bpf()', function () {
+    expect(reportToJson(report)['system_config']).to.deep.equal({
+      unprivileged_bpf_disabled: 7,
+      bpf_jit_enable: -1,
+      bpf_jit_harden: 2,
+      bpf_jit_kallsyms: 0,
+      bpf_jit_limit: -1,
+    });
+    const noSyscall: KernelFeatureReport = { ...report, bpfSyscall: false, progTypes: [], mapTypes: [], helpers: [], misc: [] };
+    expect(Object.keys(reportToJson(noSyscall))).to.deep.equal(['system_config', 'syscall_config']);
+    expect(formatPlain(noSyscall)).to.match(/Scanning system call availability...\nbpf\(\) syscall is NOT available\n\n$/);
+    expect(formatMacros(noSyscall, 'P_', false)).to.equal('/*** Misc kernel config items ***/\n\n/*** System call availability ***/\n#define P_NO_HAVE_BPF_SYSCALL\n\n');
   });
 });

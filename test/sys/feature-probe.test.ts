@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import {
   FeatureProbeError,
   HELPER_NAMES,
@@ -15,6 +18,7 @@ import {
   probeMapType,
   probeMiscFeature,
   probeProgType,
+  readKernelConfig,
   readSysctlInt,
   tryProgLoad,
 } from '../../src/sys/index.js';
@@ -149,5 +153,68 @@ describe('sys/feature-probe-system: sysctls and versions', function () {
   it('computes KERNEL_VERSION() with a saturating sublevel', function () {
     expect(kernelVersionCode(6, 18, 44)).to.equal((6 << 16) | (18 << 8) | 44);
     expect(kernelVersionCode(4, 9, 337)).to.equal((4 << 16) | (9 << 8) | 255);
+  });
+});
+
+describe('sys/feature-probe-system: kernel config', function () {
+  let dir: string;
+  before(function () {
+    dir = mkdtempSync(join(tmpdir(), 'bpf-ts-kconfig-'));
+  });
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const CONFIG = '#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 6.18 Kernel Configuration\nCONFIG_BPF=y\n# CONFIG_BPF_LSM is not set\nCONFIG_HZ=250\nCONFIG_EMPTY=\nCONFIG_BPF=m\n';
+
+  it('reads plain and gzip configs, keeping the first value of an option and skipping empty ones', function () {
+    const plain = join(dir, 'config');
+    const gz = join(dir, 'config.gz');
+    writeFileSync(plain, CONFIG);
+    writeFileSync(gz, gzipSync(CONFIG));
+    for (const path of [plain, gz]) {
+      const r = readKernelConfig([join(dir, 'missing'), path]);
+      expect(r.ok, path).to.equal(true);
+      if (r.ok) {
+        expect(r.path).to.equal(path);
+        expect([...r.values]).to.deep.equal([
+          ['CONFIG_BPF', 'y'],
+          ['CONFIG_HZ', '250'],
+        ]);
+      }
+    }
+  });
+
+  it("says why it could not, in bpftool's words", function () {
+    expect(readKernelConfig([join(dir, 'nope')])).to.deep.equal({ ok: false, reason: "can't open file: No such file or directory" });
+    const wrong = join(dir, 'wrong');
+    writeFileSync(wrong, '#\n# something else\nCONFIG_BPF=y\n');
+    expect(readKernelConfig([wrong])).to.deep.equal({ ok: false, reason: "can't find correct file" });
+    const short = join(dir, 'short');
+    writeFileSync(short, '#\n');
+    expect(readKernelConfig([short])).to.deep.equal({ ok: false, reason: "can't read from file: too short" });
+  });
+
+  it('agrees with the running kernel config on the options bpftool reports', function () {
+    const r = readKernelConfig();
+    if (!r.ok) this.skip();
+    expect(r.values.get('CONFIG_BPF_SYSCALL')).to.equal('y');
+  });
+});
+
+describe('scripts/gen-helper-table.mjs: the committed helper table', function () {
+  it("agrees with the running kernel's enum bpf_func_id on every id both know", function () {
+    this.timeout(60_000);
+    requireTool(this, '/usr/sbin/bpftool');
+    const text = execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'gen-helper-table.mjs'), '--stdout'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const generated = [...text.matchAll(/'(bpf_\w+)'/g)].map((m) => m[1]);
+    const common = Math.min(generated.length, HELPER_NAMES.length);
+    expect(common).to.be.greaterThan(200);
+    expect(HELPER_NAMES.slice(0, common)).to.deep.equal(generated.slice(0, common));
+    const committed = readFileSync(join(REPO_ROOT, 'src', 'sys', 'feature-probe-helper-names.ts'), 'utf8');
+    // On the kernel the table was generated from, regenerating changes nothing but the header.
+    if (generated.length === HELPER_NAMES.length) {
+      expect(text.split('\n').slice(1)).to.deep.equal(committed.split('\n').slice(1));
+    }
   });
 });
