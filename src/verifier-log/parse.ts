@@ -51,12 +51,24 @@ function parseSource(body: string): SourceLocation {
   return sourceAt(body) ?? { text: body.trim() };
 }
 
-/** A `; ...` after an instruction is its state, unless it is line info the kernel glued on. */
-function splitTrailer(trailer: string): { state?: VerifierState; source?: SourceLocation } {
-  const source = sourceAt(trailer);
-  if (source) return { source };
-  const state = parseVerifierState(trailer);
-  return state ? { state } : { source: parseSource(trailer) };
+// What follows `;` after an instruction is its state (`R1_w=...`, `fp-8=...`, `frame1: ...`,
+// `refs=...`), unless it is the line info the kernel glued on.
+const TRAILER_STATE = /^(?:frame\d+: )?(?:R\d+|fp-?\d+|refs)(?:_[A-Za-z]+)?=/;
+
+/**
+ * An instruction record whose `state` is parsed on first access: a 16 MiB log holds a few
+ * hundred thousand states, and a diagnosis reads only a handful of them.
+ */
+function instructionRecord(fields: Omit<InstructionRecord, 'state'>, stateText: string | undefined): InstructionRecord {
+  if (stateText === undefined) return fields;
+  let cached: VerifierState | undefined | null = null;
+  return Object.defineProperty({ ...fields }, 'state', {
+    enumerable: true,
+    get(): VerifierState | undefined {
+      if (cached === null) cached = parseVerifierState(stateText);
+      return cached;
+    },
+  });
 }
 
 /** Index of the first `;` outside parentheses (states contain `var_off=(a; b)`), or -1. */
@@ -77,8 +89,7 @@ function parseInstruction(lineNo: number, raw: string, m: RegExpExecArray): Veri
   const rest = m[3] ?? '';
   const semicolon = topLevelSemicolon(rest);
   let text = semicolon >= 0 ? rest.slice(0, semicolon) : rest;
-  const trailerText = semicolon >= 0 ? rest.slice(semicolon + 1).trim() : undefined;
-  const records: VerifierLogRecord[] = [];
+  const trailer = semicolon >= 0 ? rest.slice(semicolon + 1).trim() : undefined;
   let glued: StateRecord | undefined;
   const g = GLUED_STATE.exec(text);
   if (g) {
@@ -88,19 +99,20 @@ function parseInstruction(lineNo: number, raw: string, m: RegExpExecArray): Veri
       glued = { kind: 'state', lineNo, raw, insnIndex: int(g[2]), state };
     }
   }
-  const trailer = trailerText === undefined ? {} : splitTrailer(trailerText);
-  const insn: InstructionRecord = {
-    kind: 'instruction',
-    lineNo,
-    raw,
-    insnIndex,
-    opcode,
-    text: text.trim(),
-    ...(trailer.state ? { state: trailer.state } : {}),
-  };
-  records.push(insn);
+  let stateText: string | undefined;
+  let source: SourceLocation | undefined;
+  if (trailer !== undefined) {
+    source = sourceAt(trailer);
+    if (!source) {
+      if (TRAILER_STATE.test(trailer)) stateText = trailer;
+      else source = { text: trailer };
+    }
+  }
+  const records: VerifierLogRecord[] = [
+    instructionRecord({ kind: 'instruction', lineNo, raw, insnIndex, opcode, text: text.trim() }, stateText),
+  ];
   if (glued) records.push(glued);
-  if (trailer.source) records.push({ kind: 'source', lineNo, raw, source: trailer.source });
+  if (source) records.push({ kind: 'source', lineNo, raw, source });
   return records;
 }
 

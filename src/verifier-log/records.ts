@@ -116,8 +116,11 @@ export interface InstructionRecord extends RecordBase {
   readonly opcode?: number;
   /** The disassembly, without index, opcode or trailing state. */
   readonly text: string;
-  /** Registers this instruction wrote (level 1) or the state after it, from after `;`. */
-  readonly state?: VerifierState;
+  /**
+   * Registers this instruction wrote (level 1) or the state after it, from after `;`. Parsed on
+   * first access; undefined when nothing followed the instruction.
+   */
+  readonly state?: VerifierState | undefined;
 }
 
 /** `; int x = *p; @ prog.bpf.c:23`: the line info of the instructions that follow. */

@@ -14,22 +14,26 @@ import type {
 
 const BOUND_KEYS = ['smin', 'smax', 'umin', 'umax', 'smin32', 'smax32', 'umin32', 'umax32'] as const;
 
+const OPEN_PAREN = 0x28;
+const CLOSE_PAREN = 0x29;
+
 /** Splits `text` at `separator` characters that are outside any parentheses. */
 export function splitTopLevel(text: string, separator: string): string[] {
+  const sep = separator.charCodeAt(0);
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (c === separator && depth === 0) {
-      parts.push(text.slice(start, i));
+    const c = text.charCodeAt(i);
+    if (c === OPEN_PAREN) depth++;
+    else if (c === CLOSE_PAREN) depth = depth > 0 ? depth - 1 : 0;
+    else if (c === sep && depth === 0) {
+      if (i > start) parts.push(text.slice(start, i));
       start = i + 1;
     }
   }
-  parts.push(text.slice(start));
-  return parts.filter((p) => p.length > 0);
+  if (text.length > start) parts.push(text.slice(start));
+  return parts;
 }
 
 function toBigInt(text: string): bigint | undefined {
@@ -59,29 +63,37 @@ function parseTnum(text: string): { value: bigint; mask: bigint } | undefined {
 /** The `k=v,k2=k3=v2` list inside a register's parentheses; chained keys share one value. */
 function parseFields(args: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const item of splitTopLevel(args, ',')) {
-    const parts = item.trim().split('=');
-    if (parts.length === 1) {
-      fields[item.trim()] = '';
+  for (const part of splitTopLevel(args, ',')) {
+    const item = part.trim();
+    // Values never contain '=' but may contain parentheses (var_off), so the value is what
+    // follows the last '=' and every '='-separated word before it is a key.
+    const lastEq = item.lastIndexOf('=');
+    if (lastEq < 0) {
+      fields[item] = '';
       continue;
     }
-    // The value is everything after the last key; values never contain '=' but may contain
-    // parentheses (var_off), which split('=') leaves intact.
-    const value = parts[parts.length - 1] ?? '';
-    for (const key of parts.slice(0, -1)) fields[key] = value;
+    const value = item.slice(lastEq + 1);
+    let start = 0;
+    while (start <= lastEq) {
+      const eq = item.indexOf('=', start);
+      fields[item.slice(start, eq)] = value;
+      start = eq + 1;
+    }
   }
   return fields;
 }
+
+const IS_BOUND_KEY: ReadonlySet<string> = new Set(BOUND_KEYS);
 
 function boundsOf(fields: Readonly<Record<string, string>>, known: bigint | undefined): ScalarBounds {
   const bounds: { -readonly [K in keyof ScalarBounds]: ScalarBounds[K] } = {};
   if (known !== undefined) {
     bounds.smin = bounds.smax = bounds.umin = bounds.umax = known;
   }
-  for (const key of BOUND_KEYS) {
-    const v = fields[key];
-    const n = v === undefined ? undefined : toBigInt(v);
-    if (n !== undefined) bounds[key] = n;
+  for (const key in fields) {
+    if (!IS_BOUND_KEY.has(key)) continue;
+    const n = toBigInt(fields[key] ?? '');
+    if (n !== undefined) bounds[key as (typeof BOUND_KEYS)[number]] = n;
   }
   const varOff = fields['var_off'];
   const tnum = varOff === undefined ? undefined : parseTnum(varOff);

@@ -77,6 +77,8 @@ describe('verifier-log: fuzzing the parser with mutated real logs', function () 
       lines.forEach((line, n) => {
         if (line.trim() !== '') expect(covered.has(n), `${context} line ${n}`).to.equal(true);
       });
+      // Instruction states are parsed on first access: touch them all.
+      for (const rec of log.records) if (rec.kind === 'instruction' && rec.state) records += rec.state.registers.length;
       records += log.records.length;
     }
     expect(records).to.be.greaterThan(ITERATIONS);
