@@ -31,3 +31,13 @@ export { type Instruction, type DecodedInstruction, isLdImm64, slotCount, instru
 export { decodeInstructions, encodeInstructions, type Endianness, type DecodeOptions } from './codec.js';
 export { formatInstruction, helperName, type DisasmCallbacks, type FormatOptions } from './disasm.js';
 export { HELPER_NAMES } from './helper-names.js';
+export {
+  xlatedCallbacks,
+  dumpXlatedPlain,
+  dumpXlatedJson,
+  type XlatedDumpContext,
+  type XlatedDumpOptions,
+  type XlatedFuncInfo,
+  type XlatedLineInfo,
+  type XlatedJsonInsn,
+} from './xlated.js';
