@@ -21,6 +21,8 @@ export interface ParseBtfOptions {
 
 /** libbpf's `MAX_RESOLVE_DEPTH`: longer modifier/typedef chains are treated as cycles. */
 const MAX_RESOLVE_DEPTH = 32;
+/** Marks a type whose alignment is being computed, to detect cycles. */
+const IN_PROGRESS = -1;
 
 /**
  * Parsed BTF (`struct btf` of libbpf): vmlinux, module, or program BTF. Construction is one
@@ -55,6 +57,7 @@ export class Btf implements BtfTypeTable {
   readonly #cache: (BtfType | undefined)[];
   readonly #source: TypeRecordSource;
   #names: NameIndex | undefined;
+  readonly #aligns = new Map<number, number>();
 
   /** Use `parseBtf`. */
   constructor(bytes: Uint8Array, options: ParseBtfOptions = {}) {
@@ -187,7 +190,7 @@ export class Btf implements BtfTypeTable {
 
   /** `btf__align_of`: natural alignment of type `id` in bytes (1 for packed structs). */
   alignOf(id: number): number {
-    return this.#alignOf(id, id, 0);
+    return this.#alignOf(id, id);
   }
 
   /** Iterates this blob's own types in id order (not the base's), inflating each. */
@@ -200,9 +203,24 @@ export class Btf implements BtfTypeTable {
     return this.types();
   }
 
-  #alignOf(id: number, root: number, depth: number): number {
-    if (depth > MAX_RESOLVE_DEPTH) throw new BtfError(`type nesting deeper than ${MAX_RESOLVE_DEPTH} (cyclic type?)`, { typeId: root });
+  #alignOf(id: number, root: number): number {
     if (id === 0) throw new BtfError('void has no alignment', { typeId: root });
+    const memo = this.#aligns.get(id);
+    if (memo === IN_PROGRESS) throw new BtfError(`type ${id} contains itself (cyclic type)`, { typeId: root });
+    if (memo !== undefined) return memo;
+    // Memoized: without it, wide structs nested in wide structs cost exponential time.
+    this.#aligns.set(id, IN_PROGRESS);
+    try {
+      const align = this.#computeAlign(id, root);
+      this.#aligns.set(id, align);
+      return align;
+    } catch (e) {
+      this.#aligns.delete(id);
+      throw e;
+    }
+  }
+
+  #computeAlign(id: number, root: number): number {
     const t = this.typeById(id);
     switch (t.kind) {
       case 'INT':
@@ -218,12 +236,12 @@ export class Btf implements BtfTypeTable {
       case 'RESTRICT':
       case 'TYPE_TAG':
       case 'ARRAY':
-        return this.#alignOf(t.type, root, depth + 1);
+        return this.#alignOf(t.type, root);
       case 'STRUCT':
       case 'UNION': {
         let maxAlign = 1;
         for (const m of t.members) {
-          const align = this.#alignOf(m.type, root, depth + 1);
+          const align = this.#alignOf(m.type, root);
           if (align <= 0) throw new BtfError(`member '${m.name}' has alignment ${align}`, { typeId: id });
           maxAlign = Math.max(maxAlign, align);
           // A member off its natural alignment can only come from a packed struct.
