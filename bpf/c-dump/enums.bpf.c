@@ -1,7 +1,7 @@
 // clang: clang-19
 // Enum encodings for the BTF -> C dumper: clang 15+ emits signed ENUM (kind flag) and ENUM64,
 // which clang 14 cannot. Sizes 1 and 8 exercise libbpf's enum size handling.
-// Build: clang-19 -O2 -g -target bpf -c enums.bpf.c -o enums.bpf.o
+// Build: npm run build:bpf -- bpf/c-dump/enums.bpf.c (clang-19, per the first line)
 enum small_enum { SE_A, SE_B } __attribute__((packed));
 
 enum small_signed { SS_NEG = -1, SS_POS = 1 } __attribute__((packed));

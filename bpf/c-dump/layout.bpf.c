@@ -1,7 +1,7 @@
 // Layout stress test for the BTF -> C dumper: every construct whose C reconstruction is subtle
 // (bitfields, padding, packing, alignment, anonymous nesting, enum sizes, declarators). Each
 // global variable below only exists to pull its type into the object's BTF.
-// Build: clang -O2 -g -target bpf -c layout.bpf.c -o layout.bpf.o
+// Build: npm run build:bpf -- bpf/c-dump/layout.bpf.c
 typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;

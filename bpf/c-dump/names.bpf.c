@@ -1,7 +1,7 @@
 // Name clashes for the BTF -> C dumper: C allows the same struct tag, typedef name or enumerator
 // in different scopes, BTF keeps them all, and a header needs them renamed (`name___2`).
 // Types declared inside a block reach BTF through the CO-RE type-id builtin.
-// Build: clang -O2 -g -target bpf -c names.bpf.c -o names.bpf.o
+// Build: npm run build:bpf -- bpf/c-dump/names.bpf.c
 struct clash {
 	int outer;
 };
