@@ -1,17 +1,15 @@
 import { btfGetFdById, getBtfInfo, getMapInfo, getProgInfo, mapGetFdById, ObjectNotFoundError, progGetFdById, type BtfInfo, type OwnedFd } from '../sys/index.js';
+import { BpftoolMultiMap } from './bpftool-multimap.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, listObjectIds, parseBtfHandle } from './object-handle.js';
 
-/** BTF id -> ids of the programs (or maps) using it. */
-type UsersTable = Map<number, number[]>;
+/** BTF id -> ids of the programs (or maps) using it, in bpftool's order. */
+type UsersTable = BpftoolMultiMap<number>;
 
-/**
- * bpftool's `build_btf_type_table`: walks every program (or map) and records its `btf_id`.
- * bpftool's hash map prepends, so each list comes out in decreasing object id order.
- */
+/** bpftool's `build_btf_type_table`: walks every program (or map) and records its `btf_id`. */
 function buildUsersTable(kind: 'prog' | 'map'): UsersTable {
-  const table: UsersTable = new Map();
+  const table: UsersTable = new BpftoolMultiMap();
   for (const id of listObjectIds(kind, `can't get next ${kind}`)) {
     let fd: OwnedFd;
     try {
@@ -29,9 +27,7 @@ function buildUsersTable(kind: 'prog' | 'map'): UsersTable {
       fd.close();
     }
     if (btfId === 0) continue;
-    const users = table.get(btfId);
-    if (users) users.unshift(id);
-    else table.set(btfId, [id]);
+    table.append(btfId, id);
   }
   return table;
 }
@@ -48,9 +44,9 @@ export function formatBtfPlain(info: BtfInfo, tables: BtfTables): string {
   else if (info.name !== '') s += `name ${info.name}  `;
   else s += 'name <anon>  ';
   s += `size ${info.btfSize}B`;
-  const progs = tables.progs.get(info.id) ?? [];
+  const progs = tables.progs.get(info.id);
   if (progs.length > 0) s += `  prog_ids ${progs.join(',')}`;
-  const maps = tables.maps.get(info.id) ?? [];
+  const maps = tables.maps.get(info.id);
   if (maps.length > 0) s += `  map_ids ${maps.join(',')}`;
   return s + '\n';
 }
@@ -58,8 +54,8 @@ export function formatBtfPlain(info: BtfInfo, tables: BtfTables): string {
 /** One BTF object as bpftool's JSON object (`show_btf_json`). */
 export function writeBtfJson(w: JsonWriter, info: BtfInfo, tables: BtfTables): void {
   w.startObject().uintField('id', info.id).uintField('size', info.btfSize);
-  w.uintArrayField('prog_ids', tables.progs.get(info.id) ?? []);
-  w.uintArrayField('map_ids', tables.maps.get(info.id) ?? []);
+  w.uintArrayField('prog_ids', tables.progs.get(info.id));
+  w.uintArrayField('map_ids', tables.maps.get(info.id));
   w.boolField('kernel', info.kernelBtf);
   if (info.name !== '') w.stringField('name', info.name);
   w.endObject();

@@ -15,9 +15,10 @@ import {
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, listObjectIds, parseLinkHandle } from './object-handle.js';
+import type { BpftoolMultiMap } from './bpftool-multimap.js';
 import { pinnedTable } from './show-pinned.js';
 
-type PinnedTable = ReadonlyMap<number, readonly string[]> | undefined;
+type PinnedTable = BpftoolMultiMap<string> | undefined;
 
 /** Facts a link's output needs beyond its info: resolved lazily, once per command. */
 interface LinkShowEnv {
@@ -390,7 +391,7 @@ export function writeLinkJson(w: JsonWriter, info: LinkInfo, env: LinkShowEnv): 
     default:
       break;
   }
-  if (env.pinned !== undefined && env.pinned.size > 0) w.stringArrayField('pinned', env.pinned.get(info.id) ?? []);
+  if (env.pinned !== undefined && !env.pinned.empty) w.stringArrayField('pinned', env.pinned.get(info.id));
   w.endObject();
 }
 

@@ -2,6 +2,7 @@ import { getMapInfo, mapGetFdById, MapType, MapTypeName, ObjectNotFoundError, Pr
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, listObjectIds, parseMapHandle } from './object-handle.js';
+import type { BpftoolMultiMap } from './bpftool-multimap.js';
 import { pinnedTable } from './show-pinned.js';
 
 interface MapRecord {
@@ -10,7 +11,7 @@ interface MapRecord {
   readonly fdinfo: ReadonlyMap<string, string>;
 }
 
-type PinnedTable = ReadonlyMap<number, readonly string[]> | undefined;
+type PinnedTable = BpftoolMultiMap<string> | undefined;
 
 /** C's `atoi`: leading integer, else 0. */
 function atoi(s: string | undefined): number {
@@ -76,7 +77,7 @@ export function writeMapJson(w: JsonWriter, r: MapRecord, pinned: PinnedTable): 
   }
   w.uintField('frozen', atoi(fdinfo.get('frozen')));
   if (info.btfId !== 0) w.uintField('btf_id', info.btfId);
-  if (pinned !== undefined && pinned.size > 0) w.stringArrayField('pinned', pinned.get(info.id) ?? []);
+  if (pinned !== undefined && !pinned.empty) w.stringArrayField('pinned', pinned.get(info.id));
   w.endObject();
 }
 
@@ -112,7 +113,11 @@ export async function mapShow(args: readonly string[], ctx: CliContext): Promise
   if (args.length === 2) {
     const fds = parseMapHandle(args);
     try {
-      if (fds.length === 0) return 255;
+      if (fds.length === 0) {
+        // bpftool: no match is a silent failure; its JSON writer still ends with a newline.
+        if (w !== undefined) ctx.out(w.finish());
+        return 255;
+      }
       if (w !== undefined && fds.length > 1) w.startArray();
       for (const fd of fds) show(fd);
       if (w !== undefined && fds.length > 1) w.endArray();

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import {
   bpfFdKind,
   getFdById,
@@ -81,7 +82,8 @@ export function openPinned(path: string, kind: 'prog' | 'map' | 'link'): OwnedFd
     fd = objGet(path);
   } catch (e) {
     const bpffsHint = e instanceof SysError && /not in bpf file system/.test(e.message);
-    if (bpffsHint) throw new CliError(`bpf obj get (${path}): directory not in bpf file system (bpffs)`, 255, { cause: e });
+    // bpftool names the directory here (its dirname() call rewrites the path it then prints).
+    if (bpffsHint) throw new CliError(`bpf obj get (${dirname(path)}): directory not in bpf file system (bpffs)`, 255, { cause: e });
     throw cliSysError(e, `bpf obj get (${path})`);
   }
   const actual = bpfFdKind(fd);

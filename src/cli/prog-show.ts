@@ -4,10 +4,11 @@ import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, listObjectIds, parseProgHandle } from './object-handle.js';
 import { clearProgNameCache, progFullName } from './prog-name.js';
+import type { BpftoolMultiMap } from './bpftool-multimap.js';
 import { pinnedTable } from './show-pinned.js';
 
 interface ProgShowState {
-  readonly pinned: ReadonlyMap<number, readonly string[]> | undefined;
+  readonly pinned: BpftoolMultiMap<string> | undefined;
   readonly bootOffsetNs: bigint;
 }
 
@@ -79,7 +80,7 @@ export function writeProgJson(w: JsonWriter, r: ProgRecord, state: ProgShowState
   if (r.memlock !== undefined) w.name('bytes_memlock').raw(String(Number.parseInt(r.memlock, 10) || 0));
   if (r.mapIds.length > 0) w.uintArrayField('map_ids', r.mapIds);
   if (info.btfId !== 0) w.uintField('btf_id', info.btfId);
-  if (state.pinned !== undefined && state.pinned.size > 0) w.stringArrayField('pinned', state.pinned.get(info.id) ?? []);
+  if (state.pinned !== undefined && !state.pinned.empty) w.stringArrayField('pinned', state.pinned.get(info.id));
   w.endObject();
 }
 
@@ -117,7 +118,11 @@ export async function progShow(args: readonly string[], ctx: CliContext): Promis
       const fds = parseProgHandle(args);
       try {
         // bpftool: no match for a name or tag is a silent failure.
-        if (fds.length === 0) return 255;
+        if (fds.length === 0) {
+          // bpftool's JSON writer still ends its (empty) output with a newline.
+          if (w !== undefined) ctx.out(w.finish());
+          return 255;
+        }
         if (w !== undefined && fds.length > 1) w.startArray();
         for (const fd of fds) text += show(fd, ctx, state, w);
         if (w !== undefined && fds.length > 1) w.endArray();

@@ -1,13 +1,13 @@
 import { pinnedPaths } from '../sys/index.js';
+import { BpftoolMultiMap } from './bpftool-multimap.js';
 
 /**
- * The `-f/--bpffs` table: pinned paths by object id, or `undefined` without `-f`. bpftool keeps
- * them in a hash map that prepends, so an object pinned twice lists its paths newest-walked
- * first; we keep that order.
+ * The `-f/--bpffs` table: pinned paths by object id in bpftool's order, or `undefined` without
+ * `-f`. Like bpftool, it does not mount a bpffs: with none mounted, nothing is pinned.
  */
-export function pinnedTable(enabled: boolean, kind: 'prog' | 'map' | 'link'): ReadonlyMap<number, readonly string[]> | undefined {
+export function pinnedTable(enabled: boolean, kind: 'prog' | 'map' | 'link'): BpftoolMultiMap<string> | undefined {
   if (!enabled) return undefined;
-  const table = pinnedPaths(kind);
-  for (const paths of table.values()) paths.reverse();
+  const table = new BpftoolMultiMap<string>();
+  for (const { id, path } of pinnedPaths(kind)) table.append(id, path);
   return table;
 }

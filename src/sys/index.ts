@@ -36,7 +36,7 @@ export {
   getLinkInfo,
 } from './info.js';
 export { readFdInfo } from './fdinfo.js';
-export { BPF_FS_MAGIC, DEFAULT_BPFFS, ObjGetFlags, BpffsError, isBpffs, bpffsMounts, ensureBpffs, objPin, objGet, pinnedPaths } from './pin.js';
+export { BPF_FS_MAGIC, DEFAULT_BPFFS, ObjGetFlags, BpffsError, isBpffs, bpffsMounts, ensureBpffs, objPin, objGet, pinnedPaths, type PinnedObject } from './pin.js';
 export {
   ProgType,
   ProgTypeName,

@@ -194,12 +194,27 @@ function* walkFiles(dir: string): Generator<string, void, void> {
   }
 }
 
+/** One pinned object found on a bpffs. */
+export interface PinnedObject {
+  /** The object's id. */
+  readonly id: number;
+  /** Where it is pinned. */
+  readonly path: string;
+}
+
 /**
- * Every path pinned on any mounted bpffs whose object is of `kind`, grouped by object id: what
- * bpftool's `-f/--bpffs` prints. Paths that cannot be opened are skipped.
+ * Every pin on any mounted bpffs whose object is of `kind`, in directory-walk order (mounts in
+ * `/proc/mounts` order, entries in `readdir` order, depth first, symlinks not followed, like
+ * bpftool's `nftw(FTW_PHYS)`): what `-f/--bpffs` prints. Paths that cannot be opened are
+ * skipped.
+ *
+ * @example
+ * ```ts
+ * for (const { id, path } of pinnedPaths('map')) console.log(id, path);
+ * ```
  */
-export function pinnedPaths(kind: 'prog' | 'map' | 'link'): Map<number, string[]> {
-  const table = new Map<number, string[]>();
+export function pinnedPaths(kind: 'prog' | 'map' | 'link'): PinnedObject[] {
+  const found: PinnedObject[] = [];
   for (const mount of bpffsMounts()) {
     for (const path of walkFiles(mount)) {
       let fd: OwnedFd;
@@ -212,10 +227,7 @@ export function pinnedPaths(kind: 'prog' | 'map' | 'link'): Map<number, string[]
         const fdKind = bpfFdKind(fd);
         if (fdKind !== kind) continue;
         const id = objectId(fd, fdKind);
-        if (id === undefined) continue;
-        const paths = table.get(id);
-        if (paths) paths.push(path);
-        else table.set(id, [path]);
+        if (id !== undefined) found.push({ id, path });
       } catch {
         continue;
       } finally {
@@ -223,5 +235,5 @@ export function pinnedPaths(kind: 'prog' | 'map' | 'link'): Map<number, string[]
       }
     }
   }
-  return table;
+  return found;
 }

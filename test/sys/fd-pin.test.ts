@@ -88,9 +88,10 @@ describe('sys/fd + sys/pin: owned fds, pins and bpffs (kernel)', function () {
     objPin(map, path);
     using again = objGet(path);
     expect(getMapInfo(again).id).to.equal(fx.mapId('show_config'));
-    const table = pinnedPaths('map');
-    expect(table.get(fx.mapId('show_config'))).to.include.members([path, fx.path('maps/show_config')]);
-    expect(pinnedPaths('prog').get(fx.progId('show_xdp'))).to.deep.equal([fx.path('show_xdp')]);
+    const pathsOf = (kind: 'prog' | 'map', id: number): string[] => pinnedPaths(kind).filter((p) => p.id === id).map((p) => p.path);
+    expect(pathsOf('map', fx.mapId('show_config'))).to.have.members([path, fx.path('maps/show_config')]);
+    expect(pathsOf('prog', fx.progId('show_xdp'))).to.deep.equal([fx.path('show_xdp')]);
+    expect(pinnedPaths('link').some((p) => p.path.startsWith(fx.dir))).to.equal(false);
     expect(bpffsMounts()).to.include('/sys/fs/bpf');
     expect(isBpffs(fx.dir)).to.equal(true);
     expect(isBpffs(tmpdir())).to.equal(false);

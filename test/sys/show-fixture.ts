@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttachType, AttrWriter, BpfCmd, bpfSyscall, OwnedFd } from '../../src/sys/index.js';
@@ -110,4 +110,57 @@ export function cgroupSkbLink(progFd: OwnedFd): { link: OwnedFd; cgroup: string;
       rmdirSync(cgroup);
     },
   };
+}
+
+/** What one in-process run of the CLI printed and returned. */
+export interface CliRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs `main(argv)` in this process with captured output. */
+export async function runCli(argv: readonly string[]): Promise<CliRun> {
+  const { main } = await import('../../src/cli/main.js');
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+/** Runs bpftool, returning its output and exit status instead of throwing. */
+export function bpftoolRun(args: readonly string[], env?: NodeJS.ProcessEnv): CliRun {
+  const r = spawnSync(BPFTOOL, args, { encoding: 'utf8', env: env ?? process.env });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * Splits plain `show` output into records keyed by object id (a record starts at `N: `), with
+ * bpftool's `pids` lines removed: they come from a BPF iterator bpf-ts does not have yet.
+ */
+export function plainRecords(text: string): Map<number, string> {
+  const records = new Map<number, string>();
+  let id: number | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^(\d+): /.exec(line);
+    if (m) {
+      id = Number(m[1]);
+      records.set(id, '');
+    }
+    if (id === undefined || line.startsWith('\tpids ') || line === '') continue;
+    records.set(id, `${records.get(id) ?? ''}${line}\n`);
+  }
+  return records;
+}
+
+/** JSON `show` output as objects keyed by id, without bpftool's `pids`. */
+export function jsonRecords(text: string): Map<number, Record<string, unknown>> {
+  const parsed = JSON.parse(text) as unknown;
+  const list = (Array.isArray(parsed) ? parsed : [parsed]) as Array<Record<string, unknown>>;
+  return new Map(
+    list.map((o) => {
+      const { pids: _pids, ...rest } = o;
+      return [o['id'] as number, rest];
+    }),
+  );
 }

@@ -1,0 +1,156 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { CLI } from '../helpers/paths.js';
+import { requirePrivileges, requireTool } from '../helpers/privileges.js';
+import { BPFTOOL, bpftoolRun, jsonRecords, plainRecords, runCli, ShowFixture } from '../sys/show-fixture.js';
+
+/**
+ * `bpf-ts prog|map|btf show` against bpftool on the same kernel objects. Other test suites may
+ * load and free objects meanwhile, so lists are compared on the ids both tools saw, and the
+ * fixture's own objects must be among them.
+ */
+describe('cli: prog/map/btf show agree with bpftool (kernel)', function () {
+  let fx: ShowFixture;
+
+  before(function () {
+    requirePrivileges(this);
+    requireTool(this, BPFTOOL);
+    fx = ShowFixture.load('clishow');
+  });
+  after(() => fx?.remove());
+
+  /**
+   * Compares records by id. bpftool 7.1's list mode reuses one `bpf_map_info` across maps without
+   * zeroing it, and this kernel copies the caller's struct in before filling it, so a map without
+   * BTF inherits the previous map's `btf_id` in bpftool's list (its `map show id N` is right).
+   * `single(id)` gives bpftool's one-object answer to fall back on for such records.
+   */
+  function expectSameRecords<T>(ours: Map<number, T>, ref: Map<number, T>, mustHave: Iterable<number>, single?: (id: number) => T | undefined): void {
+    for (const id of mustHave) {
+      expect(ours.has(id), `bpf-ts shows ${id}`).to.equal(true);
+      expect(ref.has(id), `bpftool shows ${id}`).to.equal(true);
+    }
+    let compared = 0;
+    for (const [id, rec] of ours) {
+      let r = ref.get(id);
+      if (r === undefined) continue;
+      if (single !== undefined && JSON.stringify(rec) !== JSON.stringify(r)) r = single(id) ?? r;
+      expect(rec, `object ${id}`).to.deep.equal(r);
+      compared++;
+    }
+    expect(compared).to.be.greaterThan(0);
+  }
+
+  for (const [object, ids] of [
+    ['prog', () => fx.progIds.values()],
+    ['map', () => fx.mapIds.values()],
+  ] as const) {
+    for (const flags of [[], ['-f']]) {
+      it(`${object} show ${flags.join(' ')}: same plain text as bpftool, object by object`, async () => {
+        const ours = await runCli([...flags, object, 'show']);
+        const ref = bpftoolRun([...flags, object, 'show']);
+        expect(ours.code).to.equal(0);
+        expect(ours.err).to.equal('');
+        const single = object === 'map' ? (id: number) => plainRecords(bpftoolRun([...flags, 'map', 'show', 'id', String(id)]).out).get(id) : undefined;
+        expectSameRecords(plainRecords(ours.out), plainRecords(ref.out), ids(), single);
+      });
+
+      it(`-j ${object} show ${flags.join(' ')}: same JSON fields and values as bpftool`, async () => {
+        const ours = await runCli(['-j', ...flags, object, 'show']);
+        const ref = bpftoolRun(['-j', ...flags, object, 'show']);
+        expect(ours.code).to.equal(0);
+        const single = object === 'map' ? (id: number) => jsonRecords(bpftoolRun(['-j', ...flags, 'map', 'show', 'id', String(id)]).out).get(id) : undefined;
+        expectSameRecords(jsonRecords(ours.out), jsonRecords(ref.out), ids(), single);
+      });
+    }
+  }
+
+  it('prints the full program name from BTF where the kernel keeps 15 bytes', async () => {
+    const id = fx.progId('show_socket_filter_with_long_name');
+    const ours = await runCli(['prog', 'show', 'id', String(id)]);
+    expect(ours.out).to.match(new RegExp(`^${id}: socket_filter  name show_socket_filter_with_long_name  tag [0-9a-f]{16}  gpl\\n`));
+    expect(ours.out).to.equal(bpftoolRun(['prog', 'show', 'id', String(id)]).out);
+  });
+
+  it('-f prints the pinned paths bpftool prints', async () => {
+    const id = fx.progId('show_xdp');
+    const ours = await runCli(['-f', 'prog', 'show', 'id', String(id)]);
+    expect(ours.out).to.include(`\n\tpinned ${fx.path('show_xdp')}\n`);
+    expect(ours.out).to.equal(bpftoolRun(['-f', 'prog', 'show', 'id', String(id)]).out);
+    const map = await runCli(['-j', '-f', 'map', 'show', 'id', String(fx.mapId('show_jumps'))]);
+    expect((JSON.parse(map.out) as { pinned: string[] }).pinned).to.deep.equal([fx.path('maps/show_jumps')]);
+  });
+
+  for (const pretty of [false, true]) {
+    it(`${pretty ? '-p' : '-j'}: byte-identical output for single objects`, async () => {
+      const flag = pretty ? '-p' : '-j';
+      for (const args of [
+        ['prog', 'show', 'id', String(fx.progId('show_raw_tp'))],
+        ['map', 'show', 'id', String(fx.mapId('show_jumps'))],
+        ['map', 'show', 'name', 'show_counts'],
+        ['prog', 'show', 'name', 'show_xdp'],
+        ['btf', 'show', 'id', '1'],
+      ]) {
+        const ours = await runCli([flag, ...args]);
+        expect(ours.out, args.join(' ')).to.equal(bpftoolRun([flag, ...args]).out);
+      }
+    });
+  }
+
+  it('selects programs by id, name, tag and pinned path as bpftool does', async () => {
+    const tag = (JSON.parse(bpftoolRun(['-j', 'prog', 'show', 'id', String(fx.progId('show_xdp'))]).out) as { tag: string }).tag;
+    for (const handle of [
+      ['id', String(fx.progId('show_xdp'))],
+      ['name', 'show_socket_filter_with_long_name'],
+      ['tag', tag],
+      ['pinned', fx.path('show_raw_tp')],
+      ['i', String(fx.progId('show_cgroup_skb'))],
+    ]) {
+      const ours = await runCli(['prog', 'show', ...handle]);
+      const ref = bpftoolRun(['prog', 'show', ...handle]);
+      expect(ours.code, handle.join(' ')).to.equal(ref.code);
+      expect(ours.out, handle.join(' ')).to.equal(ref.out);
+    }
+    for (const handle of [
+      ['id', String(fx.mapId('show_counts'))],
+      ['name', 'show_config'],
+      ['pinned', fx.path('maps/show_jumps')],
+    ]) {
+      const ours = await runCli(['map', 'show', ...handle]);
+      expect(ours.out, handle.join(' ')).to.equal(bpftoolRun(['map', 'show', ...handle]).out);
+    }
+  });
+
+  it('btf show lists the program and map ids using each BTF object as bpftool does', async () => {
+    const btfId = (JSON.parse(bpftoolRun(['-j', 'prog', 'show', 'id', String(fx.progId('show_xdp'))]).out) as { btf_id: number }).btf_id;
+    const plain = await runCli(['btf', 'show']);
+    const ref = bpftoolRun(['btf', 'show']);
+    expectSameRecords(plainRecords(plain.out), plainRecords(ref.out), [1, btfId]);
+    const listed = /prog_ids ([\d,]+)/.exec(plainRecords(plain.out).get(btfId) ?? '')?.[1]?.split(',').map(Number);
+    expect(listed).to.have.members([...fx.progIds.values()]);
+    const json = await runCli(['-j', 'btf', 'show']);
+    expectSameRecords(jsonRecords(json.out), jsonRecords(bpftoolRun(['-j', 'btf', 'show']).out), [1, btfId]);
+  });
+
+  it('formats loaded_at in the local time zone exactly as bpftool (TZ honoured)', () => {
+    const id = String(fx.progId('show_xdp'));
+    for (const tz of ['UTC', 'Asia/Kolkata', 'America/New_York']) {
+      const env = { ...process.env, TZ: tz };
+      const ours = spawnSync(CLI, ['prog', 'show', 'id', id], { encoding: 'utf8', env });
+      const ref = bpftoolRun(['prog', 'show', 'id', id], env);
+      expect(ours.stdout, tz).to.equal(ref.out);
+      expect(ours.stdout).to.match(/\tloaded_at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}  uid 0\n/);
+    }
+  });
+
+  it('./bin/bpf-ts -j map show and prog show agree with bpftool on every object both see', () => {
+    const map = spawnSync(CLI, ['-j', 'map', 'show'], { encoding: 'utf8' });
+    expect(map.status, map.stderr).to.equal(0);
+    expectSameRecords(jsonRecords(map.stdout), jsonRecords(bpftoolRun(['-j', 'map', 'show']).out), fx.mapIds.values(), (id) =>
+      jsonRecords(bpftoolRun(['-j', 'map', 'show', 'id', String(id)]).out).get(id),
+    );
+    const prog = spawnSync(CLI, ['prog', 'show'], { encoding: 'utf8' });
+    expect(prog.status, prog.stderr).to.equal(0);
+    expectSameRecords(plainRecords(prog.stdout), plainRecords(bpftoolRun(['prog', 'show']).out), fx.progIds.values());
+  });
+});
