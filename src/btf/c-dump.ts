@@ -50,8 +50,10 @@ const HEADER_END =
   '#endif /* __VMLINUX_H__ */\n';
 
 /**
- * Writes BTF as a C header: what `bpftool btf dump file FILE format c` prints (bpftool 7.1 with
- * libbpf 1.1's `btf_dump`), byte for byte. This is how `vmlinux.h` is made for CO-RE programs:
+ * Writes BTF as a C header: what `bpftool btf dump file FILE format c` prints, byte for byte.
+ * The reference is Debian 12's bpftool 7.1, built from Linux 6.1.y's libbpf (it reports v1.1):
+ * libbpf 1.1.0's `btf_dump` without its enum `mode()` attributes (see `enumModes`), with the
+ * later `(void)` fix for parameterless prototypes. This is how `vmlinux.h` is made for CO-RE:
  * every struct, union, enum and typedef, dependencies first, forward declarations where pointer
  * cycles need them, anonymous types inlined, struct layouts reproduced with bitfields, explicit
  * padding and `__attribute__((packed))`, clashing names renamed `name___2`. Functions, variables
@@ -72,12 +74,14 @@ export function dumpBtfAsC(btf: BtfTypeTable, options: CDumpOptions = {}): strin
   const order = new CDumpOrder(btf);
   const emitter = new CTypeEmitter(btf, { pointerSize: pointerSizeOf(btf), enumModes: options.enumModes === true });
   const dumpOne = (id: number): void => {
-    if (!Number.isInteger(id) || id < 0 || id >= btf.typeCount) {
-      throw new BtfDumpError(`type id out of range 0..${btf.typeCount - 1}`, id);
-    }
     for (const definition of order.definitionsFor(id)) emitter.emitType(definition);
   };
   if (options.rootIds !== undefined) {
+    for (const id of options.rootIds) {
+      if (!Number.isInteger(id) || id < 0 || id >= btf.typeCount) {
+        throw new BtfDumpError(`type id out of range 0..${btf.typeCount - 1}`, id);
+      }
+    }
     for (const id of options.rootIds) dumpOne(id);
   } else {
     for (let id = 1; id < btf.typeCount; id++) dumpOne(id);
