@@ -1,4 +1,4 @@
-import { decodePoisonedCall } from './poison.js';
+import { decodePoisonedCall, PoisonMarker } from './poison.js';
 import type { InstructionRecord, SourceLocation, VerifierLog, VerifierLogRecord } from './records.js';
 
 /** The verifier failures bpf-ts recognises and explains. */
@@ -173,10 +173,10 @@ const PoisonMarkerText = { map: 'unknown#2001000000+N', kfunc: 'unknown#20020000
 const MATCHERS: readonly Matcher[] = [
   {
     kind: VerifierFailureKind.poisonedCoreRelocation,
-    patterns: [/^invalid func unknown#195896080$/, /^failed to resolve CO-RE relocation (.*)$/],
+    patterns: [new RegExp(`^invalid func unknown#${PoisonMarker.coreRelocation}$`), /^failed to resolve CO-RE relocation (.*)$/],
     explain: ({ log, match, context }) => {
       const patchedSpec = match[1];
-      const insnIndex = patchedSpec === undefined ? poisonedInsn(log, '195896080') : log.failedInsn;
+      const insnIndex = patchedSpec === undefined ? poisonedInsn(log, String(PoisonMarker.coreRelocation)) : log.failedInsn;
       const failures = context.coreFailures ?? [];
       const failure = failures.find((f) => f.insnIndex === insnIndex) ?? (failures.length === 1 ? failures[0] : undefined);
       const target = failure?.description ?? (patchedSpec !== undefined ? coreSpecTarget(patchedSpec) : undefined);
@@ -186,9 +186,9 @@ const MATCHERS: readonly Matcher[] = [
           ? `CO-RE relocation failed: ${target} does not exist in this kernel's BTF`
           : 'a failed CO-RE relocation was reached',
         body:
-          `The program reads ${what}, which does not exist in the running kernel's BTF, so the ` +
+          `The program uses ${what}, which does not exist in the running kernel's BTF, so the ` +
           `CO-RE relocation for it could not be resolved. The loader replaced the instruction with ` +
-          `a call to the invalid helper 0xbad2310 so that the program fails only if that code is ` +
+          `a call to the invalid helper 0xbad2310 (logged as unknown#${PoisonMarker.coreRelocation}) so that the program fails only if that code is ` +
           `reachable, and the verifier found a path that reaches it. ${CORE_GUARD}`,
         ...(insnIndex !== undefined ? { insnIndex } : {}),
       };
