@@ -32,7 +32,9 @@ const HELP = `Usage: bpf-ts feature probe [COMPONENT] [full] [unprivileged] [mac
 /** `bpf-ts feature ...`. */
 export async function runFeature(args: readonly string[], ctx: CliContext): Promise<number> {
   const [verb, ...rest] = args;
-  if (verb === undefined || isKeyword(verb, 'help')) return featureHelp(ctx);
+  // Like bpftool, a bare `feature` runs its first command, `probe`.
+  if (verb === undefined) return featureProbe([], ctx);
+  if (isKeyword(verb, 'help')) return featureHelp(ctx);
   if (isKeyword(verb, 'probe')) return featureProbe(rest, ctx);
   if (isKeyword(verb, 'list_builtins')) return featureListBuiltins(rest, ctx);
   throw new CliError(`unknown command '${verb}' for 'feature', see 'bpf-ts feature help'`);

@@ -172,6 +172,9 @@ describe('cli/feature: bpf-ts feature probe vs bpftool', function () {
   it('plain: bpftool layout, section by section, with the documented extras', async function () {
     const plain = await run('feature', 'probe');
     expect(plain.code).to.equal(0);
+    // A bare `feature` probes too, as in bpftool; `feat p k` is the same by prefix.
+    expect((await run('feature')).out).to.equal(plain.out);
+    expect((await run('feat', 'p', 'k')).out).to.equal(plain.out);
     const theirs = bpftool('feature', 'probe');
     const newNames = [...newerThanBpftool('prog_types', [...ProgTypeName.values()]), ...newerThanBpftool('map_types', [...MapTypeName.values()])];
     const onlyOurs = new RegExp(`(program_type|map_type|for program type) (${newNames.join('|')})( |:)|^ISA extension v4 `);
