@@ -127,6 +127,9 @@ describe('verifier-log: explainVerifierLog', () => {
       ['bad_return', 'At program exit the register R0 has smin=5 smax=5 should have been in [0, 1]', 'invalid-return-value'],
       ['uninit_reg', 'R0 !read_ok', 'uninitialized-register'],
       ['helper_not_allowed', 'cannot call GPL-restricted function from non-GPL compatible program', 'helper-not-allowed'],
+      ['ctx_write', 'dereference of modified ctx ptr R1 off=4 disallowed', 'invalid-ctx-access'],
+      ['map_value_oob', 'invalid access to packet, off=14 size=4, R0(id=0,off=14,r=0)', 'unbounded-access'],
+      ['unreleased_ref', 'Unreleased reference id=2 alloc_insn=5', 'unreleased-reference'],
     ];
     for (const [fixture, error, kind] of variants) {
       it(`${JSON.stringify(error)} -> ${kind}`, () => {
