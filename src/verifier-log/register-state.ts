@@ -83,7 +83,14 @@ function parseFields(args: string): Record<string, string> {
   return fields;
 }
 
-const IS_BOUND_KEY: ReadonlySet<string> = new Set(BOUND_KEYS);
+type BoundKey = (typeof BOUND_KEYS)[number];
+// Kernels before 5.19 (log.c's predecessor in verifier.c) spelled the bounds `umax_value=`,
+// `s32_min_value=`, ...; they mean the same.
+const BOUND_KEY_OF: ReadonlyMap<string, BoundKey> = new Map<string, BoundKey>([
+  ...BOUND_KEYS.map((k): [string, BoundKey] => [k, k]),
+  ['smin_value', 'smin'], ['smax_value', 'smax'], ['umin_value', 'umin'], ['umax_value', 'umax'],
+  ['s32_min_value', 'smin32'], ['s32_max_value', 'smax32'], ['u32_min_value', 'umin32'], ['u32_max_value', 'umax32'],
+]);
 
 function boundsOf(fields: Readonly<Record<string, string>>, known: bigint | undefined): ScalarBounds {
   const bounds: { -readonly [K in keyof ScalarBounds]: ScalarBounds[K] } = {};
@@ -91,9 +98,10 @@ function boundsOf(fields: Readonly<Record<string, string>>, known: bigint | unde
     bounds.smin = bounds.smax = bounds.umin = bounds.umax = known;
   }
   for (const key in fields) {
-    if (!IS_BOUND_KEY.has(key)) continue;
+    const bound = BOUND_KEY_OF.get(key);
+    if (bound === undefined) continue;
     const n = toBigInt(fields[key] ?? '');
-    if (n !== undefined) bounds[key as (typeof BOUND_KEYS)[number]] = n;
+    if (n !== undefined) bounds[bound] = n;
   }
   const varOff = fields['var_off'];
   const tnum = varOff === undefined ? undefined : parseTnum(varOff);
@@ -135,7 +143,8 @@ export function parseRegisterValue(raw: string): RegisterValue {
   // A log cut mid-value leaves `scalar(smin=0,var_off=(0x0; `: keep the type and whatever
   // arguments are there rather than giving up on the token.
   const m = /^([A-Za-z_][\w.]*)(\()?/.exec(raw);
-  const type = m?.[1] ?? raw;
+  // Before 5.18 scalars printed as `inv` (`invP` once marked precise).
+  const type = m?.[1] === 'inv' || m?.[1] === 'invP' ? 'scalar' : (m?.[1] ?? raw);
   const args = m?.[2] !== undefined ? raw.slice(m[0].length).replace(/\)$/, '') : undefined;
   const fields = args !== undefined ? parseFields(args) : {};
   const id = toInt(fields['id']);

@@ -20,6 +20,14 @@ describe('verifier-log: register states', () => {
     expect(v.bounds.varOff?.mask).to.equal(0xffffffff00000000n);
   });
 
+  it('reads the pre-5.19 spelling of scalars and bounds', () => {
+    // print_verifier_state() of 5.15: `R1_w=invP(id=0,umax_value=255,var_off=(0x0; 0xff))`.
+    const state = parseVerifierState('R1_w=invP(id=0,umax_value=255,var_off=(0x0; 0xff)) R2=inv(id=0,s32_min_value=-1,u32_max_value=7)');
+    expect(state?.registers[0]).to.include({ type: 'scalar', raw: 'invP(id=0,umax_value=255,var_off=(0x0; 0xff))', liveness: 'w' });
+    expect(state?.registers[0]?.bounds).to.deep.equal({ umax: 255n, varOff: { value: 0n, mask: 0xffn } });
+    expect(state?.registers[1]?.bounds).to.deep.equal({ smin32: -1n, umax32: 7n });
+  });
+
   it('reads known constants, decimal, hex and negative', () => {
     expect(parseRegisterValue('101')).to.include({ type: 'scalar', value: 101n });
     expect(parseRegisterValue('0x1631d').value).to.equal(0x1631dn);
