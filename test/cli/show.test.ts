@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { CLI } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
-import { BPFTOOL, bpftoolRun, jsonRecords, plainRecords, runCli, ShowFixture } from '../sys/show-fixture.js';
+import { AttrWriter, BpfCmd, bpfSyscall, objGet, OwnedFd } from '../../src/sys/index.js';
+import { BPFTOOL, bpftoolRun, jsonRecords, plainRecords, rawTracepointOpen, runCli, ShowFixture } from '../sys/show-fixture.js';
 
 /**
  * `bpf-ts prog|map|btf show` against bpftool on the same kernel objects. Other test suites may
@@ -172,5 +173,38 @@ describe('cli: prog/map/btf show agree with bpftool (kernel)', function () {
     const prog = spawnSync(CLI, ['prog', 'show'], { encoding: 'utf8' });
     expect(prog.status, prog.stderr).to.equal(0);
     expectSameRecords(plainRecords(prog.stdout), plainRecords(bpftoolRun(['prog', 'show']).out), fx.progIds.values());
+  });
+});
+
+describe('cli: prog show with run-time stats enabled (kernel)', function () {
+  let fx: ShowFixture;
+
+  before(function () {
+    requirePrivileges(this);
+    requireTool(this, BPFTOOL);
+    fx = ShowFixture.load('clistats');
+  });
+  after(() => fx?.remove());
+
+  it('prints run_time_ns and run_cnt exactly as bpftool once the program has run', async () => {
+    // BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): stats are collected while this fd is open.
+    const stats = new OwnedFd(bpfSyscall(BpfCmd.ENABLE_STATS, new AttrWriter(4).u32(0, 0).bytes), 'stats');
+    try {
+      const prog = objGet(fx.path('show_raw_tp'));
+      const link = rawTracepointOpen(prog, 'sys_enter');
+      prog.close();
+      // Any syscall runs the program; then detach so the counters hold still for the comparison.
+      for (let i = 0; i < 20; i++) spawnSync('true');
+      link.close();
+    } finally {
+      stats.close();
+    }
+    const id = String(fx.progId('show_raw_tp'));
+    const ours = await runCli(['prog', 'show', 'id', id]);
+    expect(ours.out).to.match(/  gpl run_time_ns \d+ run_cnt \d+\n/);
+    expect(ours.out).to.equal(bpftoolRun(['prog', 'show', 'id', id]).out);
+    const json = await runCli(['-j', 'prog', 'show', 'id', id]);
+    expect(json.out).to.equal(bpftoolRun(['-j', 'prog', 'show', 'id', id]).out);
+    expect((JSON.parse(json.out) as { run_cnt: number }).run_cnt).to.be.greaterThan(0);
   });
 });
