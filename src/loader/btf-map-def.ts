@@ -58,8 +58,10 @@ export function parseBtfMapDef(btf: Btf, mapName: string, structId: number, stri
   const fail = (reason: string): never => {
     throw new ObjectSpecError(`map '${mapName}': ${reason}`, { ...where, symbol: mapName });
   };
-  const struct = btf.typeById(btf.resolveType(structId));
-  if (struct.kind !== 'STRUCT') return fail(`definition must be a struct, got ${struct.kind}`);
+  // clang gives a non-struct `.maps` variable type 0 (void).
+  const resolved = btf.resolveType(structId);
+  const struct = resolved === 0 ? undefined : btf.typeById(resolved);
+  if (struct?.kind !== 'STRUCT') return fail(`definition must be a struct, got ${struct?.kind ?? 'void'}`);
   const def: Mutable = { btfKeyTypeId: 0, btfValueTypeId: 0 };
   struct.members.forEach((m, i) => {
     const field = m.name;

@@ -164,15 +164,14 @@ export function collectExterns(ctx: ObjectContext): CollectedExterns {
   return { externs, kconfig };
 }
 
-/** libbpf's `find_extern_btf_id()`: the first VAR or FUNC of that name, which must be extern. */
+/** libbpf's `find_extern_btf_id()`: the VAR or FUNC of that name with extern linkage. */
 function findExternBtfId(btf: Btf, name: string, where: { fileName: string | undefined; symbol: string }): number {
   const ids = [...btf.findByName(name, 'VAR'), ...btf.findByName(name, 'FUNC')].sort((a, b) => a - b);
-  const id = ids[0];
-  if (id === undefined) throw new ObjectSpecError(`failed to find BTF for extern '${name}'`, where);
-  const t = btf.typeById(id);
-  if ((t.kind === 'VAR' || t.kind === 'FUNC') && t.linkage !== BtfLinkage.EXTERN) {
-    throw new ObjectSpecError(`BTF ${t.kind} '${name}' for an extern symbol is not declared extern`, where);
-  }
+  const id = ids.find((i) => {
+    const t = btf.typeById(i);
+    return (t.kind === 'VAR' || t.kind === 'FUNC') && t.linkage === BtfLinkage.EXTERN;
+  });
+  if (id === undefined) throw new ObjectSpecError(`failed to find extern BTF VAR or FUNC for extern '${name}'`, where);
   return id;
 }
 

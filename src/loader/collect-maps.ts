@@ -83,8 +83,9 @@ function collectMapSlots(ctx: ObjectContext, maps: readonly { name: string; def:
   const where = { fileName: ctx.fileName, section: rel.name };
   for (const r of ctx.elf.relocations(rel)) {
     const offset = Number(r.offset);
-    const sym = ctx.elf.symbols[r.symbol];
-    const symName = sym?.name ?? `#${r.symbol}`;
+    // parseElf has checked every relocation's symbol index against the symbol table.
+    const sym = ctx.elf.symbols[r.symbol] as ElfSymbol;
+    const symName = sym.name;
     const map = maps.find((m) => offset >= m.offset && offset < m.offset + m.size);
     if (map === undefined) throw new ObjectSpecError(`relocation against '${symName}' is not inside any map definition`, { ...where, offset, symbol: symName });
     const at = { ...where, offset, symbol: map.name };
@@ -92,13 +93,15 @@ function collectMapSlots(ctx: ObjectContext, maps: readonly { name: string; def:
     if (valuesOffset === undefined) throw new ObjectSpecError(`map '${map.name}': relocation against '${symName}' outside a 'values' member`, at);
     const moff = offset - map.offset - valuesOffset;
     if (moff < 0 || moff % POINTER_SIZE !== 0) throw new ObjectSpecError(`map '${map.name}': misaligned 'values' slot relocation`, at);
-    if (sym === undefined) throw new ObjectSpecError(`map '${map.name}': relocation symbol #${r.symbol} does not exist`, at);
     const isProgArray = map.def.type === MapType.PROG_ARRAY;
-    if (isProgArray && sym.type !== SymbolType.FUNC) {
-      throw new ObjectSpecError(`map '${map.name}': prog array slot names '${sym.name}', which is not a function`, at);
+    if (isProgArray && (sym.type !== SymbolType.FUNC || sym.shndx === ctx.textIndex)) {
+      throw new ObjectSpecError(`map '${map.name}': prog array slot names '${sym.name}', which isn't an entry-point program`, at);
     }
-    if (!isProgArray && sym.shndx !== ctx.mapsIndex) {
-      throw new ObjectSpecError(`map '${map.name}': map-in-map slot names '${sym.name}', which is not a '.maps' map`, at);
+    if (!isProgArray && (sym.shndx !== ctx.mapsIndex || !maps.some((m) => m.name === sym.name))) {
+      throw new ObjectSpecError(`map '${map.name}': map-in-map slot names '${sym.name}', which isn't a BTF-defined map`, at);
+    }
+    if (map.def.type === MapType.HASH_OF_MAPS && map.def.keySize !== 4) {
+      throw new ObjectSpecError(`map '${map.name}': hash-of-maps with initial values must have 4-byte keys, not ${map.def.keySize ?? 0}`, at);
     }
     const index = moff / POINTER_SIZE;
     if (map.def.maxEntries !== undefined && index >= map.def.maxEntries) {

@@ -41,8 +41,8 @@ export function collectRelocations(ctx: ObjectContext, targets: RelocationTarget
       // Like libbpf, relocations outside every function (e.g. an overridden weak one) are skipped.
       const prog = inSection.find((p) => offset >= p.sectionOffset && offset < p.sectionOffset + p.instructions.length);
       if (prog === undefined) continue;
-      const sym = ctx.elf.symbols[r.symbol];
-      if (sym === undefined) throw new ObjectSpecError(`relocation names symbol #${r.symbol}, which does not exist`, { ...where, program: prog.name });
+      // parseElf has checked every relocation's symbol index against the symbol table.
+      const sym = ctx.elf.symbols[r.symbol] as ElfSymbol;
       prog.relocations.push(recordRelocation(ctx, targets, prog, (offset - prog.sectionOffset) / BPF_INSN_SIZE, sym, { ...where, program: prog.name }));
     }
   }
@@ -71,8 +71,8 @@ function recordRelocation(ctx: ObjectContext, targets: RelocationTargets, prog: 
   const base = { insnIndex, symbol: name };
 
   if (sym.shndx === SectionIndex.UNDEF && (sym.bind === SymbolBinding.GLOBAL || sym.bind === SymbolBinding.WEAK) && sym.type === SymbolType.NOTYPE) {
-    const ext = targets.externs.find((e) => e.symbolIndex === sym.index);
-    if (ext === undefined) throw new ObjectSpecError(`extern relocation against '${name}' has no extern`, at);
+    // collectExterns made an ExternSpec of every such symbol (or threw).
+    const ext = targets.externs.find((e) => e.symbolIndex === sym.index) as ExternSpec;
     if (isCall) return { ...base, kind: 'kfunc', extern: ext.name, weak: ext.weak };
     return { ...base, kind: ext.kind === 'kconfig' ? 'kconfig' : 'ksym', extern: ext.name, weak: ext.weak };
   }
@@ -82,7 +82,7 @@ function recordRelocation(ctx: ObjectContext, targets: RelocationTargets, prog: 
     if (ctx.textIndex === 0 || sym.shndx !== ctx.textIndex) {
       throw new ObjectSpecError(`bad call relocation against '${name}' in section '${ctx.elf.sections[sym.shndx]?.name ?? sym.shndx}'`, at);
     }
-    if (sym.value % BigInt(BPF_INSN_SIZE) !== 0n) throw new ObjectSpecError(`bad call relocation against '${name}' at offset ${sym.value}`, at);
+    // A misaligned target gives a fractional index, which no subprogram starts at.
     const targetInsn = Number(sym.value) / BPF_INSN_SIZE + imm + 1;
     return { ...base, kind: 'call', target: subprogramAt(targets, targetInsn, at), targetInsn };
   }
@@ -92,9 +92,8 @@ function recordRelocation(ctx: ObjectContext, targets: RelocationTargets, prog: 
   }
   const isSubprogSym = sym.shndx === ctx.textIndex && ((sym.bind === SymbolBinding.LOCAL && sym.type === SymbolType.SECTION) || (sym.bind === SymbolBinding.GLOBAL && sym.type === SymbolType.FUNC));
   if (isSubprogSym) {
-    const byteOffset = Number(sym.value) + imm;
-    if (byteOffset % BPF_INSN_SIZE !== 0) throw new ObjectSpecError(`bad subprogram address relocation against '${name}' at offset ${byteOffset}`, at);
-    const targetInsn = byteOffset / BPF_INSN_SIZE;
+    // global function: value = offset, imm = 0; static function: section symbol, imm = offset.
+    const targetInsn = (Number(sym.value) + imm) / BPF_INSN_SIZE;
     return { ...base, kind: 'funcAddr', target: subprogramAt(targets, targetInsn, at), targetInsn };
   }
 

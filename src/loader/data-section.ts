@@ -85,23 +85,16 @@ export class VariableSpec {
    * `boolean` for `bool`. Other types (structs, arrays) are read with `bytes()`.
    */
   get(): bigint | boolean {
-    const view = this.#view();
-    const little = this.section.endianness === 'little';
-    let raw: bigint;
-    switch (this.size) {
-      case 1: raw = BigInt(this.signed ? view.getInt8(0) : view.getUint8(0)); break;
-      case 2: raw = BigInt(this.signed ? view.getInt16(0, little) : view.getUint16(0, little)); break;
-      case 4: raw = BigInt(this.signed ? view.getInt32(0, little) : view.getUint32(0, little)); break;
-      case 8: raw = this.signed ? view.getBigInt64(0, little) : view.getBigUint64(0, little); break;
-      default: throw this.#error(`has size ${this.size}; read it with bytes()`);
-    }
+    const bytes = this.#scalarBytes();
+    let raw = 0n;
+    for (let i = 0; i < bytes.length; i++) raw |= BigInt(bytes[this.#byteIndex(i)] as number) << BigInt(8 * i);
+    if (this.signed) raw = BigInt.asIntN(bytes.length * 8, raw);
     return this.valueKind === 'bool' ? raw !== 0n : raw;
   }
 
   /** Sets an integer, enum, bool or pointer variable; throws when the value does not fit. */
   set(value: bigint | number | boolean): void {
-    const view = this.#view();
-    const little = this.section.endianness === 'little';
+    const bytes = this.#scalarBytes();
     const big = typeof value === 'boolean' ? (value ? 1n : 0n) : BigInt(value);
     const bits = BigInt(this.size * 8);
     const min = this.signed ? -(1n << (bits - 1n)) : 0n;
@@ -110,21 +103,20 @@ export class VariableSpec {
       throw this.#error(`value ${big} does not fit in ${this.signed ? 'signed' : 'unsigned'} ${this.size * 8}-bit`);
     }
     const unsigned = BigInt.asUintN(Number(bits), big);
-    switch (this.size) {
-      case 1: view.setUint8(0, Number(unsigned)); break;
-      case 2: view.setUint16(0, Number(unsigned), little); break;
-      case 4: view.setUint32(0, Number(unsigned), little); break;
-      case 8: view.setBigUint64(0, unsigned, little); break;
-      default: throw this.#error(`has size ${this.size}; write it with setBytes()`);
-    }
+    for (let i = 0; i < bytes.length; i++) bytes[this.#byteIndex(i)] = Number((unsigned >> BigInt(8 * i)) & 0xffn);
   }
 
-  #view(): DataView {
+  /** The variable's bytes (a view) when it holds a scalar; throws for structs and arrays. */
+  #scalarBytes(): Uint8Array {
     if (this.valueKind === 'other') {
       throw this.#error('is not an integer, enum, bool or pointer; use bytes()/setBytes()');
     }
-    const b = this.section.bytes;
-    return new DataView(b.buffer, b.byteOffset + this.offset, this.size);
+    return this.section.bytes.subarray(this.offset, this.offset + this.size);
+  }
+
+  /** Index of the i-th least significant byte in the object's byte order. */
+  #byteIndex(i: number): number {
+    return this.section.endianness === 'little' ? i : this.size - 1 - i;
   }
 
   #error(reason: string): ObjectSpecError {

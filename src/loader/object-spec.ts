@@ -13,7 +13,6 @@ import { collectBtfMaps, collectLegacyMaps } from './collect-maps.js';
 import { collectPrograms } from './collect-programs.js';
 import { collectRelocations } from './collect-relocations.js';
 import type { DataSection, VariableSpec } from './data-section.js';
-import { ObjectSpecError } from './errors.js';
 import type { MapSpec } from './map-spec.js';
 import type { ProgramSpec } from './program-spec.js';
 
@@ -151,12 +150,9 @@ export function parseObjectSpec(bytes: Uint8Array, options: ParseObjectSpecOptio
   const globals = collectGlobalData(ctx);
   const dataSections = kconfig === undefined ? globals : [...globals, kconfig];
   const userMaps = [...collectBtfMaps(ctx, options.relaxedMaps !== true), ...collectLegacyMaps(ctx)];
+  // Like libbpf, names may repeat (custom data sections truncated to 15 characters); data
+  // relocations therefore also name their ELF section.
   const maps = [...userMaps, ...dataSections.map((d) => internalMapSpec(d, ctx.btf))];
-  const seen = new Set<string>();
-  for (const m of maps) {
-    if (seen.has(m.name)) throw new ObjectSpecError(`duplicate map name '${m.name}'`, { fileName: ctx.fileName, section: m.sectionName, symbol: m.name });
-    seen.add(m.name);
-  }
 
   const { programs, subprograms } = collectPrograms(ctx);
   collectRelocations(ctx, { programs, subprograms, maps, dataSections, externs });

@@ -1,0 +1,29 @@
+// Rejected at open (hash-of-maps with initial values and an 8-byte key); see test/loader/errors.test.ts.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, 4);
+	__type(key, __u64);
+	__array(values, struct inner);
+} bad SEC(".maps") = {
+	.values = { [0] = &inner },
+};
+
+SEC("socket")
+int use_bad(void *ctx)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&bad, &k) != 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
