@@ -2,8 +2,9 @@ import { Buffer } from 'node:buffer';
 import { decodeType, type TypeRecordSource } from './decode-type.js';
 import { BtfError } from './errors.js';
 import { parseBtfHeader, type BtfHeader } from './header.js';
-import { BTF_TYPE_SIZE, infoKind, infoVlen, kindName, trailingSize } from './layout.js';
+import { infoKind, kindName } from './layout.js';
 import { NameIndex } from './name-index.js';
+import { indexTypes } from './type-index.js';
 import { BtfStrings } from './strings.js';
 import { BtfKind, type BtfKindName, type BtfType, type BtfTypeTable } from './types.js';
 
@@ -21,6 +22,8 @@ export interface ParseBtfOptions {
 
 /** libbpf's `MAX_RESOLVE_DEPTH`: longer modifier/typedef chains are treated as cycles. */
 const MAX_RESOLVE_DEPTH = 32;
+/** `findByName` calls answered by a linear scan before the hash index is built. */
+const LINEAR_LOOKUPS = 8;
 /** Marks a type whose alignment is being computed, to detect cycles. */
 const IN_PROGRESS = -1;
 
@@ -57,6 +60,7 @@ export class Btf implements BtfTypeTable {
   readonly #cache: (BtfType | undefined)[];
   readonly #source: TypeRecordSource;
   #names: NameIndex | undefined;
+  #scans = 0;
   readonly #aligns = new Map<number, number>();
 
   /** Use `parseBtf`. */
@@ -73,7 +77,7 @@ export class Btf implements BtfTypeTable {
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.strings = new BtfStrings(bytes, header.strStart, header.strLen, base?.strings);
     this.firstId = base?.typeCount ?? 1;
-    this.#offsets = indexTypes(this.#view, header, this.strings.endOffset, this.firstId);
+    this.#offsets = indexTypes(bytes, this.#view, header, this.strings.endOffset, this.firstId);
     this.typeCount = this.firstId + this.#offsets.length;
     this.#cache = new Array<BtfType | undefined>(this.#offsets.length);
     this.#source = { view: this.#view, littleEndian: header.littleEndian, strings: this.strings, typeCount: this.typeCount };
@@ -116,10 +120,20 @@ export class Btf implements BtfTypeTable {
   findByName(name: string, kind?: BtfKindName): readonly number[] {
     const fromBase = this.base?.findByName(name, kind) ?? [];
     if (name === '') return fromBase;
-    this.#names ??= this.#buildNameIndex();
     const needle = Buffer.from(name, 'utf8');
     const want = kind === undefined ? -1 : BtfKind[kind];
-    const own = this.#names.find(needle, (i) => want === -1 || infoKind(this.#view.getUint32((this.#offsets[i] as number) + 4, this.header.littleEndian)) === want);
+    const le = this.header.littleEndian;
+    const kindMatches = (i: number): boolean => want === -1 || infoKind(this.#view.getUint32((this.#offsets[i] as number) + 4, le)) === want;
+    let own: number[];
+    if (this.#names === undefined && this.#scans < LINEAR_LOOKUPS) {
+      // A few lookups (a CLI run, one map definition) are cheaper as libbpf-style linear scans
+      // than building the hash index; repeated lookups (CO-RE) switch to the index.
+      this.#scans++;
+      own = this.#scanNames(needle, kindMatches);
+    } else {
+      this.#names ??= this.#buildNameIndex();
+      own = this.#names.find(needle, kindMatches);
+    }
     const ids = own.map((i) => i + this.firstId);
     return fromBase.length === 0 ? ids : [...fromBase, ...ids];
   }
@@ -276,6 +290,32 @@ export class Btf implements BtfTypeTable {
     return new BtfError(`type id not in [1, ${this.typeCount})`, { typeId: id });
   }
 
+  /** Indexes (not ids) of own types named `needle`, by comparing name bytes in place. */
+  #scanNames(needle: Uint8Array, kindMatches: (i: number) => boolean): number[] {
+    const out: number[] = [];
+    const offsets = this.#offsets;
+    const view = this.#view;
+    const le = this.header.littleEndian;
+    const strings = this.strings;
+    const bytes = strings.bytes;
+    const start = strings.startOffset;
+    const n = needle.length;
+    const first = needle[0] as number;
+    for (let i = 0; i < offsets.length; i++) {
+      const nameOff = view.getUint32(offsets[i] as number, le);
+      const p = nameOff - start;
+      if (p < 0) {
+        if (nameOff !== 0 && strings.equalsBytes(nameOff, needle) && kindMatches(i)) out.push(i);
+        continue;
+      }
+      if (bytes[p] !== first || bytes[p + n] !== 0) continue;
+      let k = 1;
+      while (k < n && bytes[p + k] === needle[k]) k++;
+      if (k === n && kindMatches(i)) out.push(i);
+    }
+    return out;
+  }
+
   #buildNameIndex(): NameIndex {
     const n = this.#offsets.length;
     const view = this.#view;
@@ -304,29 +344,3 @@ function checkedSize(size: number, id: number): number {
   return size;
 }
 
-/** The single pass over the type section: bounds, kinds and name offsets; returns offsets. */
-function indexTypes(view: DataView, header: BtfHeader, strEnd: number, firstId: number): Uint32Array {
-  const le = header.littleEndian;
-  const end = header.typeStart + header.typeLen;
-  // Every record is at least 12 bytes, so this bounds the count without a second pass.
-  let offsets = new Uint32Array(Math.floor(header.typeLen / BTF_TYPE_SIZE));
-  let n = 0;
-  let off = header.typeStart;
-  while (off < end) {
-    const id = firstId + n;
-    if (off + BTF_TYPE_SIZE > end) throw new BtfError(`type record truncated: ${end - off} bytes left, need ${BTF_TYPE_SIZE}`, { typeId: id, offset: off });
-    const nameOff = view.getUint32(off, le);
-    const info = view.getUint32(off + 4, le);
-    const kind = infoKind(info);
-    const extra = trailingSize(kind, infoVlen(info));
-    if (extra < 0) throw new BtfError(`unknown BTF kind ${kind}`, { typeId: id, offset: off });
-    if (nameOff >= strEnd) throw new BtfError(`name offset ${nameOff} is outside the string section (size ${strEnd})`, { typeId: id, offset: off });
-    const next = off + BTF_TYPE_SIZE + extra;
-    if (next > end) throw new BtfError(`${kindName(kind)} with vlen ${infoVlen(info)} runs ${next - end} bytes past the type section`, { typeId: id, offset: off });
-    offsets[n++] = off;
-    off = next;
-  }
-  if (n < offsets.length) offsets = offsets.slice(0, n);
-  if (firstId + n > 0x7fffffff) throw new BtfError('too many types', { offset: header.typeStart });
-  return offsets;
-}
