@@ -18,7 +18,7 @@ import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
 import { formatMacros, formatPlain, reportToJson } from '../../src/cli/feature.js';
-import { AttachType, HELPER_NAMES, MapTypeName, ProgTypeName, tryProgLoad, type KernelFeatureReport, type ProgLoadOptions } from '../../src/sys/index.js';
+import { AttachType, HELPER_NAMES, MapTypeName, ProgTypeName, native, tryProgLoad, type KernelFeatureReport, type ProgLoadOptions } from '../../src/sys/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { CLI } from '../helpers/paths.js';
 
@@ -82,7 +82,10 @@ function helperRefusal(progTypeName: string, helper: string): string {
   const id = HELPER_NAMES.indexOf(helper);
   const insns = new Uint8Array([0x85, 0, 0, 0, id & 0xff, id >> 8, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
   const r = tryProgLoad({ progType, insns, license: 'GPL', logBuffer: new Uint8Array(4096), ...loadSetup(progTypeName) });
-  if (r.ok) return 'loaded';
+  if (r.ok) {
+    native().close(r.fd);
+    return 'loaded';
+  }
   return /program of this type cannot use helper [a-z0-9_]+#\d+/.exec(r.log)?.[0] ?? r.log;
 }
 
