@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { dumpXlatedJson, dumpXlatedPlain, type XlatedDumpContext, type XlatedJsonInsn } from '../asm/index.js';
 import { parseBtf, type Btf } from '../btf/index.js';
@@ -25,37 +25,62 @@ interface DumpOptions {
 /**
  * Kernel symbols by exact address, as bpftool's `kernel_syms_load()` reads `/proc/kallsyms`.
  * With `kptr_restrict` hiding addresses (`__bpf_call_base` at 0) bpftool drops them all, and so
- * do we.
+ * do we. A dump needs a handful of addresses out of ~100k symbols, so each is found by searching
+ * the text rather than by indexing every line.
  */
-interface KernelSymbols {
-  readonly callBase: bigint;
-  readonly byAddress: ReadonlyMap<bigint, string> | undefined;
-}
+class KernelSymbols {
+  private text: string | undefined;
+  private base: bigint | undefined;
+  private readonly cache = new Map<bigint, string | undefined>();
 
-function loadKernelSymbols(): KernelSymbols {
-  let text: string;
-  try {
-    text = readFileSync('/proc/kallsyms', 'latin1');
-  } catch {
-    return { callBase: 0n, byAddress: undefined };
-  }
-  const byAddress = new Map<bigint, string>();
-  let callBase = 0n;
-  for (const line of text.split('\n')) {
-    const first = line.indexOf(' ');
-    const second = line.indexOf(' ', first + 1);
-    if (first <= 0 || second < 0) continue;
-    const end = line.indexOf('\t', second + 1);
-    const name = line.slice(second + 1, end < 0 ? undefined : end);
-    const address = BigInt(`0x${line.slice(0, first)}`);
-    if (name === '__bpf_call_base') {
-      callBase = address;
-      if (address === 0n) return { callBase: 0n, byAddress: undefined };
+  /** `/proc/kallsyms` with a leading newline, so every line starts after one; '' if unreadable. */
+  private load(): string {
+    if (this.text !== undefined) return this.text;
+    let text = '';
+    try {
+      // The file reports size 0; large reads keep the kernel's per-read overhead down.
+      const fd = openSync('/proc/kallsyms', 'r');
+      try {
+        const chunks: Buffer[] = [];
+        const buf = Buffer.allocUnsafe(1 << 20);
+        for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) chunks.push(Buffer.from(buf.subarray(0, n)));
+        text = `\n${Buffer.concat(chunks).toString('latin1')}`;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      text = '';
     }
-    // The first name at an address wins (bpftool's bsearch result among equal keys is unspecified).
-    if (address !== 0n && !byAddress.has(address)) byAddress.set(address, name);
+    const m = / [a-zA-Z] __bpf_call_base\n/.exec(text);
+    const at = m === null ? -1 : text.lastIndexOf('\n', m.index) + 1;
+    this.base = m === null ? 0n : BigInt(`0x${text.slice(at, m.index)}`);
+    if (this.base === 0n) text = ''; // kptr_restrict: addresses are all zero
+    this.text = text;
+    return text;
   }
-  return { callBase, byAddress };
+
+  /** Address of `__bpf_call_base` (0 when unknown). */
+  get callBase(): bigint {
+    this.load();
+    return this.base ?? 0n;
+  }
+
+  /** The first symbol at exactly `address` (bpftool's bsearch among equal keys is unspecified). */
+  lookup(address: bigint): string | undefined {
+    if (this.cache.has(address)) return this.cache.get(address);
+    const text = this.load();
+    let name: string | undefined;
+    if (address !== 0n && text !== '') {
+      const at = text.indexOf(`\n${address.toString(16).padStart(16, '0')} `);
+      if (at >= 0) {
+        const start = at + 20; // newline, 16 hex digits, space, type letter, space
+        const end = text.slice(start, start + 512).search(/[\t\n]/);
+        name = text.slice(start, end < 0 ? start + 512 : start + end);
+      }
+    }
+    this.cache.set(address, name);
+    return name;
+  }
 }
 
 /**
@@ -149,14 +174,21 @@ function loadProgramBtf(btfId: number): Btf {
   }
 }
 
-function dumpContext(info: ProgInfo, symbols: KernelSymbols, btf: Btf | undefined): XlatedDumpContext {
+/** True when any slot is a `JMP | CALL` (the only instructions whose text uses kallsyms). */
+function hasCallInstructions(bytes: Uint8Array): boolean {
+  for (let at = 0; at < bytes.length; at += 8) if (bytes[at] === 0x85) return true;
+  return false;
+}
+
+function dumpContext(info: ProgInfo, bytes: Uint8Array, symbols: KernelSymbols, btf: Btf | undefined): XlatedDumpContext {
+  const hasCalls = hasCallInstructions(bytes);
   const ctx: { -readonly [K in keyof XlatedDumpContext]: XlatedDumpContext[K] } = {
-    callBase: symbols.callBase,
+    // kallsyms is read only for programs that call something.
+    callBase: hasCalls ? symbols.callBase : 0n,
     jitedKsyms: info.jitedKsyms ?? [],
     lineInfo: info.lineInfo ?? [],
+    kernelSymbol: (address) => symbols.lookup(address),
   };
-  const byAddress = symbols.byAddress;
-  if (byAddress !== undefined) ctx.kernelSymbol = (address) => byAddress.get(address);
   if (btf !== undefined) {
     ctx.funcInfo = info.funcInfo ?? [];
     ctx.funcSignature = (typeId) => funcSignature(btf, typeId);
@@ -276,7 +308,7 @@ export async function progDump(args: readonly string[], ctx: CliContext): Promis
       return 255;
     }
     const options = parseDumpOptions(rest.slice(2), fds.length);
-    const symbols = options.file === undefined ? loadKernelSymbols() : { callBase: 0n, byAddress: undefined };
+    const symbols = new KernelSymbols();
     const several = fds.length > 1;
     const w = ctx.json ? new JsonWriter(ctx.pretty) : undefined;
     let text = '';
@@ -300,9 +332,9 @@ export async function progDump(args: readonly string[], ctx: CliContext): Promis
         }
         if (w) w.null();
       } else if (w) {
-        writeInsnsJson(w, dumpXlatedJson(bytes, HOST_ENDIANNESS, dumpContext(info, symbols, btf), options));
+        writeInsnsJson(w, dumpXlatedJson(bytes, HOST_ENDIANNESS, dumpContext(info, bytes, symbols, btf), options));
       } else {
-        text += dumpXlatedPlain(bytes, HOST_ENDIANNESS, dumpContext(info, symbols, btf), options);
+        text += dumpXlatedPlain(bytes, HOST_ENDIANNESS, dumpContext(info, bytes, symbols, btf), options);
       }
       if (w && several) w.endObject();
       else if (several && i !== fds.length - 1) text += '\n';
