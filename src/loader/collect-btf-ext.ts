@@ -40,10 +40,8 @@ export function collectBtfExt(ctx: ObjectContext, programs: readonly ProgramSpec
     prog.lineInfo.push({ insnIndex, fileName: r.fileName, line: r.line, lineNumber: r.lineNum, column: r.column }),
   );
   each(ext.coreRelos, (prog, insnIndex, r) => {
-    const coreKind = coreKindNames.get(r.kind);
-    if (coreKind === undefined) {
-      throw new ObjectSpecError(`CO-RE relocation of unknown kind ${r.kind}`, { fileName: ctx.fileName, section: prog.sectionName, offset: r.insnOff, program: prog.name });
-    }
+    // parseBtfExt rejects kinds beyond BPF_CORE_TYPE_MATCHES, so every kind has a name.
+    const coreKind = coreKindNames.get(r.kind) as CoreRelocationKind;
     prog.relocations.push({ kind: 'core', insnIndex, symbol: '', coreKind, typeId: r.typeId, typeName: btf.typeName(r.typeId), accessor: r.accessStr });
   });
   for (const p of programs) p.relocations.sort((a, b) => a.insnIndex - b.insnIndex);

@@ -7,6 +7,7 @@ import { SymbolBinding, SymbolType, SymbolVisibility } from '../elf/index.js';
 import { MapType } from '../sys/uapi.js';
 import type { ObjectContext } from './collect-elf.js';
 import { classifyVariableType, DataSection, type DataSectionKind } from './data-section.js';
+import { ObjectSpecError } from './errors.js';
 import { MapSpec, PinType } from './map-spec.js';
 
 /** Kernel limit on object names (`BPF_OBJ_NAME_LEN` including the NUL). */
@@ -104,10 +105,19 @@ export function collectGlobalData(ctx: ObjectContext): DataSection[] {
     for (const sym of syms) {
       const info = btfVars.get(sym.name);
       const size = Number(sym.size);
+      const offset = Number(sym.value);
+      if (offset + size > bytes.length) {
+        throw new ObjectSpecError(`variable '${sym.name}' (${size} bytes at ${offset}) lies outside the section (${bytes.length} bytes)`, {
+          fileName: ctx.fileName,
+          section: section.name,
+          offset,
+          symbol: sym.name,
+        });
+      }
       const hidden = sym.visibility === SymbolVisibility.HIDDEN || sym.visibility === SymbolVisibility.INTERNAL;
       data.addVariable({
         name: sym.name,
-        offset: Number(sym.value),
+        offset,
         size,
         isStatic: sym.bind === SymbolBinding.LOCAL || hidden || info?.linkage === BtfLinkage.STATIC,
         btfVarId: info?.varId ?? 0,

@@ -3,6 +3,7 @@
  * libbpf dropped but old objects still carry (cilium/ebpf reads them too), and
  * `bpf_object__collect_map_relos()` (`.values` initialisers in `.rel.maps`).
  */
+import type { BtfDatasec } from '../btf/index.js';
 import { SymbolType, type ElfSymbol } from '../elf/index.js';
 import { MapType } from '../sys/uapi.js';
 import { parseBtfMapDef, type BtfMapDef } from './btf-map-def.js';
@@ -48,8 +49,7 @@ export function collectBtfMaps(ctx: ObjectContext, strict = true): MapSpec[] {
   if (btf === undefined) throw new ObjectSpecError("'.maps' needs the object's BTF, but there is no '.BTF' section", where);
   const datasecId = btf.findByName(section.name, 'DATASEC')[0];
   if (datasecId === undefined) throw new ObjectSpecError("no DATASEC '.maps' in the object's BTF", where);
-  const datasec = btf.typeById(datasecId);
-  if (datasec.kind !== 'DATASEC') throw new ObjectSpecError("'.maps' BTF type is not a DATASEC", where);
+  const datasec = btf.typeById(datasecId) as BtfDatasec;
   const symbols = new Map<string, ElfSymbol>();
   for (const s of ctx.elf.symbols) if (s.shndx === section.index && s.type === SymbolType.OBJECT) symbols.set(s.name, s);
 
@@ -92,7 +92,8 @@ function collectMapSlots(ctx: ObjectContext, maps: readonly { name: string; def:
     const valuesOffset = map.def.valuesOffset;
     if (valuesOffset === undefined) throw new ObjectSpecError(`map '${map.name}': relocation against '${symName}' outside a 'values' member`, at);
     const moff = offset - map.offset - valuesOffset;
-    if (moff < 0 || moff % POINTER_SIZE !== 0) throw new ObjectSpecError(`map '${map.name}': misaligned 'values' slot relocation`, at);
+    if (moff < 0) throw new ObjectSpecError(`map '${map.name}': relocation against '${symName}' outside a 'values' member`, at);
+    if (moff % POINTER_SIZE !== 0) throw new ObjectSpecError(`map '${map.name}': misaligned 'values' slot relocation`, at);
     const isProgArray = map.def.type === MapType.PROG_ARRAY;
     if (isProgArray && (sym.type !== SymbolType.FUNC || sym.shndx === ctx.textIndex)) {
       throw new ObjectSpecError(`map '${map.name}': prog array slot names '${sym.name}', which isn't an entry-point program`, at);

@@ -59,6 +59,32 @@ function layout(bytes: Uint8Array): {
   };
 }
 
+
+/** Offsets inside the `.BTF` section of `bytes`: string lookup and type records by name and kind. */
+function btfLayout(bytes: Buffer): { stringAt(text: string): number; record(name: string, kind: number): number } {
+  const btf = layout(bytes).section('.BTF').offset;
+  const hdrLen = bytes.readUInt32LE(btf + 4);
+  const typeStart = btf + hdrLen + bytes.readUInt32LE(btf + 8);
+  const typeEnd = typeStart + bytes.readUInt32LE(btf + 12);
+  const strStart = btf + hdrLen + bytes.readUInt32LE(btf + 16);
+  const strEnd = strStart + bytes.readUInt32LE(btf + 20);
+  const stringOff = (text: string): number => {
+    const at = bytes.subarray(strStart, strEnd).indexOf(Buffer.from(`\0${text}\0`, 'latin1'));
+    if (at < 0) throw new Error(`no BTF string ${text}`);
+    return at + 1;
+  };
+  return {
+    stringAt: (text) => strStart + stringOff(text),
+    record(name, kind) {
+      const nameOff = stringOff(name);
+      for (let at = typeStart; at + 8 <= typeEnd; at += 4) {
+        if (bytes.readUInt32LE(at) === nameOff && ((bytes.readUInt32LE(at + 4) >>> 24) & 0x1f) === kind) return at;
+      }
+      throw new Error(`no BTF record ${name}`);
+    },
+  };
+}
+
 describe('loader/errors: objects libbpf refuses are refused with ObjectSpecError', () => {
   /** Object, expected message, and whether libbpf 1.1 already refuses it at open. */
   const cases: [string, RegExp, boolean][] = [
@@ -228,6 +254,85 @@ describe('loader/errors: patched corpus objects', () => {
     expect(err2.cause).to.be.instanceOf(BtfError);
   });
 
+  it("'.maps' without its DATASEC", () => {
+    const b = bytesOf('maps.bpf.o');
+    b.write('z', btfLayout(b).stringAt('.maps') + 4, 'latin1'); // ".maps" -> ".mapz"
+    expectSpecError(b, 'maps.o', /section '\.maps': no DATASEC '\.maps' in the object's BTF/);
+  });
+
+  it("a '.maps' DATASEC entry that is not a VAR", () => {
+    const b = bytesOf('maps.bpf.o');
+    const datasec = btfLayout(b).record('.maps', 15);
+    b.writeUInt32LE(1, datasec + 12); // first secinfo's type -> [1], not a VAR
+    expectSpecError(b, 'maps.o', /'\.maps' DATASEC entry \[1\] is \w+, not VAR/);
+  });
+
+  it('a map symbol running past the end of .maps', () => {
+    const b = bytesOf('maps.bpf.o');
+    b.writeBigUInt64LE(0x10000n, layout(b).symbol('lru').at + 16);
+    const err = expectSpecError(b, 'maps.o', /map 'lru' \(65536 bytes at \d+\) lies outside '\.maps'/);
+    expect(err.symbol).to.equal('lru');
+  });
+
+  it('.rel.maps entries outside any map, outside values, or misaligned', () => {
+    const relAt = (b: Buffer, i: number): number => layout(b).rel('.rel.maps', i);
+    const a = bytesOf('maps.bpf.o');
+    a.writeBigUInt64LE(8n, layout(a).symbol('jump_table').at + 16); // jump_table shrinks to 8 bytes
+    expectSpecError(a, 'maps.o', /section '\.rel\.maps': relocation against 'tail_zero' is not inside any map definition \(at offset 0x18\)/);
+    const b = bytesOf('maps.bpf.o');
+    b.writeBigUInt64LE(8n, relAt(b, 0)); // inside jump_table's max_entries member
+    expectSpecError(b, 'maps.o', /map 'jump_table': relocation against 'tail_zero' outside a 'values' member/);
+    const c = bytesOf('maps.bpf.o');
+    c.writeBigUInt64LE(c.readBigUInt64LE(relAt(c, 0)) + 4n, relAt(c, 0));
+    expectSpecError(c, 'maps.o', /map 'jump_table': misaligned 'values' slot relocation/);
+  });
+
+  it('a map relocation whose symbol is not a map', () => {
+    const b = bytesOf('maps.bpf.o');
+    const sym = layout(b).symbol('lru').at;
+    b[sym + 4] = (b[sym + 4] as number & 0xf0) | 3; // STT_OBJECT -> STT_SECTION: no longer a map symbol
+    expectSpecError(b, 'maps.o', /program 'use_maps': map relocation against 'lru' finds no map at offset \d+/);
+  });
+
+  it('legacy map symbols that do not start a definition, or definitions with unknown extra bytes', () => {
+    const a = bytesOf('legacy_maps.bpf.o');
+    a.writeBigUInt64LE(4n, layout(a).symbol('legacy_array').at + 8);
+    expectSpecError(a, 'l.o', /section 'maps': map 'legacy_array' at 4 does not start a 20-byte definition/);
+    const b = bytesOf('legacy_maps.bpf.o');
+    const l = layout(b);
+    const percpu = l.symbol('legacy_percpu').at;
+    b[percpu + 4] = (b[percpu + 4] as number & 0xf0) | 3; // no longer a map: 60 bytes / 2 maps = 30-byte definitions
+    b.writeBigUInt64LE(30n, l.symbol('legacy_array').at + 8);
+    expectSpecError(b, 'l.o', /map 'legacy_hash': unsupported non-zero bytes after struct bpf_map_def \(at offset 0x14\)/);
+  });
+
+  it('an extern whose BTF is missing, or in no DATASEC', () => {
+    const a = bytesOf('externs.bpf.o');
+    a.write('X', btfLayout(a).stringAt('CONFIG_HZ') + 8, 'latin1'); // BTF name CONFIG_HZ -> CONFIG_HX
+    const err = expectSpecError(a, 'e.o', /failed to find extern BTF VAR or FUNC for extern 'CONFIG_HZ'/);
+    expect(err.symbol).to.equal('CONFIG_HZ');
+    const b = bytesOf('externs.bpf.o');
+    const t = btfLayout(b);
+    const kconfig = t.record('.kconfig', 15);
+    const vlen = b.readUInt32LE(kconfig + 4) & 0xffff;
+    for (let i = 0; i < vlen; i++) b.writeUInt32LE(1, kconfig + 12 + i * 12); // secinfos no longer list the externs
+    expectSpecError(b, 'e.o', /extern '\w+' is in no BTF DATASEC/);
+  });
+
+  it('a global variable symbol running past its section', () => {
+    const b = bytesOf('globals.bpf.o');
+    b.writeBigUInt64LE(1000n, layout(b).symbol('sample_rate').at + 16);
+    const err = expectSpecError(b, 'g.o', /section '\.data': variable 'sample_rate' \(1000 bytes at 0\) lies outside the section \(44 bytes\)/);
+    expect(err.symbol).to.equal('sample_rate');
+  });
+
+  it('a call relocation against a function outside .text', () => {
+    const b = bytesOf('subprogs.bpf.o');
+    const l = layout(b);
+    b.writeUInt32LE(l.symbol('prog_b').index, l.rel('.relsocket', 0) + 12);
+    expectSpecError(b, 's.o', /program 'prog_a': bad call relocation against 'prog_b' in section 'socket'/);
+  });
+
   it('legacy maps that cannot be split evenly, or are smaller than struct bpf_map_def', () => {
     const b = bytesOf('legacy_maps.bpf.o');
     b.writeBigUInt64LE(59n, layout(b).section('maps').header + 32);
@@ -248,6 +353,14 @@ describe('loader/errors: variables', () => {
     const v = spec.variables.get('sample_rate');
     expect(() => v?.set(1n << 32n)).to.throw(ObjectSpecError, /section '\.data': variable 'sample_rate' value 4294967296 does not fit in unsigned 32-bit \(at offset 0x0\)/);
     expect(() => spec.variables.get('adjust')?.set(-40000)).to.throw(ObjectSpecError, /variable 'adjust' value -40000 does not fit in signed 16-bit/);
+  });
+
+  it('refuses variables outside their section', () => {
+    const data = spec.dataSections[0];
+    expect(() => data?.addVariable({ name: 'x', offset: data.bytes.length - 2, size: 4, isStatic: false, btfVarId: 0, btfTypeId: 0, valueKind: 'int', signed: false })).to.throw(
+      ObjectSpecError,
+      /section '\.rodata': variable 'x' \(4 bytes at 49\) lies outside the section \(51 bytes\) \(at offset 0x31\)/,
+    );
   });
 
   it('refuses get/set on structs and arrays, and setBytes of the wrong length', () => {
