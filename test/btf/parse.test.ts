@@ -82,6 +82,17 @@ describe('parseBtf', function () {
     expect(btf.findByName('')).to.deep.equal([]);
   });
 
+  it('vmlinux: the first lookups (linear scans) and later ones (hash index) agree', function () {
+    const bytes = readFileSync(VMLINUX);
+    const indexed = parseBtf(bytes);
+    for (let i = 0; i < 20; i++) indexed.findByName(`warm_up_${i}`); // past the linear-scan budget
+    const names = ['int', 'task_struct', 'sk_buff', 'file', 'u32', 'bpf_prog', 'x', 'comm', 'list_head', 'page'];
+    for (let id = 1; id < indexed.typeCount; id += 4099) names.push(indexed.typeName(id));
+    for (const name of names) {
+      expect(parseBtf(bytes).findByName(name), name).to.deep.equal(indexed.findByName(name));
+    }
+  });
+
   it('vmlinux: findByName without a kind returns every kind, ascending', function () {
     const btf = parseBtf(readFileSync(VMLINUX));
     const all = btf.findByName('task_struct');
