@@ -3,6 +3,7 @@ import { bootTimeToEpochSeconds, formatLocalIso, realtimeMinusBoottimeNs } from 
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, listObjectIds, parseProgHandle } from './object-handle.js';
+import { formatMetadataPlain, progMetadata, writeMetadataJson, type ProgMetadataEntry } from './prog-metadata.js';
 import { clearProgNameCache, progFullName } from './prog-name.js';
 import type { BpftoolMultiMap } from './bpftool-multimap.js';
 import { pinnedTable } from './show-pinned.js';
@@ -17,6 +18,7 @@ interface ProgRecord {
   readonly name: string;
   readonly memlock: string | undefined;
   readonly mapIds: readonly number[];
+  readonly metadata: readonly ProgMetadataEntry[];
 }
 
 function collect(fd: OwnedFd): ProgRecord {
@@ -26,6 +28,7 @@ function collect(fd: OwnedFd): ProgRecord {
     name: info.name === '' ? '' : progFullName(info, fd),
     memlock: readFdInfo(fd).get('memlock'),
     mapIds: info.mapIds ?? [],
+    metadata: progMetadata(info.mapIds ?? []),
   };
 }
 
@@ -54,7 +57,7 @@ export function formatProgPlain(r: ProgRecord, state: ProgShowState): string {
   if (r.mapIds.length > 0) s += `  map_ids ${r.mapIds.join(',')}`;
   for (const path of state.pinned?.get(info.id) ?? []) s += `\n\tpinned ${path}`;
   if (info.btfId !== 0) s += `\n\tbtf_id ${info.btfId}`;
-  return s + '\n';
+  return s + '\n' + formatMetadataPlain(r.metadata);
 }
 
 /** One program as bpftool's JSON object (`print_prog_json`). */
@@ -81,6 +84,7 @@ export function writeProgJson(w: JsonWriter, r: ProgRecord, state: ProgShowState
   if (r.mapIds.length > 0) w.uintArrayField('map_ids', r.mapIds);
   if (info.btfId !== 0) w.uintField('btf_id', info.btfId);
   if (state.pinned !== undefined && !state.pinned.empty) w.stringArrayField('pinned', state.pinned.get(info.id));
+  writeMetadataJson(w, r.metadata);
   w.endObject();
 }
 
@@ -100,8 +104,8 @@ function show(fd: OwnedFd, ctx: CliContext, state: ProgShowState, w: JsonWriter 
 
 /**
  * `bpf-ts prog show|list [PROG]`: bpftool's `prog show`, same plain layout and JSON fields.
- * Not printed: bpftool's `pids` (needs a BPF iterator) and `metadata` (`bpf_metadata_*`
- * variables of `.rodata`).
+ * Not printed: bpftool's `pids` (needs a BPF iterator). `metadata` (`bpf_metadata_*`
+ * variables of `.rodata`) is printed as bpftool does.
  *
  * @example
  * ```ts
