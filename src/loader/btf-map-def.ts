@@ -63,6 +63,13 @@ export function parseBtfMapDef(btf: Btf, mapName: string, structId: number, stri
   const struct = resolved === 0 ? undefined : btf.typeById(resolved);
   if (struct?.kind !== 'STRUCT') return fail(`definition must be a struct, got ${struct?.kind ?? 'void'}`);
   const def: Mutable = { btfKeyTypeId: 0, btfValueTypeId: 0 };
+  // key_size/value_size and the size of __type(key/value) may both be given; they must agree.
+  const setSize = (what: 'key' | 'value', size: number): void => {
+    const field = what === 'key' ? 'keySize' : 'valueSize';
+    const known = def[field];
+    if (known !== undefined && known !== size) fail(`conflicting ${what} size ${known} != ${size}`);
+    def[field] = size;
+  };
   struct.members.forEach((m, i) => {
     const field = m.name;
     switch (field) {
@@ -70,29 +77,17 @@ export function parseBtfMapDef(btf: Btf, mapName: string, structId: number, stri
       case 'max_entries': def.maxEntries = fieldInt(btf, m, fail); break;
       case 'map_flags': def.flags = fieldInt(btf, m, fail); break;
       case 'numa_node': def.numaNode = fieldInt(btf, m, fail); break;
-      case 'key_size': {
-        const size = fieldInt(btf, m, fail);
-        if (def.keySize !== undefined && def.keySize !== size) fail(`conflicting key size ${def.keySize} != ${size}`);
-        def.keySize = size;
-        break;
-      }
+      case 'key_size': setSize('key', fieldInt(btf, m, fail)); break;
       case 'key': {
         const { id, size } = pointee(btf, m, fail);
-        if (def.keySize !== undefined && def.keySize !== size) fail(`conflicting key size ${def.keySize} != ${size}`);
-        def.keySize = size;
+        setSize('key', size);
         def.btfKeyTypeId = id;
         break;
       }
-      case 'value_size': {
-        const size = fieldInt(btf, m, fail);
-        if (def.valueSize !== undefined && def.valueSize !== size) fail(`conflicting value size ${def.valueSize} != ${size}`);
-        def.valueSize = size;
-        break;
-      }
+      case 'value_size': setSize('value', fieldInt(btf, m, fail)); break;
       case 'value': {
         const { id, size } = pointee(btf, m, fail);
-        if (def.valueSize !== undefined && def.valueSize !== size) fail(`conflicting value size ${def.valueSize} != ${size}`);
-        def.valueSize = size;
+        setSize('value', size);
         def.btfValueTypeId = id;
         break;
       }
@@ -112,8 +107,8 @@ export function parseBtfMapDef(btf: Btf, mapName: string, structId: number, stri
           if (target.kind !== 'STRUCT') fail("'values' of a map-in-map must point to a map definition struct");
           def.inner = parseBtfMapDef(btf, `${mapName}.inner`, target.id, strict, where, true);
         }
-        if (def.valueSize !== undefined && def.valueSize !== 4) fail(`conflicting value size ${def.valueSize} != 4 (fds)`);
-        def.valueSize = 4;
+        // Slots hold fds.
+        setSize('value', 4);
         def.valuesOffset = m.bitOffset / 8;
         break;
       }
