@@ -21,7 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { main } from '../../src/cli/main.js';
-import { getProgInfo, progGetFdById } from '../../src/sys/index.js';
+import { encodeInstructions, type Instruction } from '../../src/asm/index.js';
+import { getProgInfo, OwnedFd, progGetFdById, progLoad, ProgType } from '../../src/sys/index.js';
 import { BPF_DIR, CLI } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 
@@ -185,6 +186,43 @@ describe('cli: prog dump xlated agrees with bpftool', function () {
     if (!p) throw new Error('xdp_parse not loaded');
     const out = execFileSync(CLI, ['prog', 'dump', 'xlated', 'id', String(p.id)], { encoding: 'utf8' });
     expect(out).to.equal(bpftool('prog', 'dump', 'xlated', 'id', String(p.id)));
+  });
+
+  it('a program without BTF (loaded raw): no signatures or source, legacy skb loads, END, NEG, ST, atomics, ldimm64, helper and bpf-to-bpf calls', async function () {
+    const i = (opcode: number, dst = 0, src = 0, off = 0, imm = 0, imm64?: bigint): Instruction =>
+      imm64 === undefined ? { opcode, dst, src, off, imm } : { opcode, dst, src, off, imm, imm64 };
+    const insns = [
+      i(0xbf, 6, 1), // r6 = r1
+      i(0x30, 0, 0, 0, 12), // r0 = *(u8 *)skb[12]
+      i(0xdc, 0, 0, 0, 16), // r0 = be16 r0
+      i(0x84, 0), // w0 = -w0
+      i(0x7a, 10, 0, -8, 0), // *(u64 *)(r10 -8) = 0
+      i(0xb7, 1, 0, 0, 1), // r1 = 1
+      i(0xdb, 10, 1, -8, 0), // lock *(u64 *)(r10 -8) += r1
+      i(0x18, 2, 0, 0, 0x23456789, 0x1_2345_6789n), // r2 = 0x123456789
+      i(0x85, 0, 0, 0, 5), // call bpf_ktime_get_ns
+      i(0x26, 0, 0, 1, 0x10), // if w0 > 0x10 goto pc+1
+      i(0x85, 0, 1, 0, 2), // call pc+2
+      i(0xb7, 0, 0, 0, 0),
+      i(0x95),
+      i(0xb7, 0, 0, 0, 1), // subprog
+      i(0x95),
+    ];
+    const fd = new OwnedFd(progLoad({ progType: ProgType.SOCKET_FILTER, insns: encodeInstructions(insns, 'little'), license: 'GPL', name: 'nobtf_dump' }).fd, 'prog');
+    try {
+      const id = getProgInfo(fd).id;
+      for (const argv of [[], ['opcodes'], ['linum']]) {
+        const ours = await run('prog', 'dump', 'xlated', 'id', String(id), ...argv);
+        expect(ours.code).to.equal(0);
+        expect(ours.out).to.equal(bpftool('prog', 'dump', 'xlated', 'id', String(id), ...argv));
+        expect(ours.out).to.not.contain(';');
+        expect((await run('-j', 'prog', 'dump', 'xlated', 'id', String(id), ...argv)).out).to.equal(bpftool('-j', 'prog', 'dump', 'xlated', 'id', String(id), ...argv));
+      }
+      const text = (await run('prog', 'dump', 'xlated', 'id', String(id))).out;
+      for (const re of [/r2 = 0x123456789/, /call bpf_ktime_get_ns#/, /call pc\+\d+#bpf_prog_[0-9a-f]{16}_F/, /lock \*\(u64 \*\)\(r10 -8\) \+= r1/, /w0 = -w0/]) expect(text).to.match(re);
+    } finally {
+      fd.close();
+    }
   });
 
   describe('errors', function () {
