@@ -3,7 +3,7 @@
  * flags; and `clone()` gives independent copies.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseObjectSpec, type ObjectSpec } from '../../src/loader/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
@@ -137,5 +137,33 @@ describe('loader/editing: program attributes', () => {
     expect(s.program('s_unknown')).to.include({ type: 0, section: 'not_a_bpf_section' });
     expect(s.program('s_kprobex')?.type).to.equal(0);
     expect(s.program('s_uprobe')?.attachTo).to.equal('/usr/lib/libc.so.6:malloc');
+  });
+});
+
+describe('loader/editing: byte order', () => {
+  // bpf/elf-asm builds one source both -target bpf and -target bpfeb (inputs of the ELF tests).
+  const le = join(BPF_DIR, 'elf-asm', 'programs.bpf.o');
+  const be = join(BPF_DIR, 'elf-asm', 'programs-bpfeb.bpf.o');
+
+  it('a big-endian object gives the same maps, variables and relocation targets as the little-endian build', function () {
+    if (!existsSync(le) || !existsSync(be)) this.skip();
+    const l = parseObjectSpec(readFileSync(le), { fileName: 'programs.bpf.o' });
+    const b = parseObjectSpec(readFileSync(be), { fileName: 'programs.bpf.o' });
+    expect([l.endianness, b.endianness]).to.deep.equal(['little', 'big']);
+    const maps = (s: ObjectSpec): unknown[] => s.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags]);
+    expect(maps(b)).to.deep.equal(maps(l));
+    const values = (s: ObjectSpec): unknown[] =>
+      [...s.variables.values()].filter((v) => v.valueKind !== 'other').map((v) => [v.name, v.get()]);
+    expect(values(b)).to.deep.equal(values(l));
+    expect(values(l).length).to.be.greaterThan(2);
+    const targets = (s: ObjectSpec): string[] =>
+      [...s.programs, ...s.subprograms]
+        .flatMap((p) => p.relocations.map((r) => `${p.name} ${r.kind} ${'map' in r ? r.map : 'target' in r ? r.target : 'extern' in r ? r.extern : r.typeName}`))
+        .sort();
+    expect(targets(b)).to.deep.equal(targets(l));
+    // Setting a value writes it in the object's byte order.
+    const seed = b.variables.get('seed');
+    seed?.set(0x01020304);
+    expect(Buffer.from(seed?.bytes() ?? []).toString('hex')).to.equal('01020304');
   });
 });
