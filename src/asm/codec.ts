@@ -1,9 +1,10 @@
 import { AsmError } from './errors.js';
 import { instructionProblem, isLdImm64, type DecodedInstruction, type Instruction } from './instruction.js';
 import { INSN_SIZE } from './opcodes.js';
+import type { Endianness } from '../elf/index.js';
 
-/** Byte order of instructions: the object's `EI_DATA` (`-target bpfel` / `bpfeb`). */
-export type Endianness = 'little' | 'big';
+// One byte-order type for the pure format layers: instructions share their object's `EI_DATA`.
+export type { Endianness } from '../elf/index.js';
 
 /** Options of {@link decodeInstructions}. */
 export interface DecodeOptions {

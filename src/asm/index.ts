@@ -30,7 +30,6 @@ export { AsmError } from './errors.js';
 export { type Instruction, type DecodedInstruction, isLdImm64, slotCount, instructionProblem } from './instruction.js';
 export { decodeInstructions, encodeInstructions, type Endianness, type DecodeOptions } from './codec.js';
 export { formatInstruction, helperName, type DisasmCallbacks, type FormatOptions } from './disasm.js';
-export { HELPER_NAMES } from './helper-names.js';
 export {
   xlatedCallbacks,
   dumpXlatedPlain,

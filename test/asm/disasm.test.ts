@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { formatInstruction, helperName, HELPER_NAMES, type Instruction } from '../../src/asm/index.js';
+import { formatInstruction, helperName, type Instruction } from '../../src/asm/index.js';
+import { HELPER_NAMES } from '../../src/asm/helper-names.js';
 
 // One case per branch of print_bpf_insn() in kernel/bpf/disasm.c; each title names the rule
 // (the branch and its printf format) it checks.

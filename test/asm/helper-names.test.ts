@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { HELPER_NAMES } from '../../src/asm/index.js';
+// The table is internal to src/asm (src/sys has its own for feature probes); tested directly.
+import { HELPER_NAMES } from '../../src/asm/helper-names.js';
 import { parseBtf, type BtfEnum } from '../../src/btf/index.js';
 
 // src/asm/helper-names.ts is generated (bpf/elf-asm/gen-helper-names.sh); this checks it still
