@@ -37,7 +37,8 @@ function idsOf(btf: Btf, options: RawDumpOptions): Iterable<number> {
  */
 export function dumpBtfRaw(btf: Btf, options: RawDumpOptions = {}): string {
   const out: string[] = [];
-  for (const id of idsOf(btf, options)) out.push(formatType(btf, btf.typeById(id)));
+  // Root id 0 (a map without a key type) is `void`, which bpftool prints as an UNKNOWN type.
+  for (const id of idsOf(btf, options)) out.push(id === 0 ? "[0] UNKNOWN '(anon)'\n" : formatType(btf, btf.typeById(id)));
   return out.join('');
 }
 
@@ -113,7 +114,17 @@ export function dumpBtfRawJson(btf: Btf, options: RawDumpOptions = {}): string {
   w.startObject();
   w.name('types');
   w.startArray();
-  for (const id of idsOf(btf, options)) writeTypeJson(w, btf.typeById(id));
+  for (const id of idsOf(btf, options)) {
+    if (id !== 0) {
+      writeTypeJson(w, btf.typeById(id));
+      continue;
+    }
+    w.startObject();
+    w.numberField('id', 0);
+    w.stringField('kind', 'UNKNOWN');
+    w.stringField('name', '(anon)');
+    w.endObject();
+  }
   w.endArray();
   w.endObject();
   return w.finish();

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Btf, BtfError, dumpBtfRaw, dumpBtfRawJson, parseBtf, type BtfTypeTable } from '../btf/index.js';
 import { ElfError, parseElf } from '../elf/index.js';
+import { btfGetFdById, getBtfInfo, getMapInfo, getProgInfo, strerror, SysError, type MapInfo, type OwnedFd } from '../sys/index.js';
+import { parseMapHandle, parseProgHandle } from './object-handle.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 
@@ -10,9 +12,15 @@ const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
 
 type DumpFormat = 'raw' | 'c';
 
+/** Which of a map's BTF types `btf dump map` starts from (bpftool: key, value, kv, all). */
+type MapPart = 'key' | 'value' | 'kv' | 'all';
+
 interface DumpRequest {
   readonly source: 'file' | 'id' | 'prog' | 'map';
+  /** The words naming the object: `[FILE]`, `[ID]`, or a PROG/MAP handle (`id 3`). */
+  readonly handle: readonly string[];
   readonly target: string;
+  readonly mapPart: MapPart;
   readonly format: DumpFormat | undefined;
   readonly rootIds: readonly number[];
 }
@@ -28,14 +36,30 @@ function parseUnsigned(word: string): number | undefined {
 }
 
 function parseArgs(args: readonly string[]): DumpRequest {
-  const [src, target, ...rest] = args;
-  if (src === undefined || target === undefined) throw new CliError('expected BTF_SRC (id | prog | map | file) and its argument');
+  const [src, ...after] = args;
+  if (src === undefined || after.length === 0) throw new CliError('expected BTF_SRC (id | prog | map | file) and its argument');
   let source: DumpRequest['source'];
-  if (isKeyword(src, 'file')) source = 'file';
-  else if (isKeyword(src, 'id')) source = 'id';
+  if (isKeyword(src, 'map')) source = 'map';
   else if (isKeyword(src, 'prog')) source = 'prog';
-  else if (isKeyword(src, 'map')) source = 'map';
+  else if (isKeyword(src, 'id')) source = 'id';
+  else if (isKeyword(src, 'file')) source = 'file';
   else throw new CliError(`unrecognized BTF source specifier: '${src}'`);
+  // PROG and MAP are two words (`id 3`, `pinned /sys/fs/bpf/x`, `name foo`, `tag ...`).
+  const handleWords = source === 'prog' || source === 'map' ? 2 : 1;
+  const handle = after.slice(0, handleWords);
+  const rest = after.slice(handleWords);
+  let mapPart: MapPart = 'kv';
+  if (source === 'map') {
+    const word = rest[0];
+    for (const part of ['key', 'value', 'all', 'kv'] as const) {
+      if (isKeyword(word, part)) {
+        mapPart = part;
+        rest.shift();
+        break;
+      }
+    }
+  }
+  const target = handle.join(' ');
   let format: DumpFormat | undefined;
   const rootIds: number[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -58,7 +82,7 @@ function parseArgs(args: readonly string[]): DumpRequest {
       throw new CliError(`unrecognized option: '${word}'`);
     }
   }
-  return { source, target, format, rootIds };
+  return { source, handle, target, format, rootIds, mapPart };
 }
 
 function readFile(path: string): Uint8Array {
@@ -105,8 +129,83 @@ async function cDumper(): Promise<CDumper> {
   return fn as CDumper;
 }
 
-async function loadKernelObjectBtf(req: DumpRequest): Promise<Btf> {
-  throw new CliError(`btf dump ${req.source} is not supported yet`);
+interface Loaded {
+  readonly btf: Btf;
+  /** Types the source itself selects (a map's key/value), before any `root_id`. */
+  readonly rootIds: readonly number[];
+}
+
+function closeAll(fds: readonly OwnedFd[]): void {
+  for (const fd of fds) fd.close();
+}
+
+function singleHandle(fds: OwnedFd[], noun: string): OwnedFd {
+  if (fds.length === 1) return fds[0] as OwnedFd;
+  closeAll(fds);
+  throw new CliError(fds.length === 0 ? `no ${noun} matches this handle` : `several ${noun}s match this handle`);
+}
+
+/** bpftool's `btf__load_from_kernel_by_id_split`: raw BTF of a kernel BTF object, parsed. */
+function loadKernelBtfById(id: number, ctx: CliContext): Btf {
+  let fd: OwnedFd;
+  try {
+    fd = btfGetFdById(id);
+  } catch (e) {
+    // bpftool fails twice here: once checking whether the id is module BTF, once loading it.
+    if (!ctx.json) ctx.err(`Error: can't get BTF object by id (${id}): ${e instanceof SysError ? strerror(e.errno) : (e as Error).message}\n`);
+    throw new CliError(`get btf by id (${id}): ${e instanceof SysError ? strerror(e.errno) : (e as Error).message}`, 255, { cause: e });
+  }
+  try {
+    const info = getBtfInfo(fd, { data: true });
+    if (info.data === undefined) throw new CliError(`get btf by id (${id}): no BTF data`);
+    const explicit = process.env['BPF_TS_BASE_BTF'];
+    let base: Btf | undefined;
+    if (explicit !== undefined && explicit !== '') base = loadFile(explicit, undefined);
+    else if (info.kernelBtf && info.name !== 'vmlinux') base = loadFile(SYSFS_VMLINUX, undefined);
+    try {
+      return parseBtf(info.data, base === undefined ? {} : { base });
+    } catch (e) {
+      if (e instanceof BtfError) throw new CliError(`get btf by id (${id}): ${e.message}`, 255, { cause: e });
+      throw e;
+    }
+  } finally {
+    fd.close();
+  }
+}
+
+function loadKernelObjectBtf(req: DumpRequest, ctx: CliContext): Loaded {
+  if (req.source === 'id') {
+    const id = parseUnsigned(req.target);
+    if (id === undefined) throw new CliError(`can't parse ${req.target} as ID`);
+    return { btf: loadKernelBtfById(id, ctx), rootIds: [] };
+  }
+  if (req.source === 'prog') {
+    const fd = singleHandle(parseProgHandle(req.handle), 'program');
+    let btfId: number;
+    try {
+      btfId = getProgInfo(fd).btfId;
+    } catch (e) {
+      throw new CliError(`can't get prog info: ${e instanceof SysError ? strerror(e.errno) : (e as Error).message}`, 255, { cause: e });
+    } finally {
+      fd.close();
+    }
+    return { btf: loadKernelBtfById(btfId, ctx), rootIds: [] };
+  }
+  const fd = singleHandle(parseMapHandle(req.handle), 'map');
+  let info: MapInfo;
+  try {
+    info = getMapInfo(fd);
+  } catch (e) {
+    throw new CliError(`can't get map info: ${e instanceof SysError ? strerror(e.errno) : (e as Error).message}`, 255, { cause: e });
+  } finally {
+    fd.close();
+  }
+  const rootIds =
+    req.mapPart === 'key' ? [info.btfKeyTypeId]
+    : req.mapPart === 'value' ? [info.btfValueTypeId]
+    : req.mapPart === 'all' ? []
+    : [info.btfKeyTypeId, info.btfValueTypeId];
+  return { btf: loadKernelBtfById(info.btfId, ctx), rootIds };
 }
 
 /**
@@ -116,18 +215,21 @@ async function loadKernelObjectBtf(req: DumpRequest): Promise<Btf> {
  */
 export async function btfDump(args: readonly string[], ctx: CliContext): Promise<number> {
   const req = parseArgs(args);
-  const btf = req.source === 'file' ? loadFile(req.target, baseFor(req.target)) : await loadKernelObjectBtf(req);
-  for (const id of req.rootIds) {
+  const loaded: Loaded = req.source === 'file' ? { btf: loadFile(req.target, baseFor(req.target)), rootIds: [] } : loadKernelObjectBtf(req, ctx);
+  if (loaded.rootIds.length > 0 && req.rootIds.length > 0) throw new CliError('cannot use root_id with other type filtering');
+  const btf = loaded.btf;
+  const rootIds = loaded.rootIds.length > 0 ? loaded.rootIds : req.rootIds;
+  for (const id of rootIds) {
     if (id >= btf.typeCount) throw new CliError(`invalid root ID: ${id}`);
   }
   const format = req.format ?? 'raw';
   if (format === 'c') {
     if (ctx.json) throw new CliError('JSON output for C-syntax dump is not supported');
     const dump = await cDumper();
-    ctx.out(dump(btf, req.rootIds.length > 0 ? { rootIds: req.rootIds } : {}));
+    ctx.out(dump(btf, rootIds.length > 0 ? { rootIds } : {}));
     return 0;
   }
-  const options = req.rootIds.length > 0 ? { ids: req.rootIds, pretty: ctx.pretty } : { pretty: ctx.pretty };
+  const options = rootIds.length > 0 ? { ids: rootIds, pretty: ctx.pretty } : { pretty: ctx.pretty };
   ctx.out(ctx.json ? dumpBtfRawJson(btf, options) : dumpBtfRaw(btf, options));
   return 0;
 }
