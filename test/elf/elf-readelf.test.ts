@@ -14,7 +14,10 @@ const READELF = '/usr/bin/llvm-readelf';
 
 // Names llvm-readelf prints for the numeric fields (GNU output style).
 const SECTION_TYPES: Record<string, number> = {
-  NULL: 0, PROGBITS: 1, SYMTAB: 2, STRTAB: 3, RELA: 4, NOBITS: 8, REL: 9, SYMTAB_SHNDX: 18, LLVM_ADDRSIG: SectionType.LLVM_ADDRSIG,
+  NULL: 0, PROGBITS: 1, SYMTAB: 2, STRTAB: 3, RELA: 4, HASH: 5, DYNAMIC: 6, NOTE: 7, NOBITS: 8, REL: 9, DYNSYM: 11,
+  INIT_ARRAY: 14, FINI_ARRAY: 15, PREINIT_ARRAY: 16, GROUP: 17, SYMTAB_SHNDX: 18,
+  LLVM_ODRTAB: 0x6fff4c00, LLVM_LINKER_OPTIONS: 0x6fff4c01, LLVM_ADDRSIG: SectionType.LLVM_ADDRSIG, LLVM_DEPENDENT_LIBRARIES: 0x6fff4c04,
+  LLVM_SYMPART: 0x6fff4c05, LLVM_PART_EHDR: 0x6fff4c06, LLVM_PART_PHDR: 0x6fff4c07, LLVM_CALL_GRAPH_PROFILE: 0x6fff4c09,
 };
 const FLAG_LETTERS: Record<string, bigint> = {
   W: SectionFlags.WRITE, A: SectionFlags.ALLOC, X: SectionFlags.EXECINSTR, M: SectionFlags.MERGE, S: SectionFlags.STRINGS,
@@ -48,6 +51,11 @@ function lookup<T>(table: Record<string, T>, key: string, what: string): T {
   return v;
 }
 
+/** A section type column: a name, or hex for types llvm-readelf has no name for. */
+function sectionType(column: string): number {
+  return /^0x[0-9a-f]+$/.test(column) ? parseInt(column, 16) : lookup(SECTION_TYPES, column, 'section type');
+}
+
 /** Parses `llvm-readelf -h -S -s -r` (GNU style). */
 function readelf(path: string): Readelf {
   const text = execFileSync(READELF, ['-h', '-S', '-s', '-r', path], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -63,7 +71,7 @@ function readelf(path: string): Readelf {
       let flags = 0n;
       for (const letter of m[8] as string) flags |= lookup(FLAG_LETTERS, letter, 'section flag');
       out.sections.push({
-        index: Number(m[1]), name: m[2] as string, type: lookup(SECTION_TYPES, m[3] as string, 'section type'),
+        index: Number(m[1]), name: m[2] as string, type: sectionType(m[3] as string),
         offset: parseInt(m[5] as string, 16), size: parseInt(m[6] as string, 16), entsize: parseInt(m[7] as string, 16),
         flags, link: Number(m[9]), info: Number(m[10]), align: Number(m[11]),
       });
