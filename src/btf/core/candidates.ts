@@ -1,0 +1,141 @@
+import { Buffer } from 'node:buffer';
+import type { Btf } from '../btf.js';
+import type { BtfStrings } from '../strings.js';
+import type { BtfKindName } from '../types.js';
+import { essentialName, essentialNameLength } from './essential-name.js';
+import { isAnyEnum, kindsCoreCompatible } from './btf-walk.js';
+
+/**
+ * A BTF that CO-RE relocates against: the running kernel's vmlinux BTF, a module's split BTF,
+ * or a custom file standing in for vmlinux (a btfhub-style BTF of another kernel). `name` is
+ * what reports and errors call it (`vmlinux`, `nf_tables`, a path).
+ */
+export interface CoreTarget {
+  readonly name: string;
+  readonly btf: Btf;
+}
+
+/** One candidate target type (`struct bpf_core_cand`). */
+export interface CoreCandidate {
+  readonly target: CoreTarget;
+  readonly typeId: number;
+}
+
+/** Essential name -> the flavored names (`nf_conn___init`) present in a string section. */
+const flavoredByBtf = new WeakMap<Btf, Map<string, string[]>>();
+
+/**
+ * Finds every string of the section(s) that carries a flavor suffix. Scanning the raw bytes
+ * for `___` is far cheaper than decoding each of vmlinux's 100k+ type names, and then the hash
+ * name index answers exact-name lookups for each flavored spelling.
+ */
+function flavoredNames(btf: Btf): Map<string, string[]> {
+  let index = flavoredByBtf.get(btf);
+  if (index !== undefined) return index;
+  index = new Map();
+  const seen = new Set<string>();
+  for (let s: BtfStrings | undefined = btf.strings; s !== undefined; s = s.base) {
+    const bytes = Buffer.from(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+    for (let p = bytes.indexOf('___'); p !== -1; ) {
+      const start = bytes.lastIndexOf(0, p) + 1;
+      const end = bytes.indexOf(0, p);
+      const name = bytes.toString('utf8', start, end);
+      const len = essentialNameLength(name);
+      if (len < name.length && !seen.has(name)) {
+        seen.add(name);
+        const key = name.slice(0, len);
+        const list = index.get(key);
+        if (list === undefined) index.set(key, [name]);
+        else list.push(name);
+      }
+      p = end === -1 ? -1 : bytes.indexOf('___', end);
+    }
+  }
+  flavoredByBtf.set(btf, index);
+  return index;
+}
+
+/**
+ * `bpf_core_add_cands` for one target: ids (ascending) of the types named `essential` or
+ * `essential___<flavor>` whose kind is CO-RE compatible with `kind`. For split BTF (modules)
+ * only the module's own types count, as in libbpf.
+ */
+export function findTargetCandidates(btf: Btf, essential: string, kind: BtfKindName): number[] {
+  const names = [essential, ...(flavoredNames(btf).get(essential) ?? [])];
+  const ids: number[] = [];
+  for (const name of names) {
+    for (const id of btf.findByName(name)) {
+      if (id >= btf.firstId && kindsCoreCompatible(btf.kindOf(id), kind)) ids.push(id);
+    }
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+/**
+ * Candidate lists of two levels, as libbpf keeps them:
+ * - per target set and (essential name, kind): the types a name search finds. These depend only
+ *   on the target BTFs, so one cache can serve every object loaded against the same kernel.
+ * - per local BTF and local type id: a copy of that list which relocations prune. Once a
+ *   relocation matched some candidates, later relocations of the same local type consider only
+ *   those (libbpf's `cand_cache` in `bpf_object__relocate_core`), which decides ambiguities.
+ *   Pass one cache to every `relocateCore` call of one object to reproduce libbpf's results.
+ *
+ * @example
+ * ```ts
+ * const cache = new CoreCandidateCache();
+ * for (const prog of programs) relocateCore({ ...prog, localBtf, targets, candidateCache: cache });
+ * ```
+ */
+export class CoreCandidateCache {
+  readonly #shared = new WeakMap<Btf, Map<string, readonly number[]>>();
+  readonly #pruned = new WeakMap<Btf, { targets: readonly CoreTarget[]; lists: Map<number, CoreCandidate[]> }>();
+
+  /**
+   * `bpf_core_find_cands`: candidates in the first target (vmlinux or a custom BTF); only when
+   * it has none, in each further target (module BTFs), in order.
+   */
+  find(localBtf: Btf, localTypeId: number, targets: readonly CoreTarget[]): CoreCandidate[] {
+    let entry = this.#pruned.get(localBtf);
+    if (entry === undefined || !sameTargets(entry.targets, targets)) {
+      entry = { targets: [...targets], lists: new Map() };
+      this.#pruned.set(localBtf, entry);
+    }
+    let list = entry.lists.get(localTypeId);
+    if (list === undefined) {
+      const t = localBtf.typeById(localTypeId);
+      list = [];
+      for (const [i, target] of targets.entries()) {
+        for (const typeId of this.#sharedList(target.btf, essentialName(t.name), t.kind)) list.push({ target, typeId });
+        // Modules are searched only when vmlinux (or the custom BTF) has no candidate at all.
+        if (i === 0 && list.length > 0) break;
+      }
+      entry.lists.set(localTypeId, list);
+    }
+    return list;
+  }
+
+  /** Keeps only `matched` for later relocations of this local type (when it is non-empty). */
+  prune(localBtf: Btf, localTypeId: number, matched: readonly CoreCandidate[]): void {
+    const lists = this.#pruned.get(localBtf)?.lists;
+    if (lists !== undefined && matched.length > 0) lists.set(localTypeId, [...matched]);
+  }
+
+  #sharedList(btf: Btf, essential: string, kind: BtfKindName): readonly number[] {
+    let byName = this.#shared.get(btf);
+    if (byName === undefined) {
+      byName = new Map();
+      this.#shared.set(btf, byName);
+    }
+    const key = `${isAnyEnum(kind) ? 'ENUM' : kind}\0${essential}`;
+    let ids = byName.get(key);
+    if (ids === undefined) {
+      ids = findTargetCandidates(btf, essential, kind);
+      byName.set(key, ids);
+    }
+    return ids;
+  }
+}
+
+function sameTargets(a: readonly CoreTarget[], b: readonly CoreTarget[]): boolean {
+  return a.length === b.length && a.every((t, i) => t.btf === b[i]?.btf);
+}
