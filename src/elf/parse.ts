@@ -336,6 +336,10 @@ export function parseElf(bytes: Uint8Array, options: ParseElfOptions = {}): ElfF
     checkContents(rs, index, label);
     if (s.link >= sectionCount) fail(`sh_link ${s.link} out of range (${sectionCount} sections)`, rs.headerOffset + 40, label);
     if ((s.flags & SectionFlags.INFO_LINK) !== 0n && s.info >= sectionCount) fail(`sh_info ${s.info} out of range (${sectionCount} sections)`, rs.headerOffset + 44, label);
+    // gABI: 0 and 1 mean no constraint, anything else must be a power of two.
+    if (s.addralign > 1 && (BigInt(s.addralign) & (BigInt(s.addralign) - 1n)) !== 0n) {
+      fail(`sh_addralign ${s.addralign} is not a power of two`, rs.headerOffset + 48, label);
+    }
     checkTypedSection(s, rs, label);
     if (hasFileContents(s.type) && s.size > 0) {
       if (s.offset < Elf64Size.HEADER) fail(`contents at 0x${s.offset.toString(16)} overlap the ELF header`, rs.headerOffset + 24, label);

@@ -100,6 +100,8 @@ describe('elf: every malformed input throws ElfError with file, section and offs
     });
     it('contents of two sections overlap', () =>
       expectElfError(() => parse(patch(SAMPLE, sh(TEXT, SH.offset), 8, GOOD.section(STRTAB).offset - 8)), /contents overlap section '\.text'/, sh(STRTAB, SH.offset), '.strtab'));
+    it('sh_addralign not a power of two', () =>
+      expectElfError(() => parse(patch(SAMPLE, sh(TEXT, SH.align), 8, 12)), /sh_addralign 12 is not a power of two/, sh(TEXT, SH.align), '.text'));
     it('sh_link out of range', () =>
       expectElfError(() => parse(patch(SAMPLE, sh(TEXT, SH.link), 4, 77)), /sh_link 77 out of range \(6 sections\)/, sh(TEXT, SH.link), '.text'));
     it('sh_info out of range with SHF_INFO_LINK', () =>
