@@ -103,6 +103,22 @@ export class Btf implements BtfTypeTable {
     return t;
   }
 
+  /**
+   * Decodes type `id` without caching it: for one-pass consumers (dumps, encoders) over big BTF,
+   * whose short-lived objects then cost the GC far less than a cache of every type would.
+   */
+  decodeType(id: number): BtfType {
+    const i = id - this.firstId;
+    if (i < 0) {
+      if (this.base !== undefined && id > 0) return this.base.decodeType(id);
+      throw this.#badId(id);
+    }
+    const cached = this.#cache[i];
+    if (cached !== undefined) return cached;
+    if (i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
+    return decodeType(this.#source, id, this.#offsets[i] as number);
+  }
+
   /** The kind of type `id` without inflating it; `'UNKN'` for `void` (id 0). */
   kindOf(id: number): BtfKindName {
     if (id === 0) return 'UNKN';

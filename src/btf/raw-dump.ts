@@ -36,10 +36,24 @@ function idsOf(btf: Btf, options: RawDumpOptions): Iterable<number> {
  * ```
  */
 export function dumpBtfRaw(btf: Btf, options: RawDumpOptions = {}): string {
-  const out: string[] = [];
-  // Root id 0 (a map without a key type) is `void`, which bpftool prints as an UNKNOWN type.
-  for (const id of idsOf(btf, options)) out.push(id === 0 ? "[0] UNKNOWN '(anon)'\n" : formatType(btf, btf.typeById(id)));
-  return out.join('');
+  return [...dumpBtfRawChunks(btf, options)].join('');
+}
+
+/**
+ * `dumpBtfRaw` in pieces of about 64 KiB, so a caller can stream vmlinux's ~10 MB dump instead
+ * of holding it as one string.
+ */
+export function* dumpBtfRawChunks(btf: Btf, options: RawDumpOptions = {}): Generator<string, void, void> {
+  let chunk = '';
+  for (const id of idsOf(btf, options)) {
+    // Root id 0 (a map without a key type) is `void`, which bpftool prints as an UNKNOWN type.
+    chunk += id === 0 ? "[0] UNKNOWN '(anon)'\n" : formatType(btf, btf.decodeType(id));
+    if (chunk.length >= 65536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 function formatType(btf: Btf, t: BtfType): string {
@@ -116,7 +130,7 @@ export function dumpBtfRawJson(btf: Btf, options: RawDumpOptions = {}): string {
   w.startArray();
   for (const id of idsOf(btf, options)) {
     if (id !== 0) {
-      writeTypeJson(w, btf.typeById(id));
+      writeTypeJson(w, btf.decodeType(id));
       continue;
     }
     w.startObject();

@@ -77,6 +77,8 @@ describe('bpf-ts btf dump id | map | prog (kernel BTF objects) vs bpftool', func
     ['btf', 'dump', 'map', 'name', 'btf_dump_t'],
     ['btf', 'dump', 'prog', 'id', String(progId)],
     ['btf', 'dump', 'prog', 'name', 'btf_dump_prog'],
+    ['btf', 'dump', 'map', 'id', String(mapId), 'format', 'c'],
+    ['btf', 'dump', 'id', String(btfId), 'format', 'c'],
   ];
 
   it('same output as bpftool for every source form', async function () {

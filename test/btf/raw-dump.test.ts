@@ -56,6 +56,12 @@ describe('btf raw dump matches bpftool byte for byte', function () {
     });
   }
 
+  it('format c goes to dumpBtfAsC (same header as bpftool)', async function () {
+    const r = await cli(['btf', 'dump', 'file', KINDS_OBJ, 'format', 'c']);
+    expect(r.code, r.err).to.equal(0);
+    expect(firstDifference(r.out, bpftool(['btf', 'dump', 'file', KINDS_OBJ, 'format', 'c']))).to.equal(undefined);
+  });
+
   it('root_id selects types, in the order given', async function () {
     const r = await cli(['btf', 'dump', 'file', KINDS_OBJ, 'root_id', '21', 'root_id', '3']);
     expect(r.code, r.err).to.equal(0);
