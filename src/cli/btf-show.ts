@@ -3,6 +3,7 @@ import { BpftoolMultiMap } from './bpftool-multimap.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, listObjectIds, parseBtfHandle } from './object-handle.js';
+import { formatPidsPlain, pidsTable, writePidsJson, type PidsTable } from './show-pids.js';
 
 /** BTF id -> ids of the programs (or maps) using it, in bpftool's order. */
 type UsersTable = BpftoolMultiMap<number>;
@@ -35,6 +36,7 @@ function buildUsersTable(kind: 'prog' | 'map'): UsersTable {
 interface BtfTables {
   readonly progs: UsersTable;
   readonly maps: UsersTable;
+  readonly pids: PidsTable;
 }
 
 /** One BTF object in bpftool's plain layout (`show_btf_plain`). */
@@ -48,7 +50,7 @@ export function formatBtfPlain(info: BtfInfo, tables: BtfTables): string {
   if (progs.length > 0) s += `  prog_ids ${progs.join(',')}`;
   const maps = tables.maps.get(info.id);
   if (maps.length > 0) s += `  map_ids ${maps.join(',')}`;
-  return s + '\n';
+  return s + formatPidsPlain(tables.pids, info.id) + '\n';
 }
 
 /** One BTF object as bpftool's JSON object (`show_btf_json`). */
@@ -56,13 +58,14 @@ export function writeBtfJson(w: JsonWriter, info: BtfInfo, tables: BtfTables): v
   w.startObject().uintField('id', info.id).uintField('size', info.btfSize);
   w.uintArrayField('prog_ids', tables.progs.get(info.id));
   w.uintArrayField('map_ids', tables.maps.get(info.id));
+  writePidsJson(w, tables.pids, info.id);
   w.boolField('kernel', info.kernelBtf);
   if (info.name !== '') w.stringField('name', info.name);
   w.endObject();
 }
 
 /**
- * `bpf-ts btf show|list [id BTF_ID]`: bpftool's `btf show` (without `pids`).
+ * `bpf-ts btf show|list [id BTF_ID]`: bpftool's `btf show` (`pids` from /proc).
  *
  * @example
  * ```ts
@@ -70,13 +73,16 @@ export function writeBtfJson(w: JsonWriter, info: BtfInfo, tables: BtfTables): v
  * ```
  */
 export async function btfShow(args: readonly string[], ctx: CliContext): Promise<number> {
+  // Before the handle is opened: bpftool lists itself among the holders of the BTF object it was
+  // asked about; we leave our own fd out.
+  const pids = pidsTable('btf');
   let single: OwnedFd | undefined;
   if (args.length === 2) single = parseBtfHandle(args);
   else if (args.length !== 0) throw new CliError(`what is '${args[0] ?? ''}'?`);
   const w = ctx.json ? new JsonWriter(ctx.pretty) : undefined;
   let text = '';
   try {
-    const tables: BtfTables = { progs: buildUsersTable('prog'), maps: buildUsersTable('map') };
+    const tables: BtfTables = { progs: buildUsersTable('prog'), maps: buildUsersTable('map'), pids };
     const show = (fd: OwnedFd): void => {
       let info: BtfInfo;
       try {

@@ -16,6 +16,7 @@ import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, listObjectIds, parseLinkHandle } from './object-handle.js';
 import type { BpftoolMultiMap } from './bpftool-multimap.js';
+import { formatPidsPlain, pidsTable, writePidsJson, type PidsTable } from './show-pids.js';
 import { pinnedTable } from './show-pinned.js';
 
 type PinnedTable = BpftoolMultiMap<string> | undefined;
@@ -23,6 +24,7 @@ type PinnedTable = BpftoolMultiMap<string> | undefined;
 /** Facts a link's output needs beyond its info: resolved lazily, once per command. */
 interface LinkShowEnv {
   readonly pinned: PinnedTable;
+  readonly pids: PidsTable;
   /** `if_indextoname()`. */
   readonly ifName: (ifindex: number) => string | undefined;
   /** Kernel symbol at an address (from /proc/kallsyms), for kprobe_multi links. */
@@ -258,7 +260,15 @@ export function formatLinkPlain(info: LinkInfo, env: LinkShowEnv): string {
       break;
   }
   for (const path of env.pinned?.get(info.id) ?? []) s += `\n\tpinned ${path}`;
+  s += formatPidsPlain(env.pids, info.id, perfEventCookie(info));
   return s + '\n';
+}
+
+/** bpftool reports a perf_event link's BPF cookie next to its pids. */
+function perfEventCookie(info: LinkInfo): bigint | undefined {
+  const d = info.details;
+  if (d.kind !== 'perf_event') return undefined;
+  return 'cookie' in d.event ? d.event.cookie : 0n;
 }
 
 function sortedAddrCookies(addrs: readonly bigint[], cookies: readonly bigint[]): Array<{ addr: bigint; cookie: bigint }> {
@@ -392,12 +402,13 @@ export function writeLinkJson(w: JsonWriter, info: LinkInfo, env: LinkShowEnv): 
       break;
   }
   if (env.pinned !== undefined && !env.pinned.empty) w.stringArrayField('pinned', env.pinned.get(info.id));
+  writePidsJson(w, env.pids, info.id, perfEventCookie(info));
   w.endObject();
 }
 
 /**
  * `bpf-ts link show|list [LINK]`: bpftool's `link show`, same plain layout and JSON fields for
- * every link type bpftool knows (without `pids`, which needs a BPF iterator).
+ * every link type bpftool knows (`pids` from /proc rather than bpftool's BPF iterator).
  *
  * @example
  * ```ts
@@ -405,7 +416,7 @@ export function writeLinkJson(w: JsonWriter, info: LinkInfo, env: LinkShowEnv): 
  * ```
  */
 export async function linkShow(args: readonly string[], ctx: CliContext): Promise<number> {
-  const env: LinkShowEnv = { pinned: pinnedTable(ctx.bpffs, 'link'), ifName, ksym: kallsymsLookup() };
+  const env: LinkShowEnv = { pinned: pinnedTable(ctx.bpffs, 'link'), pids: pidsTable('link'), ifName, ksym: kallsymsLookup() };
   const w = ctx.json ? new JsonWriter(ctx.pretty) : undefined;
   let text = '';
   const show = (fd: OwnedFd): void => {

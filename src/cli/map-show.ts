@@ -3,6 +3,7 @@ import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, listObjectIds, parseMapHandle } from './object-handle.js';
 import type { BpftoolMultiMap } from './bpftool-multimap.js';
+import { formatPidsPlain, pidsTable, writePidsJson, type PidsTable } from './show-pids.js';
 import { pinnedTable } from './show-pinned.js';
 
 interface MapRecord {
@@ -20,7 +21,7 @@ function atoi(s: string | undefined): number {
 }
 
 /** One map in bpftool's plain layout (`show_map_close_plain`). */
-export function formatMapPlain(r: MapRecord, pinned: PinnedTable): string {
+export function formatMapPlain(r: MapRecord, pinned: PinnedTable, pids: PidsTable = new Map()): string {
   const { info, fdinfo } = r;
   const type = MapTypeName.get(info.type);
   let s = `${info.id}: ${type !== undefined ? `${type}  ` : `type ${info.type}  `}`;
@@ -45,11 +46,11 @@ export function formatMapPlain(r: MapRecord, pinned: PinnedTable): string {
   if (info.btfId !== 0 || frozen !== 0) s += '\n\t';
   if (info.btfId !== 0) s += `btf_id ${info.btfId}`;
   if (frozen !== 0) s += `${info.btfId !== 0 ? '  ' : ''}frozen`;
-  return s + '\n';
+  return s + formatPidsPlain(pids, info.id) + '\n';
 }
 
 /** One map as bpftool's JSON object (`show_map_close_json`). */
-export function writeMapJson(w: JsonWriter, r: MapRecord, pinned: PinnedTable): void {
+export function writeMapJson(w: JsonWriter, r: MapRecord, pinned: PinnedTable, pids: PidsTable = new Map()): void {
   const { info, fdinfo } = r;
   w.startObject().uintField('id', info.id);
   const type = MapTypeName.get(info.type);
@@ -78,6 +79,7 @@ export function writeMapJson(w: JsonWriter, r: MapRecord, pinned: PinnedTable): 
   w.uintField('frozen', atoi(fdinfo.get('frozen')));
   if (info.btfId !== 0) w.uintField('btf_id', info.btfId);
   if (pinned !== undefined && !pinned.empty) w.stringArrayField('pinned', pinned.get(info.id));
+  writePidsJson(w, pids, info.id);
   w.endObject();
 }
 
@@ -92,8 +94,8 @@ function collect(fd: OwnedFd): MapRecord {
 }
 
 /**
- * `bpf-ts map show|list [MAP]`: bpftool's `map show`, same plain layout and JSON fields (without
- * bpftool's `pids`, which needs a BPF iterator).
+ * `bpf-ts map show|list [MAP]`: bpftool's `map show`, same plain layout and JSON fields (`pids`
+ * from /proc rather than bpftool's BPF iterator).
  *
  * @example
  * ```ts
@@ -103,12 +105,13 @@ function collect(fd: OwnedFd): MapRecord {
 export async function mapShow(args: readonly string[], ctx: CliContext): Promise<number> {
   if (args.length !== 0 && args.length !== 2) throw new CliError(`what is '${args[0] ?? ''}'?`);
   const pinned = pinnedTable(ctx.bpffs, 'map');
+  const pids = pidsTable('map');
   const w = ctx.json ? new JsonWriter(ctx.pretty) : undefined;
   let text = '';
   const show = (fd: OwnedFd): void => {
     const r = collect(fd);
-    if (w !== undefined) writeMapJson(w, r, pinned);
-    else text += formatMapPlain(r, pinned);
+    if (w !== undefined) writeMapJson(w, r, pinned, pids);
+    else text += formatMapPlain(r, pinned, pids);
   };
   if (args.length === 2) {
     const fds = parseMapHandle(args);

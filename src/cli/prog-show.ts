@@ -6,10 +6,12 @@ import { cliSysError, listObjectIds, parseProgHandle } from './object-handle.js'
 import { formatMetadataPlain, progMetadata, writeMetadataJson, type ProgMetadataEntry } from './prog-metadata.js';
 import { clearProgNameCache, progFullName } from './prog-name.js';
 import type { BpftoolMultiMap } from './bpftool-multimap.js';
+import { formatPidsPlain, pidsTable, writePidsJson, type PidsTable } from './show-pids.js';
 import { pinnedTable } from './show-pinned.js';
 
 interface ProgShowState {
   readonly pinned: BpftoolMultiMap<string> | undefined;
+  readonly pids: PidsTable;
   readonly bootOffsetNs: bigint;
 }
 
@@ -57,6 +59,7 @@ export function formatProgPlain(r: ProgRecord, state: ProgShowState): string {
   if (r.mapIds.length > 0) s += `  map_ids ${r.mapIds.join(',')}`;
   for (const path of state.pinned?.get(info.id) ?? []) s += `\n\tpinned ${path}`;
   if (info.btfId !== 0) s += `\n\tbtf_id ${info.btfId}`;
+  s += formatPidsPlain(state.pids, info.id);
   return s + '\n' + formatMetadataPlain(r.metadata);
 }
 
@@ -84,6 +87,7 @@ export function writeProgJson(w: JsonWriter, r: ProgRecord, state: ProgShowState
   if (r.mapIds.length > 0) w.uintArrayField('map_ids', r.mapIds);
   if (info.btfId !== 0) w.uintField('btf_id', info.btfId);
   if (state.pinned !== undefined && !state.pinned.empty) w.stringArrayField('pinned', state.pinned.get(info.id));
+  writePidsJson(w, state.pids, info.id);
   writeMetadataJson(w, r.metadata);
   w.endObject();
 }
@@ -104,8 +108,8 @@ function show(fd: OwnedFd, ctx: CliContext, state: ProgShowState, w: JsonWriter 
 
 /**
  * `bpf-ts prog show|list [PROG]`: bpftool's `prog show`, same plain layout and JSON fields.
- * Not printed: bpftool's `pids` (needs a BPF iterator). `metadata` (`bpf_metadata_*`
- * variables of `.rodata`) is printed as bpftool does.
+ * `pids` come from /proc rather than bpftool's BPF iterator (same facts); `metadata`
+ * (`bpf_metadata_*` variables of `.rodata`) is printed as bpftool does.
  *
  * @example
  * ```ts
@@ -114,7 +118,7 @@ function show(fd: OwnedFd, ctx: CliContext, state: ProgShowState, w: JsonWriter 
  */
 export async function progShow(args: readonly string[], ctx: CliContext): Promise<number> {
   if (args.length !== 0 && args.length !== 2) throw new CliError(`what is '${args[0] ?? ''}'?`);
-  const state: ProgShowState = { pinned: pinnedTable(ctx.bpffs, 'prog'), bootOffsetNs: realtimeMinusBoottimeNs() };
+  const state: ProgShowState = { pinned: pinnedTable(ctx.bpffs, 'prog'), pids: pidsTable('prog'), bootOffsetNs: realtimeMinusBoottimeNs() };
   const w = ctx.json ? new JsonWriter(ctx.pretty) : undefined;
   let text = '';
   try {

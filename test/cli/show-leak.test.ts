@@ -35,7 +35,6 @@ describe('cli: show commands leak no fds and hold no objects (kernel)', function
     ['-j', 'map', 'show'],
     ['-f', 'link', 'show'],
     ['btf', 'show'],
-    ['prog', 'show', 'name', 'show_socket_filter_with_long_name'],
   ]) {
     it(`${ITERATIONS} x '${argv.join(' ')}' in-process: /proc/self/fd stays flat`, async () => {
       // One warm-up run loads the command modules and the addon.

@@ -136,7 +136,8 @@ export function bpftoolRun(args: readonly string[], env?: NodeJS.ProcessEnv): Cl
 
 /**
  * Splits plain `show` output into records keyed by object id (a record starts at `N: `), with
- * bpftool's `pids` lines removed: they come from a BPF iterator bpf-ts does not have yet.
+ * `pids` lines removed: the installed bpftool is built without skeletons and never prints them
+ * (upstream bpftool gets them from a BPF iterator; bpf-ts reads /proc, tested separately).
  */
 export function plainRecords(text: string): Map<number, string> {
   const records = new Map<number, string>();
@@ -153,7 +154,7 @@ export function plainRecords(text: string): Map<number, string> {
   return records;
 }
 
-/** JSON `show` output as objects keyed by id, without bpftool's `pids`. */
+/** JSON `show` output as objects keyed by id, without `pids` (see {@link plainRecords}). */
 export function jsonRecords(text: string): Map<number, Record<string, unknown>> {
   const parsed = JSON.parse(text) as unknown;
   const list = (Array.isArray(parsed) ? parsed : [parsed]) as Array<Record<string, unknown>>;
