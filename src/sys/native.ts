@@ -31,10 +31,21 @@ export interface PollHandle {
 
 /** Functions exported by `native/bpf-ts-sys.node`. */
 export interface NativeAddon {
-  /** `bpf(cmd, attr, attr.byteLength)`. Returns the syscall's non-negative result (often an fd). */
-  bpf(cmd: number, attr: Uint8Array): number;
-  /** `perf_event_open(attr, pid, cpu, group_fd, flags)`; returns the new fd. */
-  perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number): number;
+  /**
+   * `bpf(cmd, attr, attr.byteLength)`. Returns the syscall's non-negative result (often an fd).
+   *
+   * `keepAlive`: pass every buffer whose {@link address} is stored in `attr` (keys, values, log
+   * buffers, instruction arrays...). The addon ignores them; being call arguments keeps them
+   * alive until the kernel is done. A buffer referenced only by a local that is not used after
+   * the call may be collected before or during it (optimized code treats the local as dead),
+   * and the kernel then writes into freed memory.
+   */
+  bpf(cmd: number, attr: Uint8Array, ...keepAlive: unknown[]): number;
+  /**
+   * `perf_event_open(attr, pid, cpu, group_fd, flags)`; returns the new fd. `keepAlive` as for
+   * {@link bpf} (e.g. the string buffer a kprobe/uprobe attr points to).
+   */
+  perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number, ...keepAlive: unknown[]): number;
   /** `ioctl(fd, request, arg)`: `arg` is an integer, or a buffer whose address is passed. */
   ioctl(fd: number, request: number, arg: number | Uint8Array): number;
   /**
@@ -52,7 +63,10 @@ export interface NativeAddon {
   close(fd: number): void;
   /**
    * The user-space address of a buffer's first byte (includes `byteOffset`), for pointer fields
-   * of `bpf_attr`. The caller keeps the buffer referenced while the kernel may use the address.
+   * of `bpf_attr`. The caller keeps the buffer referenced while the kernel may use the address
+   * (pass it as a `keepAlive` argument of {@link bpf}). Small typed arrays start out inside the
+   * JS heap, where the GC moves them: this call first gives the buffer a fixed off-heap store,
+   * so the address stays valid for the buffer's lifetime. Empty buffers may have address 0.
    */
   address(buffer: ArrayBuffer | ArrayBufferView): bigint;
   /**

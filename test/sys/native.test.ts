@@ -75,16 +75,18 @@ function elemAttr(n: NativeAddon, fd: number, key: Uint32Array, value: BigUint64
   return attr;
 }
 
+// key and val go along as keepAlive arguments: attr holds only their addresses, and nothing else
+// would keep them from being collected while the kernel uses them.
 function update(n: NativeAddon, fd: number, index: number, value: bigint): void {
   const key = new Uint32Array([index]);
   const val = new BigUint64Array([value]);
-  n.bpf(BPF_MAP_UPDATE_ELEM, elemAttr(n, fd, key, val));
+  n.bpf(BPF_MAP_UPDATE_ELEM, elemAttr(n, fd, key, val), key, val);
 }
 
 function lookup(n: NativeAddon, fd: number, index: number): bigint {
   const key = new Uint32Array([index]);
   const val = new BigUint64Array(1);
-  n.bpf(BPF_MAP_LOOKUP_ELEM, elemAttr(n, fd, key, val));
+  n.bpf(BPF_MAP_LOOKUP_ELEM, elemAttr(n, fd, key, val), key, val);
   return val[0]!;
 }
 
@@ -518,7 +520,7 @@ describe('native addon (crates/sys)', function () {
         attr.setBigUint64(8, n.address(info), true);
         new Uint8Array(backing).fill(0xee, 0, 8);
         new Uint8Array(backing).fill(0xee, 24);
-        n.bpf(BPF_OBJ_GET_INFO_BY_FD, new Uint8Array(backing, 8, 16));
+        n.bpf(BPF_OBJ_GET_INFO_BY_FD, new Uint8Array(backing, 8, 16), info);
         const infoLen = attr.getUint32(4, true);
         expect(infoLen).to.be.greaterThan(20).and.lessThanOrEqual(200);
         const iv = new DataView(info.buffer);
@@ -532,7 +534,7 @@ describe('native addon (crates/sys)', function () {
         expect([...new Uint8Array(backing, 24)].every((b) => b === 0xee)).to.equal(true);
         // The same call with a DataView argument (the addon takes any ArrayBufferView).
         attr.setUint32(4, 8, true);
-        n.bpf(BPF_OBJ_GET_INFO_BY_FD, attr as unknown as Uint8Array);
+        n.bpf(BPF_OBJ_GET_INFO_BY_FD, attr as unknown as Uint8Array, info);
         expect(attr.getUint32(4, true)).to.equal(8);
       } finally {
         n.close(fd);
@@ -687,6 +689,39 @@ describe('native addon (crates/sys)', function () {
       } finally {
         rmSync(dir, { recursive: true });
       }
+    });
+
+    it('keepAlive arguments keep pointed-to buffers alive through GC-heavy lookup loops', function () {
+      // Regression: a value buffer referenced only by a dead local was collected while its
+      // address sat in attr, and the kernel's writes corrupted the malloc heap (crash at exit).
+      const r = child(
+        `
+        const attr = new Uint8Array(72);
+        const v = new DataView(attr.buffer);
+        v.setUint32(0, 2, true); v.setUint32(4, 4, true); v.setUint32(8, 8, true); v.setUint32(12, 4, true);
+        const fd = n.bpf(0, attr);
+        let sum = 0n;
+        for (let i = 0; i < 200000; i++) {
+          const key = new Uint32Array([i & 3]);
+          const val = new BigUint64Array([BigInt(i)]);
+          const a = new Uint8Array(32);
+          const d = new DataView(a.buffer);
+          d.setUint32(0, fd, true);
+          d.setBigUint64(8, n.address(key), true);
+          d.setBigUint64(16, n.address(val), true);
+          n.bpf(i & 1 ? 1 : 2, a, key, val);
+          if ((i & 1) === 0) continue;
+          sum += val[0];
+          if (i % 20000 === 1) gc();
+        }
+        n.close(fd);
+        console.log('sum=' + sum);
+        `,
+        ['--expose-gc'],
+      );
+      expect(r.signal, r.stderr).to.equal(null);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/sum=\d+/);
     });
 
     it('survives hostile calls (child process exits normally)', function () {
