@@ -1,7 +1,7 @@
-import { parseBtf } from '../btf/index.js';
-import { btfGetFdById, getBtfInfo, getMapInfo, mapGetFdById, mapLookupElem, MapType, type MapInfo } from '../sys/index.js';
+import { getMapInfo, mapGetFdById, mapLookupElem, MapType, type MapInfo } from '../sys/index.js';
 import { BtfValueDumper } from './btf-value-dumper.js';
 import { JsonWriter } from './json-writer.js';
+import { programBtf } from './prog-name.js';
 
 /** bpftool's prefix of metadata variables in `.rodata`. */
 const METADATA_PREFIX = 'bpf_metadata_';
@@ -34,15 +34,8 @@ export function progMetadata(mapIds: readonly number[]): ProgMetadataEntry[] {
       }
     }
     if (info === undefined || value === undefined) return [];
-    const btfFd = btfGetFdById(info.btfId);
-    let data: Uint8Array | undefined;
-    try {
-      data = getBtfInfo(btfFd, { data: true }).data;
-    } finally {
-      btfFd.close();
-    }
-    if (data === undefined) return [];
-    const btf = parseBtf(data);
+    const btf = programBtf(info.btfId);
+    if (btf === null) return [];
     const sec = btf.typeById(info.btfValueTypeId);
     if (sec.kind !== 'DATASEC') return [];
     const bytes = value;

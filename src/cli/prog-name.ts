@@ -7,7 +7,11 @@ const BPF_OBJ_NAME_LEN = 16;
 /** Parsed program BTF by BTF id, so one `prog show` parses each object's BTF once. */
 const btfCache = new Map<number, Btf | null>();
 
-function programBtf(btfId: number): Btf | null {
+/**
+ * The BTF object `btfId` parsed (standalone, as program and map BTF is), cached until
+ * {@link clearProgNameCache}; `null` when it cannot be read or parsed.
+ */
+export function programBtf(btfId: number): Btf | null {
   const cached = btfCache.get(btfId);
   if (cached !== undefined) return cached;
   let btf: Btf | null = null;
