@@ -49,7 +49,8 @@ describe('asm: decodeInstructions agrees with llvm-objdump -d', function () {
       const elf = parseElf(readFileSync(path), { fileName: rel });
       const ref = objdump(path);
       const exec = elf.sections.filter((s) => (s.flags & SectionFlags.EXECINSTR) !== 0n && s.size > 0);
-      expect(exec.length, 'executable sections').to.be.greaterThan(0);
+      // Some spec objects hold only data (maps, struct_ops layouts): then objdump has no code either.
+      if (exec.length === 0) expect([...ref.values()].flat(), 'objdump instructions').to.deep.equal([]);
       for (const section of exec) {
         const data = section.data();
         const insns = decodeInstructions(data, elf.endianness);
