@@ -43,9 +43,11 @@ export interface ObjectContext {
   readonly legacyMapsIndex: number;
   /** Executable sections with instructions, `.text` included, in index order. */
   readonly programSections: readonly ElfSection[];
+  /** `.struct_ops`, `.struct_ops.link` and their `?`-prefixed forms, in index order. */
+  readonly structOpsSections: readonly ElfSection[];
   /** `.data*`, `.rodata*` and `.bss*` sections with contents, in index order. */
   readonly dataSections: readonly CollectedDataSection[];
-  /** `SHT_REL` sections by the index of the section they patch (programs and `.maps`). */
+  /** `SHT_REL` sections by the index of the section they patch (programs, `.maps`, struct_ops). */
   readonly relocationSections: ReadonlyMap<number, ElfSection>;
   /** The `license` string (up to its NUL), `''` when the object has none. */
   readonly license: string;
@@ -54,6 +56,8 @@ export interface ObjectContext {
 }
 
 const DWARF_PREFIX = '.debug_';
+/** Sections holding struct_ops map values (`?` means "do not create by default"). */
+const STRUCT_OPS_SECTIONS: ReadonlySet<string> = new Set(['.struct_ops', '.struct_ops.link', '?.struct_ops', '?.struct_ops.link']);
 
 function isDwarf(name: string): boolean {
   return name.startsWith(DWARF_PREFIX);
@@ -88,6 +92,7 @@ export function collectElf(elf: ElfFile, fileName: string | undefined): ObjectCo
   let license = '';
   let kernelVersion: number | undefined;
   const programSections: ElfSection[] = [];
+  const structOpsSections: ElfSection[] = [];
   const dataSections: CollectedDataSection[] = [];
   const relocationSections = new Map<number, ElfSection>();
   const relocs: ElfSection[] = [];
@@ -126,6 +131,8 @@ export function collectElf(elf: ElfFile, fileName: string | undefined): ObjectCo
         dataSections.push({ section, kind: 'data' });
       } else if (isDataName(name, '.rodata')) {
         dataSections.push({ section, kind: 'rodata' });
+      } else if (STRUCT_OPS_SECTIONS.has(name)) {
+        structOpsSections.push(section);
       }
     } else if (section.type === SectionType.NOBITS && isDataName(name, '.bss') && section.size > 0) {
       dataSections.push({ section, kind: 'bss' });
@@ -138,7 +145,7 @@ export function collectElf(elf: ElfFile, fileName: string | undefined): ObjectCo
     if (rel.info === 0 || rel.info >= elf.sections.length) continue;
     const target = elf.section(rel.info);
     const isProgram = target.type === SectionType.PROGBITS && (target.flags & SectionFlags.EXECINSTR) !== 0n;
-    if (isProgram || target.index === mapsIndex) relocationSections.set(target.index, rel);
+    if (isProgram || target.index === mapsIndex || STRUCT_OPS_SECTIONS.has(target.name)) relocationSections.set(target.index, rel);
   }
   return {
     fileName,
@@ -150,6 +157,7 @@ export function collectElf(elf: ElfFile, fileName: string | undefined): ObjectCo
     mapsIndex,
     legacyMapsIndex,
     programSections,
+    structOpsSections,
     dataSections,
     relocationSections,
     license,

@@ -7,7 +7,15 @@ export { parseObjectSpec, ObjectSpec, type ParseObjectSpecOptions, type ObjectSp
 export { loadObjectSpec } from './load-object-spec.js';
 export { ObjectSpecError, type ObjectSpecErrorContext } from './errors.js';
 export { ProgramSpec, BPF_INSN_SIZE, type ProgramSpecInit, type FuncInfoRecord, type LineInfoRecord } from './program-spec.js';
-export { MapSpec, PinType, type MapSpecInit, type MapSlot, type MapDefinitionSource } from './map-spec.js';
+export {
+  MapSpec,
+  PinType,
+  type MapSpecInit,
+  type MapSlot,
+  type MapDefinitionSource,
+  type StructOpsSpec,
+  type StructOpsProgram,
+} from './map-spec.js';
 export {
   DataSection,
   VariableSpec,

@@ -6,7 +6,28 @@ export const PinType = { NONE: 0, BY_NAME: 1 } as const;
 export type PinType = (typeof PinType)[keyof typeof PinType];
 
 /** Where a map's definition came from. */
-export type MapDefinitionSource = 'btf' | 'legacy' | 'internal';
+export type MapDefinitionSource = 'btf' | 'legacy' | 'internal' | 'struct_ops';
+
+/** One function pointer of a struct_ops value and the program libbpf puts there at load. */
+export interface StructOpsProgram {
+  /** The struct member (`init`, `ssthresh`, ...). */
+  readonly member: string;
+  readonly program: string;
+}
+
+/**
+ * A struct_ops map's value (`SEC(".struct_ops") struct tcp_congestion_ops x = {...}`): the
+ * struct's name in the object's BTF, its initial bytes, and which programs fill its function
+ * pointers. At load the value is translated to the kernel's `bpf_struct_ops_<name>` layout.
+ */
+export interface StructOpsSpec {
+  readonly typeName: string;
+  /** BTF id of the struct in the object's BTF. */
+  readonly typeId: number;
+  /** Initial value, laid out as the object's struct (function pointers are zero). */
+  data: Uint8Array;
+  programs: StructOpsProgram[];
+}
 
 /**
  * One initial slot of a prog array or map-in-map (`.values = { [i] = &x }`): at load, slot
@@ -39,6 +60,10 @@ export interface MapSpecInit {
   readonly innerMap: MapSpec | undefined;
   readonly values: readonly MapSlot[];
   readonly data: DataSection | undefined;
+  /** For struct_ops maps. */
+  readonly structOps?: StructOpsSpec | undefined;
+  /** Create this map at load (false for `SEC("?.struct_ops")`); defaults to true. */
+  readonly autocreate?: boolean;
 }
 
 /**
@@ -79,6 +104,10 @@ export class MapSpec {
   values: MapSlot[];
   /** For internal maps: the data section holding the initial value and variables. */
   readonly data: DataSection | undefined;
+  /** For struct_ops maps: the value and the programs in it. */
+  readonly structOps: StructOpsSpec | undefined;
+  /** Create this map at load (libbpf's `bpf_map__set_autocreate()`). */
+  autocreate: boolean;
 
   constructor(init: MapSpecInit) {
     this.name = init.name;
@@ -100,6 +129,8 @@ export class MapSpec {
     this.innerMap = init.innerMap;
     this.values = [...init.values];
     this.data = init.data;
+    this.structOps = init.structOps;
+    this.autocreate = init.autocreate ?? true;
   }
 
   /** True for the maps libbpf synthesizes from global data and `.kconfig` (`bpf_map__is_internal()`). */
@@ -122,6 +153,10 @@ export class MapSpec {
       innerMap: this.innerMap?.clone(),
       values: this.values.map((v) => ({ ...v })),
       data: dataCopy ?? this.data?.clone(),
+      structOps:
+        this.structOps === undefined
+          ? undefined
+          : { ...this.structOps, data: new Uint8Array(this.structOps.data), programs: this.structOps.programs.map((p) => ({ ...p })) },
     });
   }
 }

@@ -12,6 +12,7 @@ import { collectGlobalData, internalMapSpec } from './collect-globals.js';
 import { collectBtfMaps, collectLegacyMaps } from './collect-maps.js';
 import { collectPrograms } from './collect-programs.js';
 import { collectRelocations } from './collect-relocations.js';
+import { collectStructOpsMaps } from './collect-struct-ops.js';
 import type { DataSection, VariableSpec } from './data-section.js';
 import type { MapSpec } from './map-spec.js';
 import type { ProgramSpec } from './program-spec.js';
@@ -72,7 +73,10 @@ export class ObjectSpec {
   readonly programs: ProgramSpec[];
   /** `.text` functions (bpf-to-bpf callees, callbacks), in offset order. */
   readonly subprograms: ProgramSpec[];
-  /** User maps (`.maps` in DATASEC order, then legacy `maps`), then internal data maps, then `.kconfig`. */
+  /**
+   * User maps (`.maps` in DATASEC order, then legacy `maps`), internal data maps, `.kconfig`,
+   * then struct_ops maps: libbpf's order.
+   */
   readonly maps: MapSpec[];
   /** Global data sections and the `.kconfig` area, in the order of their maps. */
   readonly dataSections: DataSection[];
@@ -155,6 +159,7 @@ export function parseObjectSpec(bytes: Uint8Array, options: ParseObjectSpecOptio
   const maps = [...userMaps, ...dataSections.map((d) => internalMapSpec(d, ctx.btf))];
 
   const { programs, subprograms } = collectPrograms(ctx);
+  maps.push(...collectStructOpsMaps(ctx, programs));
   collectRelocations(ctx, { programs, subprograms, maps, dataSections, externs });
   collectBtfExt(ctx, [...programs, ...subprograms]);
 

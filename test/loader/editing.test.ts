@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseObjectSpec, type ObjectSpec } from '../../src/loader/index.js';
+import { parseObjectSpec, type ObjectSpec } from '../../src/loader/object-spec.js';
 import { BPF_DIR } from '../helpers/paths.js';
 
 function spec(rel: string): ObjectSpec {

@@ -7,7 +7,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BtfError } from '../../src/btf/index.js';
 import { parseElf } from '../../src/elf/index.js';
-import { ObjectSpecError, parseObjectSpec, type ObjectSpec } from '../../src/loader/index.js';
+import { ObjectSpecError } from '../../src/loader/errors.js';
+import { parseObjectSpec, type ObjectSpec } from '../../src/loader/object-spec.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requireTool } from '../helpers/privileges.js';
 import { CC, LIBBPF_HEADER, libbpfOpen } from './reference-tools.js';
@@ -59,6 +60,12 @@ function layout(bytes: Uint8Array): {
   };
 }
 
+
+/** Renames section `name` by pointing its sh_name at another section's name. */
+function hide(b: Buffer, name: string, as: string): void {
+  const l = layout(b);
+  b.writeUInt32LE(l.section(as).nameOffset, l.section(name).header);
+}
 
 /** Offsets inside the `.BTF` section of `bytes`: string lookup and type records by name and kind. */
 function btfLayout(bytes: Buffer): { stringAt(text: string): number; record(name: string, kind: number): number } {
@@ -118,6 +125,11 @@ describe('loader/errors: objects libbpf refuses are refused with ObjectSpecError
     ['spec/bad_kconfig.bpf.o', /extern \(kconfig\) 'CONFIG_BPF_TS_PAIR': type \[\d+\] is not supported/, true],
     ['spec/bad_kconfig_func.bpf.o', /extern function 'bpf_ts_kconfig_fn' is not supported in '\.kconfig'/, true],
     ['spec/bad_extern_section.bpf.o', /extern 'bpf_ts_odd_extern' is in unrecognized section '\.odd'/, true],
+    ['spec/bad_struct_ops_not_struct.bpf.o', /section '\.struct_ops': struct_ops 'bad_ops' is not a struct/, true],
+    ['spec/bad_struct_ops_anon.bpf.o', /struct_ops 'bad_ops' has an anonymous type, which is not supported/, true],
+    ['spec/bad_struct_ops_member.bpf.o', /section '\.rel\.struct_ops': relocation against 'run_op' is not a function pointer member of a struct_ops value/, true],
+    ['spec/bad_struct_ops_prog_type.bpf.o', /struct_ops 'bad_ops': program 'not_struct_ops' is not a struct_ops program/, true],
+    ['spec/bad_struct_ops_subprog.bpf.o', /struct_ops 'bad_ops': member 'run' names 'plain_function', which is not a program/, true],
     ['spec/bad_static_prog.bpf.o', /section 'socket': program 'hidden_prog' is static and not supported/, true],
   ];
   for (const [rel, message, libbpfRefuses] of cases) {
@@ -223,12 +235,6 @@ describe('loader/errors: patched corpus objects', () => {
     b.writeBigUInt64LE(b.readBigUInt64LE(at) + 4n, at);
     expectSpecError(b, 'g.o', /relocation is not at an instruction boundary/);
   });
-
-  /** Renames section `name` by pointing its sh_name at another section's name. */
-  function hide(b: Buffer, name: string, as: string): void {
-    const l = layout(b);
-    b.writeUInt32LE(l.section(as).nameOffset, l.section(name).header);
-  }
 
   it('externs without BTF', () => {
     const b = bytesOf('externs.bpf.o');
@@ -338,6 +344,19 @@ describe('loader/errors: patched corpus objects', () => {
     const l = layout(b);
     b.writeUInt32LE(l.symbol('prog_b').index, l.rel('.relsocket', 0) + 12);
     expectSpecError(b, 's.o', /program 'prog_a': bad call relocation against 'prog_b' in section 'socket'/);
+  });
+
+  it('struct_ops sections without BTF, without their DATASEC, or shorter than their value', () => {
+    const a = bytesOf('struct_ops.bpf.o');
+    hide(a, '.BTF', '.llvm_addrsig');
+    hide(a, '.BTF.ext', '.llvm_addrsig');
+    expectSpecError(a, 'so.o', /section '\.struct_ops\.link': '\.struct_ops\.link' needs the object's BTF, but there is no '\.BTF' section/);
+    const b = bytesOf('struct_ops.bpf.o');
+    b.write('X', btfLayout(b).stringAt('.struct_ops.link') + 1, 'latin1');
+    expectSpecError(b, 'so.o', /section '\.struct_ops\.link': no DATASEC '\.struct_ops\.link' in the object's BTF/);
+    const c = bytesOf('struct_ops.bpf.o');
+    c.writeBigUInt64LE(16n, layout(c).section('.struct_ops.link').header + 32);
+    expectSpecError(c, 'so.o', /struct_ops 'bpf_ts_cc' \(192 bytes at 0\) is beyond the end of the section/);
   });
 
   it('legacy maps that cannot be split evenly, or are smaller than struct bpf_map_def', () => {

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadObjectSpec, parseObjectSpec, type ObjectSpec, type ProgramSpec } from '../../src/loader/index.js';
+import { loadObjectSpec } from '../../src/loader/load-object-spec.js';
+import { parseObjectSpec, type ObjectSpec } from '../../src/loader/object-spec.js';
+import type { ProgramSpec } from '../../src/loader/program-spec.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requireTool } from '../helpers/privileges.js';
 import {
@@ -53,7 +55,7 @@ const hex = (b: Uint8Array | undefined): string | null => (b === undefined ? nul
 describe('loader/object-spec: every corpus object against llvm-readelf, llvm-objdump and libbpf', () => {
   it('has the corpus the issue asks for', () => {
     const names = OBJECTS.map((f) => relative(BPF_DIR, f));
-    for (const want of ['minimal.bpf.o', 'maps.bpf.o', 'legacy_maps.bpf.o', 'globals.bpf.o', 'externs.bpf.o', 'subprogs.bpf.o', 'sections.bpf.o', 'core.bpf.o', 'core/type_matches.bpf.o']) {
+    for (const want of ['struct_ops.bpf.o', 'minimal.bpf.o', 'maps.bpf.o', 'legacy_maps.bpf.o', 'globals.bpf.o', 'externs.bpf.o', 'subprogs.bpf.o', 'sections.bpf.o', 'core.bpf.o', 'core/type_matches.bpf.o']) {
       expect(names).to.include(want);
     }
   });
@@ -171,12 +173,18 @@ describe('loader/object-spec: every corpus object against llvm-readelf, llvm-obj
           .sort((a, b) => a.name.localeCompare(b.name));
         const libProgs = lib.programs.map((p) => ({ ...p })).sort((a, b) => a.name.localeCompare(b.name));
         // libbpf 1.1 predates some SEC() families: it leaves those programs untyped.
+        // libbpf 1.1 also sets a struct_ops program's expected attach type to its local member
+        // index at open; libbpf master (and we) leave that to load, from the kernel's struct.
         for (const [i, p] of libProgs.entries()) {
           const ours = progs[i];
           if (p.type === 0 && ours !== undefined && ours.type !== 0) libProgs[i] = { ...p, type: ours.type, attachType: ours.attachType };
+          if (p.type === 27 && ours !== undefined) libProgs[i] = { ...p, attachType: ours.attachType };
         }
         expect(progs).to.deep.equal(libProgs);
-        const maps = spec.maps.map((m) => ({
+        // libbpf 1.1 predates `.struct_ops.link` and `?.struct_ops`, and reports
+        // btf_value_type_id 0 for struct_ops maps (newer libbpf reports the struct's id).
+        const known = spec.maps.filter((m) => m.source !== 'struct_ops' || m.sectionName === '.struct_ops');
+        const maps = known.map((m) => ({
           name: m.name,
           type: m.type,
           keySize: m.keySize,
@@ -187,7 +195,7 @@ describe('loader/object-spec: every corpus object against llvm-readelf, llvm-obj
           mapExtra: Number(m.mapExtra),
           internal: m.internal,
           btfKeyTypeId: m.btfKeyTypeId,
-          btfValueTypeId: m.btfValueTypeId,
+          btfValueTypeId: m.source === 'struct_ops' ? 0 : m.btfValueTypeId,
           pinned: m.pinning === 1,
           initialValue: hex(m.initialValue()),
         }));
@@ -239,6 +247,30 @@ describe('loader/object-spec: what the tools cannot show', () => {
     ]);
     const inner = spec.map('outer_hash')?.innerMap;
     expect([inner?.type, inner?.keySize, inner?.valueSize, inner?.maxEntries]).to.deep.equal([1, 4, 8, 16]);
+  });
+
+  it('struct_ops values name the programs of their relocations (llvm-readelf -r -s)', function () {
+    requireTool(this, LLVM_READELF);
+    const file = join(BPF_DIR, 'struct_ops.bpf.o');
+    const spec = specOf(file);
+    const r = reportOf(file);
+    const sections = new Set(spec.maps.filter((m) => m.source === 'struct_ops').map((m) => m.sectionName));
+    expect([...sections].sort()).to.deep.equal(['.struct_ops', '.struct_ops.link', '?.struct_ops']);
+    const fromTool = r.relocations
+      .filter((rel) => sections.has(rel.target))
+      .map((rel) => {
+        const owner = r.symbols.find((s) => s.type === 'Object' && s.section === rel.target && rel.offset >= s.value && rel.offset < s.value + s.size);
+        return `${owner?.name}:${rel.symbol}`;
+      })
+      .sort();
+    const fromSpec = spec.maps.flatMap((m) => (m.structOps?.programs ?? []).map((p) => `${m.name}:${p.program}`)).sort();
+    expect(fromSpec).to.deep.equal(fromTool);
+    const cc = spec.map('bpf_ts_cc');
+    expect([cc?.type, cc?.flags, cc?.autocreate, cc?.structOps?.typeName]).to.deep.equal([26, 1 << 13, true, 'tcp_congestion_ops']);
+    expect(cc?.structOps?.programs.find((p) => p.program === 'bpf_ts_init')?.member).to.equal('init');
+    expect(spec.map('bpf_ts_cc_off')?.autocreate).to.equal(false);
+    const name = Buffer.from(cc?.structOps?.data ?? []).indexOf('bpf_ts_cc\0');
+    expect(name).to.be.greaterThan(0);
   });
 
   it('.BTF.ext func_info and line_info are split per function', () => {

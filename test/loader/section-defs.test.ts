@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AttachType, ProgType } from '../../src/sys/uapi.js';
-import { AutoAttach, matchSection, SECTION_DEFS, SecFlag, sectionDefMatches, findSectionDef, type SectionDef } from '../../src/loader/index.js';
+// Imported from the module, not the loader index: the spec tests must not depend on the load half.
+import { AutoAttach, matchSection, SECTION_DEFS, SecFlag, sectionDefMatches, findSectionDef, type SectionDef } from '../../src/loader/section-defs.js';
 import { requireTool } from '../helpers/privileges.js';
 import { CC, LIBBPF_HEADER, libbpfSections } from './reference-tools.js';
 
