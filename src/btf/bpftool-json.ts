@@ -4,7 +4,7 @@
  * bigint without losing precision, which `JSON.stringify` cannot.
  */
 export class BpftoolJsonWriter {
-  readonly #parts: string[] = [];
+  #buf = '';
   readonly #pretty: boolean;
   #depth = 0;
   #sep = '';
@@ -34,17 +34,17 @@ export class BpftoolJsonWriter {
     this.#eor();
     this.#eol();
     this.#sep = '';
-    this.#parts.push(quote(name), this.#pretty ? ': ' : ':');
+    this.#buf += quote(name) + (this.#pretty ? ': ' : ':');
   }
   /** `jsonw_string`. */
   string(value: string): void {
     this.#eor();
-    this.#parts.push(quote(value));
+    this.#buf += quote(value);
   }
   /** `jsonw_uint`/`jsonw_int` (and u64/s64 as bigint). */
   number(value: number | bigint): void {
     this.#eor();
-    this.#parts.push(String(value));
+    this.#buf += String(value);
   }
   /** `jsonw_string_field`. */
   stringField(name: string, value: string): void {
@@ -56,34 +56,53 @@ export class BpftoolJsonWriter {
     this.name(name);
     this.number(value);
   }
-  /** Everything written, with the newline `jsonw_destroy` adds. */
+  /** Text written since the last `take` (for streaming big documents). */
+  take(): string {
+    const out = this.#buf;
+    this.#buf = '';
+    return out;
+  }
+  /** Bytes buffered since the last `take`. */
+  get pending(): number {
+    return this.#buf.length;
+  }
+  /** The rest of the text, with the newline `jsonw_destroy` adds. */
   finish(): string {
-    return this.#parts.join('') + '\n';
+    return this.take() + '\n';
   }
 
   #eol(): void {
-    if (this.#pretty) this.#parts.push('\n' + '    '.repeat(this.#depth));
+    if (this.#pretty) this.#buf += indent(this.#depth);
   }
   #eor(): void {
-    if (this.#sep !== '') this.#parts.push(this.#sep);
+    if (this.#sep !== '') this.#buf += this.#sep;
     this.#sep = ',';
   }
   #begin(c: string): void {
     this.#eor();
-    this.#parts.push(c);
+    this.#buf += c;
     this.#depth++;
     this.#sep = '';
   }
   #end(c: string): void {
     this.#depth--;
     if (this.#sep !== '') this.#eol();
-    this.#parts.push(c);
+    this.#buf += c;
     this.#sep = ',';
   }
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\f': '\\f', '\b': '\\b', '\\': '\\\\', '"': '\\"' };
 
+const NEEDS_ESCAPE = /[\t\n\r\f\b\\"]/;
+
 function quote(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   return '"' + s.replace(/[\t\n\r\f\b\\"]/g, (c) => ESCAPES[c] ?? c) + '"';
+}
+
+const INDENTS: string[] = [];
+
+function indent(depth: number): string {
+  return (INDENTS[depth] ??= '\n' + '    '.repeat(depth));
 }

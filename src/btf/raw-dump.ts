@@ -124,24 +124,29 @@ function formatType(btf: Btf, t: BtfType): string {
  * the same field names and order, u64 enum values printed exactly.
  */
 export function dumpBtfRawJson(btf: Btf, options: RawDumpOptions = {}): string {
+  return [...dumpBtfRawJsonChunks(btf, options)].join('');
+}
+
+/** `dumpBtfRawJson` in pieces of about 64 KiB, for streaming. */
+export function* dumpBtfRawJsonChunks(btf: Btf, options: RawDumpOptions = {}): Generator<string, void, void> {
   const w = new BpftoolJsonWriter(options.pretty ?? false);
   w.startObject();
   w.name('types');
   w.startArray();
   for (const id of idsOf(btf, options)) {
-    if (id !== 0) {
-      writeTypeJson(w, btf.decodeType(id));
-      continue;
+    if (id !== 0) writeTypeJson(w, btf.decodeType(id));
+    else {
+      w.startObject();
+      w.numberField('id', 0);
+      w.stringField('kind', 'UNKNOWN');
+      w.stringField('name', '(anon)');
+      w.endObject();
     }
-    w.startObject();
-    w.numberField('id', 0);
-    w.stringField('kind', 'UNKNOWN');
-    w.stringField('name', '(anon)');
-    w.endObject();
+    if (w.pending >= 65536) yield w.take();
   }
   w.endArray();
   w.endObject();
-  return w.finish();
+  yield w.finish();
 }
 
 function writeTypeJson(w: BpftoolJsonWriter, t: BtfType): void {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Btf, BtfError, dumpBtfRawChunks, dumpBtfRawJson, parseBtf, type BtfTypeTable } from '../btf/index.js';
+import { Btf, BtfError, dumpBtfRawChunks, dumpBtfRawJsonChunks, parseBtf, type BtfTypeTable } from '../btf/index.js';
 import { ElfError, parseElf } from '../elf/index.js';
 import { btfGetFdById, getBtfInfo, getMapInfo, getProgInfo, strerror, SysError, type MapInfo, type OwnedFd } from '../sys/index.js';
 import { parseMapHandle, parseProgHandle } from './object-handle.js';
@@ -230,7 +230,6 @@ export async function btfDump(args: readonly string[], ctx: CliContext): Promise
     return 0;
   }
   const options = rootIds.length > 0 ? { ids: rootIds, pretty: ctx.pretty } : { pretty: ctx.pretty };
-  if (ctx.json) ctx.out(dumpBtfRawJson(btf, options));
-  else for (const chunk of dumpBtfRawChunks(btf, options)) ctx.out(chunk);
+  for (const chunk of ctx.json ? dumpBtfRawJsonChunks(btf, options) : dumpBtfRawChunks(btf, options)) ctx.out(chunk);
   return 0;
 }
