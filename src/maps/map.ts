@@ -22,6 +22,7 @@ import { MapError, MapIterationError, type MapIdentity } from './errors.js';
 import { isPerCpuMapType, perCpuStride, UpdateFlag } from './map-kinds.js';
 import { possibleCpus } from './possible-cpus.js';
 import { MapBatchCursor } from './map-batch-cursor.js';
+import { typedMap, type TypedMap, type TypedMapOptions } from './typed-map.js';
 
 /** Offsets in the `BPF_MAP_*_BATCH` block of `union bpf_attr` (`struct { in_batch, out_batch, keys, values, count, map_fd, elem_flags, flags } batch`). */
 const BATCH = { inBatch: 0, outBatch: 8, keys: 16, values: 24, count: 32, mapFd: 36, elemFlags: 40, flags: 48, SIZE: 56 } as const;
@@ -590,6 +591,14 @@ export class BpfMap {
       fd.close();
     }
     unlinkSync(path);
+  }
+
+  /**
+   * A view whose keys and values are JS values encoded through BTF: the map's own key/value
+   * types by default (see `typedMap`).
+   */
+  typed<K = unknown, V = unknown>(options: TypedMapOptions = {}): TypedMap<K, V> {
+    return typedMap<K, V>(this, options);
   }
 
   /** True after {@link close}. */
