@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { objGet, objPin, type OwnedFd } from '../../src/sys/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
-import { BPFTOOL, bpftoolRun, cgroupSkbLink, jsonRecords, plainRecords, rawTracepointOpen, runCli, ShowFixture } from '../sys/show-fixture.js';
+import { BPFTOOL, bpftoolRun, cgroupSkbLink, jsonRecords, perfEventLink, plainRecords, rawTracepointOpen, runCli, ShowFixture } from '../sys/show-fixture.js';
 
 /**
  * `bpf-ts link show` against bpftool for the link types this kernel lets us create in a test
@@ -83,6 +83,37 @@ describe('cli: link show agrees with bpftool (kernel)', function () {
       const pids = pretty ? `,\n    "pids": [{\n            "pid": ${process.pid},\n            "comm": "${me.split('(')[0]}"\n        }\n    ]` : `\n\tpids ${me}`;
       expect(ours.out, args.join(' ')).to.include(pids);
       expect(ours.out.replace(pids, ''), args.join(' ')).to.equal(ref.out);
+    }
+  });
+
+  it('decodes a perf_event link (software event, BPF cookie) as upstream bpftool prints it', async () => {
+    // bpftool 7.1 prints only the header line of perf_event links; the details follow upstream
+    // bpftool's layout and are checked against what the test created.
+    const prog = objGet(fx.path('show_perf_event'));
+    const pe = perfEventLink(prog, 4660n);
+    prog.close();
+    try {
+      const { getLinkInfo } = await import('../../src/sys/index.js');
+      const info = getLinkInfo(pe.link);
+      expect(info.details).to.deep.equal({ kind: 'perf_event', event: { kind: 'event', config: 2n, type: 1, cookie: 4660n } });
+      const me = `${readFileSync('/proc/self/comm', 'utf8').trim()}(${process.pid})`;
+      const ours = await runCli(['link', 'show', 'id', String(info.id)]);
+      const header = `${info.id}: perf_event  prog ${fx.progId('show_perf_event')}  `;
+      expect(ours.out).to.equal(`${header}\n\tevent software:page-faults  cookie 4660  \n\tbpf_cookie 4660\n\tpids ${me}\n`);
+      expect(bpftoolRun(['link', 'show', 'id', String(info.id)]).out).to.equal(`${header}\n`);
+      const json = JSON.parse((await runCli(['-j', 'link', 'show', 'id', String(info.id)])).out) as Record<string, unknown>;
+      expect(json).to.deep.equal({
+        id: info.id,
+        type: 'perf_event',
+        prog_id: fx.progId('show_perf_event'),
+        event_type: 'software',
+        event_config: 'page-faults',
+        cookie: 4660,
+        bpf_cookie: 4660,
+        pids: [{ pid: process.pid, comm: me.split('(')[0] }],
+      });
+    } finally {
+      pe.close();
     }
   });
 

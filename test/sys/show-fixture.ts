@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AttachType, AttrWriter, BpfCmd, bpfSyscall, OwnedFd } from '../../src/sys/index.js';
+import { AttachType, AttrWriter, BpfCmd, bpfSyscall, native, OwnedFd } from '../../src/sys/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 
 /** bpftool, the test-only reference this suite loads objects with and compares against. */
@@ -164,4 +164,32 @@ export function jsonRecords(text: string): Map<number, Record<string, unknown>> 
       return [o['id'] as number, rest];
     }),
   );
+}
+
+/**
+ * A perf_event link: a software page-faults event on CPU 0 (a sample every 10^9 faults, so the
+ * program never runs; cpu-clock would do too, but recent kernels move it to a PMU of its own
+ * type) with `progFd` attached by `BPF_LINK_CREATE` (`BPF_PERF_EVENT`) and a BPF cookie.
+ * `close()` detaches and closes the event.
+ */
+export function perfEventLink(progFd: OwnedFd, cookie: bigint): { link: OwnedFd; close(): void } {
+  // struct perf_event_attr, PERF_ATTR_SIZE_VER0: type, size, config, sample_period.
+  const attr = new AttrWriter(64).u32(0, 1 /* PERF_TYPE_SOFTWARE */).u32(4, 64).u64(8, 2 /* PERF_COUNT_SW_PAGE_FAULTS */).u64(16, 1_000_000_000);
+  const perf = new OwnedFd(native().perfEventOpen(attr.bytes, -1, 0, -1, 8 /* PERF_FLAG_FD_CLOEXEC */), 'perf event');
+  let link: OwnedFd;
+  try {
+    // link_create: prog_fd, target_fd, attach_type, flags, perf_event.bpf_cookie.
+    const la = new AttrWriter(24).u32(0, progFd.fd).u32(4, perf.fd).u32(8, AttachType.PERF_EVENT).u64(16, cookie);
+    link = new OwnedFd(bpfSyscall(BpfCmd.LINK_CREATE, la.bytes), 'perf_event link');
+  } catch (e) {
+    perf.close();
+    throw e;
+  }
+  return {
+    link,
+    close() {
+      link.close();
+      perf.close();
+    },
+  };
 }
