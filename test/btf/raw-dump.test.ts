@@ -26,10 +26,10 @@ describe('btf raw dump matches bpftool byte for byte', function () {
     expect(firstDifference(ours, bpftool(['btf', 'dump', 'file', VMLINUX, 'format', 'raw']))).to.equal(undefined);
   });
 
-  it('vmlinux: -j and -p JSON', function () {
+  // -p of vmlinux is 40 MB that only re-checks the whitespace rules the objects below cover.
+  it('vmlinux: -j JSON', function () {
     const btf = parseBtf(readFileSync(VMLINUX));
     expect(firstDifference(dumpBtfRawJson(btf), bpftool(['-j', 'btf', 'dump', 'file', VMLINUX]))).to.equal(undefined);
-    expect(firstDifference(dumpBtfRawJson(btf, { pretty: true }), bpftool(['-p', 'btf', 'dump', 'file', VMLINUX]))).to.equal(undefined);
   });
 
   it('module BTF in /sys/kernel/btf (split on vmlinux automatically)', async function () {
