@@ -127,6 +127,7 @@ export type PseudoCall = (typeof PseudoCall)[keyof typeof PseudoCall];
 
 /** `src_reg` of `JMP | JCOND` (`enum bpf_cond_pseudo_jmp`). */
 export const CondPseudoJmp = { MAY_GOTO: 0 } as const;
+export type CondPseudoJmp = (typeof CondPseudoJmp)[keyof typeof CondPseudoJmp];
 
 /** `off` of `ALU64 | MOV | X` meaning `addr_space_cast` (`BPF_ADDR_SPACE_CAST`, Linux 6.9). */
 export const BPF_ADDR_SPACE_CAST = 1;

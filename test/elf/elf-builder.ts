@@ -75,6 +75,13 @@ export function rels(little: boolean, entries: ReadonlyArray<{ offset: bigint; s
   return w.finish();
 }
 
+/** Encodes Elf64_Rela records. */
+export function relas(little: boolean, entries: ReadonlyArray<{ offset: bigint; symbol: number; type: number; addend: bigint }>): Uint8Array {
+  const w = new FieldWriter(little);
+  for (const r of entries) w.u64(r.offset).u64((BigInt(r.symbol) << 32n) | BigInt(r.type)).u64(BigInt.asUintN(64, r.addend));
+  return w.finish();
+}
+
 /**
  * Builds a relocatable ELF64 file: header, section contents in order, then the section header
  * table. Section 0 (SHT_NULL) and the section-name table (last) are added automatically, so the

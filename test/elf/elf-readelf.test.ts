@@ -6,7 +6,7 @@ import { parseElf, SectionFlags, SectionType, type ElfFile } from '../../src/elf
 import { requireTool } from '../helpers/privileges.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { committedObjects } from './objects.js';
-import { buildElf, sampleElf } from './elf-builder.js';
+import { buildElf, relas, sampleElf, stringTable, symbols } from './elf-builder.js';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -34,7 +34,7 @@ const RELOC_TYPES: Record<string, number> = {
 
 interface ReadelfSection { index: number; name: string; type: number; offset: number; size: number; entsize: number; flags: bigint; link: number; info: number; align: number }
 interface ReadelfSymbol { index: number; value: bigint; size: bigint; type: number; bind: number; vis: number; ndx: number; name: string }
-interface ReadelfRelocation { offset: bigint; info: bigint; type: number }
+interface ReadelfRelocation { offset: bigint; info: bigint; type: number; addend?: bigint }
 interface Readelf {
   data: 'little' | 'big';
   shoff: number;
@@ -61,9 +61,11 @@ function readelf(path: string): Readelf {
   const text = execFileSync(READELF, ['-h', '-S', '-s', '-r', path], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const out: Readelf = { data: 'little', shoff: -1, shnum: -1, shstrndx: -1, sections: [], symbols: [], relocations: new Map() };
   let currentRel: ReadelfRelocation[] | undefined;
+  let currentRela = false;
   for (const line of text.split('\n')) {
     let m: RegExpMatchArray | null;
-    if ((m = /^\s*Data:\s+2's complement, (little|big) endian/.exec(line))) out.data = m[1] as 'little' | 'big';
+    if (/Symbol's Name \+ Addend$/.test(line)) currentRela = true;
+    else if ((m = /^\s*Data:\s+2's complement, (little|big) endian/.exec(line))) out.data = m[1] as 'little' | 'big';
     else if ((m = /^\s*Start of section headers:\s+(\d+)/.exec(line))) out.shoff = Number(m[1]);
     else if ((m = /^\s*Number of section headers:\s+(\d+)(?: \((\d+)\))?/.exec(line))) out.shnum = Number(m[2] ?? m[1]);
     else if ((m = /^\s*Section header string table index:\s+(\d+)(?: \((\d+)\))?/.exec(line))) out.shstrndx = Number(m[2] ?? m[1]);
@@ -85,9 +87,12 @@ function readelf(path: string): Readelf {
       });
     } else if ((m = /^Relocation section '(.*)' at offset 0x[0-9a-f]+ contains \d+ entries:$/.exec(line))) {
       currentRel = [];
+      currentRela = false;
       out.relocations.set(m[1] as string, currentRel);
-    } else if (currentRel && (m = /^([0-9a-f]{16})\s+([0-9a-f]{16})\s+(\S+)/.exec(line))) {
-      currentRel.push({ offset: BigInt(`0x${m[1] as string}`), info: BigInt(`0x${m[2] as string}`), type: lookup(RELOC_TYPES, m[3] as string, 'relocation type') });
+    } else if (currentRel && (m = /^([0-9a-f]{16})\s+([0-9a-f]{16})\s+(\S+)(?:\s+[0-9a-f]{16}\s+\S*\s+([+-])\s+([0-9a-f]+))?/.exec(line))) {
+      const rel: ReadelfRelocation = { offset: BigInt(`0x${m[1] as string}`), info: BigInt(`0x${m[2] as string}`), type: lookup(RELOC_TYPES, m[3] as string, 'relocation type') };
+      if (currentRela && m[4] !== undefined) rel.addend = (m[4] === '-' ? -1n : 1n) * BigInt(`0x${m[5] as string}`);
+      currentRel.push(rel);
     }
   }
   return out;
@@ -119,9 +124,30 @@ function compareWithReadelf(elf: ElfFile, ref: Readelf): void {
   const relSections = elf.sections.filter((s) => s.type === SectionType.REL || s.type === SectionType.RELA);
   expect(relSections.map((s) => s.name).sort()).to.deep.equal([...ref.relocations.keys()].sort());
   for (const s of relSections) {
-    const got = elf.relocations(s).map((r) => ({ offset: r.offset, info: (BigInt(r.symbol) << 32n) | BigInt(r.type), type: r.type }));
+    const got = elf.relocations(s).map((r) => ({ offset: r.offset, info: (BigInt(r.symbol) << 32n) | BigInt(r.type), type: r.type, ...(s.type === SectionType.RELA ? { addend: r.addend } : {}) }));
     expect(got, `relocations of ${s.name}`).to.deep.equal(ref.relocations.get(s.name));
   }
+}
+
+/** .text 1, .strtab 2, .symtab 3, .rela.text 4: RELA is not what clang emits for BPF, so it is built here. */
+function relaElf(endianness: 'little' | 'big'): Uint8Array {
+  const little = endianness === 'little';
+  const strtab = stringTable(['f', 'g']);
+  return buildElf(
+    [
+      { name: '.text', type: 1, flags: 6n, data: new Uint8Array(32), addralign: 8 },
+      { name: '.strtab', type: 3, data: strtab.data },
+      {
+        name: '.symtab', type: 2, link: 2, info: 1, entsize: 24, addralign: 8,
+        data: symbols(little, [{ name: 0, info: 0, shndx: 0 }, { name: 1, info: 0x12, shndx: 1, size: 16n }, { name: 3, info: 0x12, shndx: 1, value: 16n, size: 16n }]),
+      },
+      {
+        name: '.rela.text', type: 4, flags: 0x40n, link: 3, info: 1, entsize: 24, addralign: 8,
+        data: relas(little, [{ offset: 0n, symbol: 1, type: 1, addend: -8n }, { offset: 24n, symbol: 2, type: 10, addend: 0x7fffffffn }]),
+      },
+    ],
+    { endianness },
+  );
 }
 
 describe('elf: parseElf agrees with llvm-readelf -h -S -s -r', function () {
@@ -150,6 +176,8 @@ describe('elf: parseElf agrees with llvm-readelf -h -S -s -r', function () {
     const cases: Array<[string, () => Uint8Array]> = [
       ['little-endian sample', () => sampleElf('little')],
       ['big-endian sample', () => sampleElf('big')],
+      ['big-endian RELA with negative addends', () => relaElf('big')],
+      ['little-endian RELA', () => relaElf('little')],
       ['extended section numbering (e_shnum 0, e_shstrndx SHN_XINDEX)', () => buildElf([{ name: '.text', type: 1, flags: 6n, data: new Uint8Array(8), addralign: 8 }], { extendedNumbering: true })],
     ];
     for (const [title, make] of cases) {
