@@ -2,6 +2,11 @@
  * BPF instructions: opcode constants, the `Instruction` model, byte decoding/encoding in both
  * byte orders, and the kernel's disassembly syntax (`kernel/bpf/disasm.c`, as printed by bpftool).
  * Pure: bytes in, values out.
+ *
+ * The disassembler follows the current kernel's disasm.c (ISA v4, load-acquire/store-release,
+ * may_goto, addr_space_cast, per-CPU moves, gotox), which is what a bpftool built from this
+ * kernel's sources prints. Older bpftool builds (Debian's v7.1 carries Linux 6.1's copy) print
+ * `BUG_...` or plain forms for those; test/cli/prog-dump.test.ts lists each difference.
  */
 export {
   InsnClass,
