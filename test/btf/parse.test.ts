@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { BtfKind, parseBtf, type Btf, type BtfKindName } from '../../src/btf/index.js';
+import { BtfKind, loadKernelBtf, loadModuleBtf, parseBtf, type Btf, type BtfKindName } from '../../src/btf/index.js';
 import { requireTool } from '../helpers/privileges.js';
 import { BPFTOOL, bpftool, btfSectionOf, buildBtfQuery, KINDS_BE_OBJ, KINDS_OBJ, VMLINUX } from './tools.js';
 
@@ -107,6 +107,25 @@ describe('parseBtf', function () {
 
   it('kinds.bpf.o: resolveType, sizeOf, alignOf equal libbpf for every type', function () {
     compareWithLibbpf(parseBtf(btfSectionOf(KINDS_OBJ)), KINDS_OBJ);
+  });
+
+  it('loadKernelBtf reads vmlinux once and caches it; loadModuleBtf("vmlinux") is the same object', function () {
+    const a = loadKernelBtf();
+    expect(loadKernelBtf()).to.equal(a);
+    expect(loadModuleBtf('vmlinux')).to.equal(a);
+    expect(a.typeCount).to.equal(parseBtf(readFileSync(VMLINUX)).typeCount);
+  });
+
+  it('iteration, uncached decodeType and typeById agree; ids run from firstId', function () {
+    const btf = parseBtf(btfSectionOf(KINDS_OBJ));
+    const all = [...btf];
+    expect(all.map((t) => t.id)).to.deep.equal(Array.from({ length: btf.ownTypeCount }, (_, i) => i + 1));
+    for (const t of all) {
+      expect(btf.decodeType(t.id)).to.deep.equal(t);
+      expect(btf.typeById(t.id)).to.equal(btf.typeById(t.id));
+      expect(btf.kindOf(t.id)).to.equal(t.kind);
+      expect(btf.typeName(t.id)).to.equal(t.name);
+    }
   });
 
   it('big-endian BTF parses to the same types as little-endian', function () {
