@@ -276,8 +276,8 @@ function fetchProgram(fd: OwnedFd): { info: ProgInfo; bytes: Uint8Array } {
     throw cliSysError(e, "can't get prog info");
   }
   const bytes = info.xlatedInsns;
-  // The kernel hides instructions without CAP_SYS_ADMIN-equivalent rights (bpf_dump_raw_ok).
-  if (info.xlatedProgLen === 0 || bytes === undefined || bytes.length === 0) throw new CliError('no instructions returned');
+  // Without CAP_BPF/CAP_SYS_ADMIN the kernel reports no instructions (bpftool's wording).
+  if (info.xlatedProgLen === 0 || bytes === undefined || bytes.length === 0) throw new CliError('error retrieving insn dump: kernel.kptr_restrict set?');
   return { info, bytes };
 }
 

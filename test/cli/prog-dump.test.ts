@@ -15,7 +15,7 @@
  * isa-v4.c has a backslash in a source line (inline asm), so JSON is compared after rewriting
  * ours the bpftool way (`bpftoolEscapes`).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { BPF_DIR, CLI } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 
 const BPFTOOL = '/usr/sbin/bpftool';
+const SETPRIV = '/usr/bin/setpriv';
 
 interface Run {
   readonly code: number;
@@ -248,6 +249,25 @@ describe('cli: prog dump xlated agrees with bpftool', function () {
     }
     it('a name nothing has: silent, exit 255, like bpftool', async function () {
       expect(await run('prog', 'dump', 'xlated', 'name', 'no_such_prog_xyz')).to.deep.equal({ code: 255, out: '', err: '' });
+    });
+    it('without CAP_BPF/CAP_SYS_ADMIN (a pinned program is still openable): the kernel returns no instructions, bpftool\'s error', function () {
+      requireTool(this, SETPRIV);
+      const drop = ['--bounding-set=-sys_admin,-bpf,-perfmon,-syslog', '--inh-caps=-sys_admin,-bpf,-perfmon,-syslog'];
+      const pinned = loaded['v4_ops']?.pinned ?? '';
+      const ours = spawnSync(SETPRIV, [...drop, CLI, 'prog', 'dump', 'xlated', 'pinned', pinned], { encoding: 'utf8' });
+      const theirs = spawnSync(SETPRIV, [...drop, BPFTOOL, 'prog', 'dump', 'xlated', 'pinned', pinned], { encoding: 'utf8' });
+      expect(ours.status).to.equal(255);
+      expect(ours.stderr).to.equal('Error: error retrieving insn dump: kernel.kptr_restrict set?\n');
+      expect({ status: ours.status, stdout: ours.stdout, stderr: ours.stderr }).to.deep.equal({ status: theirs.status, stdout: theirs.stdout, stderr: theirs.stderr });
+    });
+    it('without CAP_SYSLOG: kallsyms and call addresses are hidden, and both print the same placeholders', function () {
+      requireTool(this, SETPRIV);
+      const drop = ['--bounding-set=-syslog', '--inh-caps=-syslog'];
+      const pinned = loaded['on_unlink']?.pinned ?? '';
+      const ours = execFileSync(SETPRIV, [...drop, CLI, 'prog', 'dump', 'xlated', 'pinned', pinned], { encoding: 'utf8' });
+      const theirs = execFileSync(SETPRIV, [...drop, BPFTOOL, 'prog', 'dump', 'xlated', 'pinned', pinned], { encoding: 'utf8' });
+      expect(legacyPlain(ours)).to.equal(theirs);
+      expect(ours).to.match(/call pc[+-]\d+#0x0\n/);
     });
     it('-j errors are JSON objects', async function () {
       const r = await run('-j', 'prog', 'dump', 'xlated', 'id', '4294967295');
