@@ -30,8 +30,9 @@ const IN_PROGRESS = -1;
 /**
  * Parsed BTF (`struct btf` of libbpf): vmlinux, module, or program BTF. Construction is one
  * pass that validates record bounds and records each type's byte offset; types are inflated
- * into `BtfType` objects on first access and cached, and the name index is built on the first
- * `findByName`. The blob is kept (not copied), so do not mutate it afterwards.
+ * into `BtfType` objects on first access and cached. The first few `findByName` calls scan the
+ * names in place (as libbpf always does); later ones use a hash index built on demand. The blob
+ * is kept (not copied), so do not mutate it afterwards.
  *
  * @example
  * ```ts
