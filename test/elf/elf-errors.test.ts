@@ -71,6 +71,12 @@ describe('elf: every malformed input throws ElfError with file, section and offs
     it('section header table extends past the end (truncated file)', () =>
       expectElfError(() => parse(SAMPLE.subarray(0, SAMPLE.length - 1)), /section header table \(6 x 64 bytes at 0x[0-9a-f]+\) extends past the end/, 40));
     it('e_shoff too large for a number', () => expectElfError(() => parse(patch(SAMPLE, 40, 8, 1n << 60n)), /e_shoff 0x1000000000000000 is too large/, 40));
+    it('e_phoff too large for a number', () =>
+      expectElfError(() => parse(patch(patch(SAMPLE, 56, 2, 1), 32, 8, 1n << 63n)), /e_phoff 0x8000000000000000 is too large/, 32));
+    it('extended e_shnum (section 0 sh_size) too large for a number', () =>
+      expectElfError(() => parse(patch(patch(SAMPLE, 60, 2, 0), SHOFF + 32, 8, 1n << 60n)), /section 0 sh_size \(extended e_shnum\) 0x1000000000000000 is too large/, SHOFF + 32));
+    it('extended e_shnum larger than the file', () =>
+      expectElfError(() => parse(patch(patch(SAMPLE, 60, 2, 0), SHOFF + 32, 8, 1000)), /section header table \(1000 x 64 bytes .*\) extends past the end/, 40));
     it('e_shnum without e_shoff', () => expectElfError(() => parse(patch(SAMPLE, 40, 8, 0)), /e_shnum is 6 but e_shoff is 0/, 60));
     it('e_shstrndx out of range', () => expectElfError(() => parse(patch(SAMPLE, 62, 2, 6)), /section name table index 6 out of range \(6 sections\)/, 62));
     it('section name table is not a STRTAB', () =>
@@ -82,6 +88,8 @@ describe('elf: every malformed input throws ElfError with file, section and offs
       expectElfError(() => parse(patch(SAMPLE, sh(TEXT, SH.size), 8, SAMPLE.length)), /contents \[0x40, 0x[0-9a-f]+\) extend past the end of the file/, sh(TEXT, SH.offset), '.text'));
     it('sh_size too large for a number', () =>
       expectElfError(() => parse(patch(SAMPLE, sh(TEXT, SH.size), 8, 1n << 62n)), /sh_size 0x4000000000000000 is too large/, sh(TEXT, SH.size), '#1'));
+    it('sh_entsize too large for a number', () =>
+      expectElfError(() => parse(patch(SAMPLE, sh(SYMTAB, SH.entsize), 8, 1n << 62n)), /sh_entsize 0x4000000000000000 is too large/, sh(SYMTAB, SH.entsize), '#3'));
     it('sh_name outside the name table', () =>
       expectElfError(() => parse(patch(SAMPLE, sh(TEXT, SH.name), 4, 999)), /sh_name 999 is outside the section name table/, sh(TEXT, SH.name), '#1'));
     it('name table not NUL-terminated', () => {
