@@ -13,6 +13,7 @@ import {
   objPin,
   OwnedFd,
   strerror,
+  SysError,
   type FdLike,
   type MapCreateOptions,
   type MapInfo,
@@ -29,7 +30,7 @@ const BATCH = { inBatch: 0, outBatch: 8, keys: 16, values: 24, count: 32, mapFd:
 
 /** Options of the batch commands. */
 export interface MapBatchOptions {
-  /** `elem_flags`: `BPF_F_LOCK` for lookups and updates, or for updates an {@link UpdateFlag}. */
+  /** `elem_flags`: `BPF_F_LOCK` (the only flag the kernel accepts here; others get `EINVAL`). */
   readonly elemFlags?: number;
 }
 
@@ -578,7 +579,8 @@ export class BpfMap {
     try {
       objPin(this.fd, path);
     } catch (e) {
-      throw new MapError(this.identity, `pin ${path}`, (e as Error).message, isNativeError((e as Error).cause) ? ((e as Error).cause as { errno: number }).errno : 0, (e as { code?: string }).code ?? 'UNKNOWN', undefined, { cause: e });
+      if (e instanceof SysError) throw new MapError(this.identity, `pin ${path}`, e.message, e.errno, e.code, undefined, { cause: e });
+      throw new MapError(this.identity, `pin ${path}`, (e as Error).message, 0, 'UNKNOWN', undefined, { cause: e });
     }
   }
 

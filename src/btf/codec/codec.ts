@@ -264,10 +264,15 @@ class Compiler {
     const shift = bitOffset & 7;
     const what = `${bits}-bit bitfield`;
     const names = type.kind === 'ENUM' || type.kind === 'ENUM64' ? type.values : undefined;
+    const asNames = names !== undefined && this.options.enums === 'name';
     return {
       size,
       decode: (_v, b, off) => {
         const x = readBits(b, off + at, shift, bits, signed, big);
+        if (asNames) {
+          const found = names.find((e) => BigInt(e.value) === BigInt(x));
+          if (found !== undefined) return found.name;
+        }
         return isBool ? x !== 0 : x;
       },
       encode: (x, _v, b, off) => {
