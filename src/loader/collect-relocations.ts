@@ -71,8 +71,9 @@ function recordRelocation(ctx: ObjectContext, targets: RelocationTargets, prog: 
   const base = { insnIndex, symbol: name };
 
   if (sym.shndx === SectionIndex.UNDEF && (sym.bind === SymbolBinding.GLOBAL || sym.bind === SymbolBinding.WEAK) && sym.type === SymbolType.NOTYPE) {
-    // collectExterns made an ExternSpec of every such symbol (or threw).
-    const ext = targets.externs.find((e) => e.symbolIndex === sym.index) as ExternSpec;
+    // collectExterns skips unnamed symbols, like libbpf: a relocation against one is an error.
+    const ext = targets.externs.find((e) => e.symbolIndex === sym.index);
+    if (ext === undefined) throw new ObjectSpecError(`extern relocation against symbol #${sym.index} '${name}', which is not a named extern`, at);
     if (isCall) return { ...base, kind: 'kfunc', extern: ext.name, weak: ext.weak };
     return { ...base, kind: ext.kind === 'kconfig' ? 'kconfig' : 'ksym', extern: ext.name, weak: ext.weak };
   }

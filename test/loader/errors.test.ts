@@ -332,6 +332,12 @@ describe('loader/errors: patched corpus objects', () => {
     expectSpecError(b, 'e.o', /extern '\w+' is in no BTF DATASEC/);
   });
 
+  it('an extern relocation against an unnamed symbol', () => {
+    const b = bytesOf('externs.bpf.o');
+    b.writeUInt32LE(0, layout(b).symbol('CONFIG_HZ').at); // st_name -> ''
+    expectSpecError(b, 'e.o', /program 'on_switch': extern relocation against symbol #\d+ '', which is not a named extern/);
+  });
+
   it('a global variable symbol running past its section', () => {
     const b = bytesOf('globals.bpf.o');
     b.writeBigUInt64LE(1000n, layout(b).symbol('sample_rate').at + 16);
