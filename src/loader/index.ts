@@ -49,3 +49,9 @@ export {
   type SectionMatch,
 } from './section-defs.js';
 export { internalMapName } from './collect-globals.js';
+export { loadObject, loadObjectSync, BpfObject, type LoadObjectOptions } from './bpf-object.js';
+export { BpfProgram, type BpfProgramAttributes, type TestRunOptions, type TestRunResult } from './program.js';
+export { LoadError, MapPinMismatchError, type LoadErrorContext } from './load-errors.js';
+export { kernelFacts, parseKallsyms, type KernelFacts } from './kernel-facts.js';
+export { resolveKconfig, parseCInteger, type KconfigFacts } from './kconfig.js';
+export { appendSubprograms, relocateInstructions, type LinkedProgram, type RelocationTargets } from './relocate-program.js';

@@ -1,0 +1,214 @@
+/**
+ * libbpf's `bpf_object__create_maps()`: every map of the spec created (or reused from a pin by
+ * name), with libbpf's adjustments (perf event arrays sized to the possible CPUs, ring buffers
+ * rounded to a power-of-2 number of pages, BTF dropped for map types that take none, a retry
+ * without BTF), internal maps filled with their section bytes and `.rodata`/`.kconfig` frozen.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpfMap } from '../maps/index.js';
+import { MapCreateFlag, MapType, native, OwnedFd, tryMapCreate, type MapCreateOptions, type MapInfo } from '../sys/index.js';
+import { LoadError, MapPinMismatchError } from './load-errors.js';
+import { PinType, type MapSpec } from './map-spec.js';
+
+/** Map types libbpf creates without BTF key/value types (`bpf_object__create_map`). */
+const NO_BTF_TYPES: ReadonlySet<number> = new Set([
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.STACK_TRACE,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.DEVMAP,
+  MapType.DEVMAP_HASH,
+  MapType.CPUMAP,
+  MapType.XSKMAP,
+  MapType.SOCKMAP,
+  MapType.SOCKHASH,
+  MapType.QUEUE,
+  MapType.STACK,
+  MapType.ARENA,
+]);
+
+/** Inputs of {@link createMaps}. */
+export interface CreateMapsOptions {
+  /** The loaded program BTF, when there is one. */
+  readonly btfFd: number | undefined;
+  /** Directory of `LIBBPF_PIN_BY_NAME` maps. */
+  readonly pinRoot: string;
+  /** Number of possible CPUs (perf event arrays with `max_entries` 0). */
+  readonly possibleCpus: number;
+  /** The resolved `.kconfig` value (the spec's section holds only zeros). */
+  readonly kconfigValue: Uint8Array | undefined;
+  /** Existing maps to use instead of creating these (by spec map name; libbpf's `bpf_map__reuse_fd`). */
+  readonly replacements?: ReadonlyMap<string, BpfMap>;
+}
+
+/** The attributes a map is created with after libbpf's adjustments. */
+export interface MapAttributes {
+  readonly name: string;
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+}
+
+/** A created or reused map, and where it is pinned (when pinned by name). */
+export interface CreatedMap {
+  readonly spec: MapSpec;
+  readonly map: BpfMap;
+  /** The map came from an existing pin. */
+  readonly reused: boolean;
+  /** The pin path (`LIBBPF_PIN_BY_NAME`), whether made now or reused. */
+  readonly pinPath: string | undefined;
+}
+
+/** libbpf's `adjust_ringbuf_sz()`: the smallest power-of-2 multiple of the page size >= `size`. */
+export function ringbufSize(size: number, pageSize: number): number {
+  if (size === 0) return 0;
+  let mul = 1;
+  while (mul * pageSize < size) mul *= 2;
+  return mul * pageSize;
+}
+
+/** The attributes a spec's map will really be created with. */
+export function effectiveAttributes(spec: MapSpec, cpus: number, pageSize: number): MapAttributes {
+  let maxEntries = spec.maxEntries;
+  if (spec.type === MapType.PERF_EVENT_ARRAY && maxEntries === 0) maxEntries = cpus;
+  if (spec.type === MapType.RINGBUF || spec.type === MapType.USER_RINGBUF) maxEntries = ringbufSize(maxEntries, pageSize);
+  let flags = spec.flags;
+  // libbpf's map_is_mmapable() answers yes for a data section without a DATASEC in BTF
+  // (`.rodata.str1.1`); the spec only sets BPF_F_MMAPABLE from exposed DATASEC variables.
+  if (spec.data !== undefined && spec.data.kind !== 'kconfig' && spec.btfValueTypeId === 0) flags |= MapCreateFlag.MMAPABLE;
+  return { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries, flags };
+}
+
+/** libbpf's `map_is_reuse_compat()`: the fields that must match, as `field: pinned vs spec`. */
+export function pinDifferences(info: MapInfo, want: MapAttributes, mapExtra: bigint): string[] {
+  const out: string[] = [];
+  const cmp = (field: string, a: number | bigint, b: number | bigint): void => {
+    if (a !== b) out.push(`${field}: pinned ${a} vs object ${b}`);
+  };
+  cmp('type', info.type, want.type);
+  cmp('key_size', info.keySize, want.keySize);
+  cmp('value_size', info.valueSize, want.valueSize);
+  cmp('max_entries', info.maxEntries, want.maxEntries);
+  cmp('map_flags', info.mapFlags, want.flags);
+  cmp('map_extra', info.mapExtra, mapExtra);
+  return out;
+}
+
+/** BPF object names are at most 15 bytes (`BPF_OBJ_NAME_LEN` - 1). */
+function kernelName(name: string): string {
+  return name.slice(0, 15);
+}
+
+/** Creates one map (and its inner template, closed afterwards): `BPF_MAP_CREATE` with the BTF retry. */
+export function createMap(spec: MapSpec, attrs: MapAttributes, options: Pick<CreateMapsOptions, 'btfFd' | 'possibleCpus'>): OwnedFd {
+  let inner: OwnedFd | undefined;
+  try {
+    if (spec.innerMap !== undefined) {
+      const innerAttrs = effectiveAttributes(spec.innerMap, options.possibleCpus, native().pageSize());
+      inner = createMap(spec.innerMap, innerAttrs, options);
+    }
+    const useBtf = options.btfFd !== undefined && !NO_BTF_TYPES.has(spec.type) && (spec.btfKeyTypeId !== 0 || spec.btfValueTypeId !== 0);
+    const base: MapCreateOptions = {
+      type: spec.type,
+      keySize: attrs.keySize,
+      valueSize: attrs.valueSize,
+      maxEntries: attrs.maxEntries,
+      flags: attrs.flags | (spec.numaNode !== 0 ? MapCreateFlag.NUMA_NODE : 0),
+      name: kernelName(spec.name),
+      numaNode: spec.numaNode,
+      mapExtra: spec.mapExtra,
+      ...(inner === undefined ? {} : { innerMapFd: inner.fd }),
+    };
+    let r = tryMapCreate(useBtf ? { ...base, btfFd: options.btfFd as number, btfKeyTypeId: spec.btfKeyTypeId, btfValueTypeId: spec.btfValueTypeId } : base);
+    // libbpf retries without BTF: older kernels reject some key/value types (e.g. a DATASEC value).
+    if (!r.ok && useBtf) r = tryMapCreate(base);
+    if (!r.ok) {
+      throw new LoadError(`BPF_MAP_CREATE failed: ${r.code} (${r.cause.message})`, { map: spec.name }, { cause: r.cause });
+    }
+    return new OwnedFd(r.fd, `map ${spec.name}`);
+  } finally {
+    inner?.close();
+  }
+}
+
+/** Opens a pinned map and checks it against the spec; `undefined` when nothing is pinned there. */
+function reusePinned(spec: MapSpec, attrs: MapAttributes, path: string): BpfMap | undefined {
+  if (!existsSync(path)) return undefined;
+  let map: BpfMap;
+  try {
+    map = BpfMap.fromPin(path);
+  } catch (e) {
+    throw new LoadError(`cannot reuse pinned map ${path}: ${(e as Error).message}`, { map: spec.name }, { cause: e });
+  }
+  const diff = pinDifferences(map.info(), attrs, spec.mapExtra);
+  if (diff.length > 0) {
+    map.close();
+    throw new MapPinMismatchError(spec.name, path, diff);
+  }
+  return map;
+}
+
+/** Writes an internal map's initial value and freezes read-only ones (libbpf's `bpf_object__populate_internal_map`). */
+function populateInternalMap(spec: MapSpec, map: BpfMap, kconfigValue: Uint8Array | undefined): void {
+  const data = spec.data;
+  if (data === undefined) return;
+  const value = data.kind === 'kconfig' && kconfigValue !== undefined ? kconfigValue : data.bytes;
+  try {
+    map.update(new Uint8Array(4), value);
+    if (data.readonly) map.freeze();
+  } catch (e) {
+    throw new LoadError(`cannot set the initial value: ${(e as Error).message}`, { map: spec.name }, { cause: e });
+  }
+}
+
+/**
+ * Creates every map of `maps` in order; on failure closes those already created and throws
+ * {@link LoadError} (or {@link MapPinMismatchError}). Returns handles in the same order.
+ *
+ * @example
+ * ```ts
+ * const maps = createMaps(spec.maps, { btfFd: undefined, pinRoot: '/sys/fs/bpf', possibleCpus: possibleCpus(), kconfigValue: undefined });
+ * ```
+ */
+export function createMaps(maps: readonly MapSpec[], options: CreateMapsOptions): CreatedMap[] {
+  const out: CreatedMap[] = [];
+  const pageSize = native().pageSize();
+  try {
+    for (const spec of maps) {
+      const attrs = effectiveAttributes(spec, options.possibleCpus, pageSize);
+      const replacement = options.replacements?.get(spec.name);
+      if (replacement !== undefined) {
+        out.push({ spec, map: BpfMap.fromFd(replacement.fd.dup()), reused: true, pinPath: undefined });
+        continue;
+      }
+      const pinPath = spec.pinning === PinType.BY_NAME ? join(options.pinRoot, spec.name) : undefined;
+      const reused = pinPath === undefined ? undefined : reusePinned(spec, attrs, pinPath);
+      if (reused !== undefined) {
+        out.push({ spec, map: reused, reused: true, pinPath });
+        continue;
+      }
+      const map = BpfMap.fromFd(createMap(spec, attrs, options));
+      out.push({ spec, map, reused: false, pinPath: undefined });
+      populateInternalMap(spec, map, options.kconfigValue);
+      if (pinPath !== undefined) {
+        try {
+          map.pin(pinPath);
+        } catch (e) {
+          throw new LoadError(`cannot pin at ${pinPath}: ${(e as Error).message}`, { map: spec.name }, { cause: e });
+        }
+        out[out.length - 1] = { spec, map, reused: false, pinPath };
+      }
+    }
+  } catch (e) {
+    for (const m of out) {
+      if (!m.reused && m.pinPath !== undefined) rmSync(m.pinPath, { force: true });
+      m.map.close();
+    }
+    throw e;
+  }
+  return out;
+}

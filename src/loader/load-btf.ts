@@ -1,0 +1,176 @@
+/**
+ * libbpf's `bpf_object__sanitize_and_load_btf()`: the object's BTF with DATASEC sizes and VAR
+ * offsets fixed up (`btf_fixup_datasec`, from the data sections the spec holds), loaded into the
+ * kernel; sanitized for kinds an older kernel lacks; dropped (with func/line info) when the
+ * kernel refuses it anyway, as libbpf does for objects that do not strictly need BTF.
+ */
+import { ALL_BTF_FEATURES, BtfLinkage, BtfStringTable, encodeBtf, fixupDatasecs, sanitizeBtf, type Btf, type BtfFeatures, type BtfType } from '../btf/index.js';
+import { kernelVersionCode, OwnedFd, tryBtfLoad } from '../sys/index.js';
+import type { ObjectSpec } from './object-spec.js';
+
+/** `STV_HIDDEN`: how a spec variable marked static but global in BTF is reported to the fix-up. */
+const STV_HIDDEN = 2;
+
+/** The object's BTF as the kernel will see it, and the string table line info offsets come from. */
+export interface ProgramBtf {
+  readonly types: readonly BtfType[];
+  readonly strings: BtfStringTable;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The object's BTF after libbpf's DATASEC fix-up: each DATASEC of size 0 gets its section's size
+ * and its global VARs their symbol offsets. The spec keeps no ELF, so sizes and offsets come from
+ * what it does keep: data sections and their variables, and map definitions (`.maps`,
+ * `.struct_ops`) with their section offsets. Any other section (`license`, ...) is laid out from
+ * its VARs' BTF sizes and alignments in DATASEC order, which is how clang emits it.
+ */
+export function fixupProgramBtf(spec: ObjectSpec, btf: Btf): BtfType[] {
+  const sizes = new Map<string, number>();
+  const symbols = new Map<string, { value: number; visibility: number }>();
+  for (const d of spec.dataSections) {
+    sizes.set(d.name, d.bytes.length);
+    for (const v of d.variables) {
+      if (!symbols.has(v.name)) symbols.set(v.name, { value: v.offset, visibility: v.isStatic ? STV_HIDDEN : 0 });
+    }
+  }
+  for (const m of spec.maps) {
+    if (m.source === 'internal' || m.source === 'legacy' || m.btfVarId === 0) continue;
+    const v = btf.typeById(m.btfVarId);
+    if (v.kind !== 'VAR') continue;
+    const end = m.sectionOffset + btf.sizeOf(v.type);
+    sizes.set(m.sectionName, Math.max(sizes.get(m.sectionName) ?? 0, end));
+    if (!symbols.has(v.name)) symbols.set(v.name, { value: m.sectionOffset, visibility: 0 });
+  }
+  for (const t of btf.types()) {
+    if (t.kind !== 'DATASEC' || t.size !== 0 || sizes.has(t.name)) continue;
+    let off = 0;
+    for (const vsi of t.vars) {
+      const v = btf.typeById(vsi.type);
+      if (v.kind !== 'VAR') continue;
+      const align = Math.max(1, btf.alignOf(v.type));
+      off = Math.ceil(off / align) * align;
+      if (!symbols.has(v.name)) symbols.set(v.name, { value: off, visibility: 0 });
+      off += btf.sizeOf(v.type);
+    }
+    if (off > 0) sizes.set(t.name, off);
+  }
+  const fixed = fixupDatasecs(btf, {
+    sectionSize: (name) => sizes.get(name),
+    variableSymbol: (name) => symbols.get(name),
+  });
+  return finalizeExternBtf(fixed, spec, btf.firstId);
+}
+
+/** Name of the VAR libbpf adds to stand in for kfuncs in `.ksyms` (`add_dummy_ksym_var`). */
+export const DUMMY_KSYM_NAME = 'dummy_ksym';
+
+/**
+ * What libbpf does to extern types at open (`bpf_object__collect_externs`), since the kernel
+ * refuses `extern` linkage: `.kconfig` VARs become global with their layout offsets and the
+ * section its size; in `.ksyms`, VARs become global `int`s, FUNCs become global and are replaced
+ * in the DATASEC by an appended `dummy_ksym` VAR (their unnamed parameters get its name), each
+ * slot 4 bytes.
+ */
+export function finalizeExternBtf(types: readonly BtfType[], spec: ObjectSpec, firstId: number): BtfType[] {
+  const out = [...types];
+  const at = (id: number): BtfType | undefined => out[id - firstId];
+  const set = (t: BtfType): void => {
+    out[t.id - firstId] = t;
+  };
+  const kconfig = new Map(spec.externs.filter((e) => e.kconfig !== undefined).map((e) => [e.btfId, e.kconfig as NonNullable<typeof e.kconfig>]));
+  let dummyId = 0;
+  for (const t of types) {
+    if (t.kind !== 'DATASEC') continue;
+    if (t.name === '.kconfig') {
+      const data = spec.dataSections.find((d) => d.kind === 'kconfig');
+      const vars = t.vars.map((vsi) => {
+        const v = at(vsi.type);
+        if (v?.kind === 'VAR' && v.linkage === BtfLinkage.EXTERN) set({ ...v, linkage: BtfLinkage.GLOBAL });
+        const layout = kconfig.get(vsi.type);
+        return layout === undefined ? vsi : { ...vsi, offset: layout.offset, size: layout.size };
+      });
+      set({ ...t, size: data?.bytes.length ?? t.size, vars: [...vars].sort((a, b) => a.offset - b.offset) });
+    } else if (t.name === '.ksyms') {
+      const intId = out.find((x) => x.kind === 'INT' && x.bits === 32)?.id;
+      if (intId === undefined) continue;
+      let off = 0;
+      const vars = t.vars.map((vsi) => {
+        const v = at(vsi.type);
+        let type = vsi.type;
+        if (v?.kind === 'FUNC') {
+          if (dummyId === 0) {
+            dummyId = firstId + out.length;
+            out.push({ kind: 'VAR', id: dummyId, name: DUMMY_KSYM_NAME, type: intId, linkage: BtfLinkage.GLOBAL });
+          }
+          const proto = at(v.type);
+          if (proto?.kind === 'FUNC_PROTO') {
+            set({ ...proto, params: proto.params.map((p) => (p.type !== 0 && p.name === '' ? { ...p, name: DUMMY_KSYM_NAME } : p)) });
+          }
+          set({ ...v, linkage: BtfLinkage.GLOBAL });
+          type = dummyId;
+        } else if (v?.kind === 'VAR') {
+          set({ ...v, linkage: BtfLinkage.GLOBAL, type: intId });
+        }
+        const slot = { type, offset: off, size: 4 };
+        off += 4;
+        return slot;
+      });
+      set({ ...t, size: off, vars });
+    }
+  }
+  return out;
+}
+
+/** Encodes types with a table seeded from `btf`'s strings, so existing string offsets stay put. */
+export function encodeProgramBtf(btf: Btf, types: readonly BtfType[]): ProgramBtf {
+  const strings = BtfStringTable.from(btf.strings);
+  return { types, strings, bytes: encodeBtf(types, strings) };
+}
+
+/**
+ * The BTF kinds a kernel of version `code` supports (the versions libbpf's `FEAT_BTF_*` probes
+ * correspond to). Used only after the unsanitized BTF was refused, to pick a rewrite.
+ */
+export function btfFeaturesForVersion(code: number): BtfFeatures {
+  const atLeast = (a: number, b: number): boolean => code >= kernelVersionCode(a, b, 0);
+  return {
+    func: atLeast(5, 0),
+    funcGlobal: atLeast(5, 6),
+    datasec: atLeast(5, 2),
+    float: atLeast(5, 13),
+    declTag: atLeast(5, 16),
+    typeTag: atLeast(5, 17),
+    enum64: atLeast(6, 0),
+    qmarkDatasec: atLeast(5, 19),
+  };
+}
+
+/** A loaded program BTF, or why there is none. */
+export type LoadedBtf =
+  | { readonly ok: true; readonly fd: OwnedFd; readonly btf: ProgramBtf; readonly sanitized: boolean }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Loads the object's BTF: as is first, then sanitized for `kernelVersion`'s features. Failure is
+ * a value: the caller continues without BTF, as libbpf does.
+ *
+ * @example
+ * ```ts
+ * const r = loadProgramBtf(spec, spec.btf!, runningKernelVersionCode());
+ * if (r.ok) console.log('BTF fd', r.fd.fd);
+ * ```
+ */
+export function loadProgramBtf(spec: ObjectSpec, btf: Btf, kernelVersion: number): LoadedBtf {
+  const fixed = fixupProgramBtf(spec, btf);
+  const plain = encodeProgramBtf(btf, fixed);
+  const first = tryBtfLoad({ data: plain.bytes });
+  if (first.ok) return { ok: true, fd: new OwnedFd(first.fd, 'btf'), btf: plain, sanitized: false };
+  const features = btfFeaturesForVersion(kernelVersion);
+  const changed = Object.keys(ALL_BTF_FEATURES).some((k) => !features[k as keyof BtfFeatures]);
+  if (!changed) return { ok: false, reason: `BPF_BTF_LOAD failed: ${first.code}` };
+  const sanitized = encodeProgramBtf(btf, sanitizeBtf(fixed, features, btf.firstId));
+  const second = tryBtfLoad({ data: sanitized.bytes });
+  if (second.ok) return { ok: true, fd: new OwnedFd(second.fd, 'btf'), btf: sanitized, sanitized: true };
+  return { ok: false, reason: `BPF_BTF_LOAD failed: ${first.code}, sanitized: ${second.code}` };
+}

@@ -1,0 +1,145 @@
+/**
+ * libbpf's `bpf_object_load_prog()`: one relocated program into the kernel. The attach BTF id
+ * comes from libbpf's naming rules; the first attempt carries no log (the fast path); a failure
+ * is retried with a level-1 log, growing the buffer on `ENOSPC`, and reported as a
+ * `VerifierError` naming the failing source line.
+ */
+import { AttachType, OwnedFd, ProgType, tryProgLoad, type ProgLoadAttempt, type ProgLoadOptions, type RecordBuffer } from '../sys/index.js';
+import { VerifierError, type ExplainContext } from '../verifier-log/index.js';
+import type { BtfStringTable } from '../btf/index.js';
+import { findKernelBtf, type KernelBtfTarget } from './externs-resolve.js';
+import type { KernelFacts } from './kernel-facts.js';
+import { LoadError } from './load-errors.js';
+import type { FuncInfoRecord, LineInfoRecord, ProgramSpec } from './program-spec.js';
+import { matchSection, SecFlag } from './section-defs.js';
+
+/** libbpf's `BPF_LOG_BUF_SIZE`: the largest log buffer it grows to (`UINT32_MAX >> 8`). */
+export const MAX_LOG_SIZE = 0xffffffff >>> 8;
+/** First log buffer of the retry. */
+const FIRST_LOG_SIZE = 1 << 20;
+
+/**
+ * The BTF name and kind an attach target is looked up as (libbpf's `find_attach_btf_id` via
+ * `btf_trace_`/`bpf_lsm_`/`bpf_iter_` prefixes), or `undefined` for programs without one.
+ */
+export function attachBtfName(spec: Pick<ProgramSpec, 'section' | 'type' | 'expectedAttachType' | 'attachTo'>): { name: string; kind: 'FUNC' | 'TYPEDEF' } | undefined {
+  const def = matchSection(spec.section).def;
+  if (def === undefined || (def.flags & SecFlag.ATTACH_BTF) === 0) return undefined;
+  const target = spec.attachTo;
+  if (target === undefined || target === '') return undefined;
+  // `module:func` names a module's function; the module is searched like every other.
+  const name = target.includes(':') ? target.slice(target.indexOf(':') + 1) : target;
+  if (spec.type === ProgType.TRACING && spec.expectedAttachType === AttachType.TRACE_RAW_TP) return { name: `btf_trace_${name}`, kind: 'TYPEDEF' };
+  if (spec.type === ProgType.LSM) return { name: `bpf_lsm_${name}`, kind: 'FUNC' };
+  if (spec.type === ProgType.TRACING && spec.expectedAttachType === AttachType.TRACE_ITER) return { name: `bpf_iter_${name}`, kind: 'FUNC' };
+  return { name, kind: 'FUNC' };
+}
+
+/** Resolves a program's `attach_btf_id` in vmlinux (then module) BTF; throws {@link LoadError} when absent. */
+export function resolveAttachTarget(spec: ProgramSpec, facts: KernelFacts): KernelBtfTarget | undefined {
+  const want = attachBtfName(spec);
+  if (want === undefined) return undefined;
+  const found = findKernelBtf(facts, want.name, want.kind);
+  if (found === undefined) {
+    throw new LoadError(`attach target '${spec.attachTo ?? ''}' not found: no ${want.kind} '${want.name}' in kernel BTF`, { program: spec.name });
+  }
+  return found;
+}
+
+/** `struct bpf_func_info` records (8 bytes each). */
+export function encodeFuncInfo(records: readonly FuncInfoRecord[]): RecordBuffer {
+  const data = new Uint8Array(records.length * 8);
+  const v = new DataView(data.buffer);
+  records.forEach((r, i) => {
+    v.setUint32(i * 8, r.insnIndex, true);
+    v.setUint32(i * 8 + 4, r.typeId, true);
+  });
+  return { data, recSize: 8 };
+}
+
+/** `struct bpf_line_info` records (16 bytes each); string offsets from the loaded BTF's table. */
+export function encodeLineInfo(records: readonly LineInfoRecord[], strings: BtfStringTable): RecordBuffer {
+  const data = new Uint8Array(records.length * 16);
+  const v = new DataView(data.buffer);
+  records.forEach((r, i) => {
+    v.setUint32(i * 16, r.insnIndex, true);
+    v.setUint32(i * 16 + 4, strings.add(r.fileName), true);
+    v.setUint32(i * 16 + 8, strings.add(r.line), true);
+    v.setUint32(i * 16 + 12, ((r.lineNumber << 10) | (r.column & 0x3ff)) >>> 0, true);
+  });
+  return { data, recSize: 16 };
+}
+
+/** Everything `BPF_PROG_LOAD` gets for one program. */
+export interface ProgramLoadInput {
+  readonly spec: ProgramSpec;
+  readonly instructions: Uint8Array;
+  readonly license: string;
+  readonly kernVersion: number;
+  readonly btfFd: number | undefined;
+  readonly funcInfo: RecordBuffer | undefined;
+  readonly lineInfo: RecordBuffer | undefined;
+  readonly attach: KernelBtfTarget | undefined;
+  /** fd of the module BTF `attach` lives in. */
+  readonly attachBtfObjFd: number | undefined;
+  /** `fd_array` for module kfunc calls (slot 0 unused, as in libbpf). */
+  readonly fdArray: readonly number[] | undefined;
+  /** Verifier log level for every attempt (0: only on failure, at level 1). */
+  readonly logLevel: number;
+  /** Loader facts for the verifier's explanation. */
+  readonly explain: ExplainContext;
+  /** Called with each log the kernel returned (debug output). */
+  readonly onLog?: (log: string) => void;
+}
+
+/** The loaded program fd, the attach target and the log (when one was requested). */
+export interface LoadedProgramFd {
+  readonly fd: OwnedFd;
+  readonly log: string;
+}
+
+/**
+ * Loads one program. Throws `VerifierError` when the verifier rejects it (message names the
+ * source line), {@link LoadError} for failures that leave no log (`EINVAL` on attributes, ...).
+ *
+ * @example
+ * ```ts
+ * const { fd } = loadProgram({ spec, instructions, license: 'GPL', kernVersion: 0, btfFd: undefined, funcInfo: undefined, lineInfo: undefined, attach: undefined, attachBtfObjFd: undefined, fdArray: undefined, logLevel: 0, explain: {} });
+ * ```
+ */
+export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
+  const s = input.spec;
+  let flags = 0;
+  if (s.sleepable) flags |= 1 << 4;
+  if (s.xdpFrags) flags |= 1 << 5;
+  const base: ProgLoadOptions = {
+    progType: s.type,
+    insns: input.instructions,
+    license: input.license,
+    name: s.name.slice(0, 15),
+    expectedAttachType: s.expectedAttachType,
+    kernVersion: input.kernVersion,
+    flags,
+    ...(input.btfFd === undefined ? {} : { progBtfFd: input.btfFd }),
+    ...(input.btfFd === undefined || input.funcInfo === undefined || input.funcInfo.data.length === 0 ? {} : { funcInfo: input.funcInfo }),
+    ...(input.btfFd === undefined || input.lineInfo === undefined || input.lineInfo.data.length === 0 ? {} : { lineInfo: input.lineInfo }),
+    ...(input.attach === undefined ? {} : { attachBtfId: input.attach.btfId }),
+    ...(input.attachBtfObjFd === undefined ? {} : { attachBtfObjFd: input.attachBtfObjFd }),
+    ...(input.fdArray === undefined ? {} : { fdArray: input.fdArray }),
+  };
+  let attempt: ProgLoadAttempt =
+    input.logLevel === 0 ? tryProgLoad(base) : tryProgLoad({ ...base, logLevel: input.logLevel, logSize: FIRST_LOG_SIZE });
+  let size = FIRST_LOG_SIZE;
+  if (!attempt.ok && input.logLevel === 0) attempt = tryProgLoad({ ...base, logLevel: 1, logSize: size });
+  const level = input.logLevel === 0 ? 1 : input.logLevel;
+  while (!attempt.ok && attempt.code === 'ENOSPC' && size < MAX_LOG_SIZE) {
+    size = Math.min(MAX_LOG_SIZE, Math.max(size * 2, attempt.logTrueSize));
+    attempt = tryProgLoad({ ...base, logLevel: level, logSize: size });
+  }
+  if (attempt.log !== '') input.onLog?.(attempt.log);
+  if (attempt.ok) return { fd: new OwnedFd(attempt.fd, `prog ${s.name}`), log: attempt.log };
+  if (attempt.log.trim() === '') {
+    throw new LoadError(`BPF_PROG_LOAD failed: ${attempt.code} (${attempt.cause.message}), no verifier log`, { program: s.name }, { cause: attempt.cause });
+  }
+  throw new VerifierError({ program: s.name, rawLog: attempt.log, errno: attempt.errno, context: input.explain, cause: attempt.cause });
+}
