@@ -29,10 +29,15 @@ export interface ObjectSpecErrorContext {
  * ```
  */
 export class ObjectSpecError extends BpfTsError {
+  /** The file name given to `parseObjectSpec`, if any. */
   readonly fileName: string | undefined;
+  /** The ELF section involved, if any. */
   readonly section: string | undefined;
+  /** Byte offset inside `section`, if known. */
   readonly offset: number | undefined;
+  /** The symbol, map, variable or extern involved, if any. */
   readonly symbol: string | undefined;
+  /** The program involved, if any. */
   readonly program: string | undefined;
   /** The description without the file/section/offset decoration. */
   readonly reason: string;
