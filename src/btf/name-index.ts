@@ -25,6 +25,8 @@ export class NameIndex {
     this.#hashes = new Uint32Array(n);
     this.#nameOffs = nameOffs;
     this.#strings = strings;
+    const bytes = strings.bytes;
+    const start = strings.startOffset;
     // Inserting from the back leaves every chain in ascending index order.
     for (let i = n - 1; i >= 0; i--) {
       const off = nameOffs[i] as number;
@@ -32,7 +34,19 @@ export class NameIndex {
         this.#next[i] = -1;
         continue;
       }
-      const h = strings.hashAt(off);
+      let h: number;
+      if (off >= start) {
+        // FNV-1a inlined (same as hashBytes): this loop runs over every vmlinux name.
+        h = 0x811c9dc5;
+        for (let p = off - start; ; p++) {
+          const b = bytes[p] as number;
+          if (b === 0) break;
+          h = Math.imul(h ^ b, 0x01000193);
+        }
+        h >>>= 0;
+      } else {
+        h = strings.hashAt(off);
+      }
       this.#hashes[i] = h;
       const b = h & this.#mask;
       this.#next[i] = this.#heads[b] as number;
