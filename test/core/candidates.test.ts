@@ -1,0 +1,102 @@
+/**
+ * Candidate search: essential names, flavored target types found through the string-section
+ * scan (checked against a brute-force scan of every vmlinux type), modules searched only when
+ * vmlinux has no candidate, and libbpf's per-type pruning of the shared candidate list.
+ */
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { BpfCoreReloKind, loadKernelBtf, type Btf, type BtfKindName } from '../../src/btf/index.js';
+import { CoreCandidateCache, essentialName, essentialNameLength, findTargetCandidates, relocateCore } from '../../src/btf/core/index.js';
+import { OP, buildBtf, insns, int, m, struct } from './synthetic.js';
+
+const K = BpfCoreReloKind;
+const movImm = (imm: number): Uint8Array => insns([OP.MOV64_K, 1, 0, 0, imm], [OP.MOV64_K, 2, 0, 0, imm], [OP.EXIT, 0, 0, 0, 0]);
+
+describe('btf/core candidates', () => {
+  it('essential names drop the last X___Y flavor only', () => {
+    const names = ['task_struct___mine', 'nf_conn___init', 'a___b___c', '____fput', '___slab_alloc', 'x___', 'x____y', 'plain', '', 'a__b'];
+    expect(names.map(essentialName)).to.deep.equal(['task_struct', 'nf_conn', 'a___b', '____fput', '___slab_alloc', 'x___', 'x____y', 'plain', '', 'a__b']);
+    expect(essentialNameLength('task_struct___mine')).to.equal('task_struct'.length);
+  });
+
+  describe('in vmlinux', function () {
+    let vmlinux: Btf;
+    before(function () {
+      if (!existsSync('/sys/kernel/btf/vmlinux')) this.skip();
+      vmlinux = loadKernelBtf();
+    });
+
+    /** Every type, compared by essential name and CO-RE kind compatibility: libbpf's linear scan. */
+    function bruteForce(name: string, kind: BtfKindName): number[] {
+      const out: number[] = [];
+      const isEnum = (k: BtfKindName): boolean => k === 'ENUM' || k === 'ENUM64';
+      for (let id = 1; id < vmlinux.typeCount; id++) {
+        const k = vmlinux.kindOf(id);
+        if (k !== kind && !(isEnum(k) && isEnum(kind))) continue;
+        const n = vmlinux.typeName(id);
+        if (n !== '' && essentialName(n) === name) out.push(id);
+      }
+      return out;
+    }
+
+    for (const [name, kind] of [['nf_conn', 'STRUCT'], ['task_struct', 'STRUCT'], ['bpf_map_type', 'ENUM'], ['perf_callchain_context', 'ENUM'], ['____fput', 'FUNC'], ['u64', 'TYPEDEF']] as const) {
+      it(`${kind} ${name}: the indexed search finds what a scan of every type finds`, () => {
+        const found = findTargetCandidates(vmlinux, name, kind);
+        expect(found.length).to.be.greaterThan(0);
+        expect(found).to.deep.equal(bruteForce(name, kind));
+      });
+    }
+
+    it('nf_conn has the flavored nf_conn___init as a second candidate', () => {
+      expect(findTargetCandidates(vmlinux, 'nf_conn', 'STRUCT').map((id) => vmlinux.typeName(id))).to.deep.equal(['nf_conn', 'nf_conn___init']);
+    });
+  });
+
+  describe('modules and pruning (synthetic kernel)', () => {
+    const base = buildBtf([int('int', 4, true), struct('in_base', 8, [m('pad', 1, 0), m('x', 1, 32)])]);
+    const mod = buildBtf([struct('mod_only', 12, [m('pad', 1, 0), m('pad2', 1, 32), m('b', 1, 64)]), struct('in_base', 4, [m('x', 1, 0)])], base);
+    const local = buildBtf([
+      int('int', 4, true), // 1
+      struct('mod_only', 4, [m('b', 1, 0)]), // 2
+      struct('in_base', 4, [m('x', 1, 0)]), // 3
+      struct('p', 8, [m('x', 1, 0), m('y', 1, 32)]), // 4
+    ]);
+
+    it('a type missing from vmlinux is found in a module, under its split-BTF id', () => {
+      const { results } = relocateCore({
+        localBtf: local,
+        targets: [{ name: 'vmlinux', btf: base }, { name: 'mymod', btf: mod }],
+        instructions: movImm(0),
+        coreRelos: [{ insnIndex: 0, typeId: 2, accessString: '0:0', kind: K.FIELD_BYTE_OFFSET }, { insnIndex: 1, typeId: 2, accessString: '0', kind: K.TYPE_ID_TARGET }],
+      });
+      const [id] = mod.findByName('mod_only', 'STRUCT');
+      expect(id).to.be.at.least(base.typeCount);
+      expect(results.map((r) => [r.targetSpec?.btfName, r.newValue])).to.deep.equal([['mymod', 8n], ['mymod', BigInt(id ?? -1)]]);
+    });
+
+    it('modules are not searched when vmlinux has a candidate', () => {
+      const { results } = relocateCore({
+        localBtf: local,
+        targets: [base, mod],
+        instructions: movImm(0),
+        coreRelos: [{ insnIndex: 0, typeId: 3, accessString: '0:0', kind: K.FIELD_BYTE_OFFSET }],
+      });
+      expect([results[0]?.targetSpec?.btfName, results[0]?.candidates, results[0]?.newValue]).to.deep.equal(['vmlinux', 1, 4n]);
+    });
+
+    it('matching candidates replace the list for later relocations of the same type (libbpf pruning)', () => {
+      const kernel = buildBtf([int('int', 4, true), struct('p___1', 8, [m('x', 1, 0), m('y', 1, 32)]), struct('p___2', 4, [m('x', 1, 0)])]);
+      const coreRelos = [
+        { insnIndex: 0, typeId: 4, accessString: '0:1', kind: K.FIELD_BYTE_OFFSET },
+        { insnIndex: 1, typeId: 4, accessString: '0:0', kind: K.FIELD_BYTE_OFFSET },
+      ];
+      const cache = new CoreCandidateCache();
+      const first = relocateCore({ localBtf: local, targets: [kernel], instructions: insns([OP.MOV64_K, 1, 0, 0, 4], [OP.MOV64_K, 2, 0, 0, 0], [OP.EXIT, 0, 0, 0, 0]), coreRelos, candidateCache: cache });
+      expect(first.results.map((r) => [r.candidates, r.matched])).to.deep.equal([[2, 1], [1, 1]]);
+      // The same cache remembers the pruning for the next program; a fresh one starts over.
+      const again = relocateCore({ localBtf: local, targets: [kernel], instructions: movImm(0), coreRelos: [coreRelos[1]!], candidateCache: cache });
+      const fresh = relocateCore({ localBtf: local, targets: [kernel], instructions: movImm(0), coreRelos: [coreRelos[1]!] });
+      expect([again.results[0]?.candidates, fresh.results[0]?.candidates, fresh.results[0]?.matched]).to.deep.equal([1, 2, 2]);
+    });
+  });
+});
