@@ -7,6 +7,8 @@ import type { ProgramSpec } from '../../src/loader/program-spec.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requireTool } from '../helpers/privileges.js';
 import {
+  BPFTOOL,
+  bpftoolJson,
   CC,
   LIBBPF_HEADER,
   LLVM_OBJDUMP,
@@ -126,6 +128,27 @@ describe('loader/object-spec: every corpus object against llvm-readelf, llvm-obj
         expect(fromSpec).to.deep.equal(fromTool);
         for (const d of spec.dataSections.filter((x) => x.kind === 'data' || x.kind === 'rodata')) {
           expect(hex(d.bytes), d.name).to.equal(hex(sectionBytes(file, d.name)));
+        }
+      });
+
+      it('BTF ids of programs, variables, externs and BTF maps are the ones bpftool btf dump shows', function () {
+        requireTool(this, BPFTOOL);
+        const spec = specOf(file);
+        if (spec.btf === undefined) this.skip();
+        const types = bpftoolJson<{ types: { id: number; kind: string; name: string; type_id?: number }[] }>(['btf', 'dump', 'file', file]).types;
+        const idOf = (kind: string, name: string): number | undefined => types.find((t) => t.kind === kind && t.name === name)?.id;
+        for (const p of [...spec.programs, ...spec.subprograms]) expect([p.name, p.btfFuncId]).to.deep.equal([p.name, idOf('FUNC', p.name)]);
+        for (const d of spec.dataSections) {
+          expect([d.name, d.btfTypeId]).to.deep.equal([d.name, idOf('DATASEC', d.name) ?? 0]);
+          for (const v of d.variables) {
+            const varId = idOf('VAR', v.name);
+            expect([v.name, v.btfVarId]).to.deep.equal([v.name, varId ?? 0]);
+            expect([v.name, v.btfTypeId]).to.deep.equal([v.name, types.find((t) => t.id === varId)?.type_id ?? 0]);
+          }
+        }
+        for (const e of spec.externs) expect([e.name, e.btfId]).to.deep.equal([e.name, idOf(e.kind === 'kfunc' ? 'FUNC' : 'VAR', e.name)]);
+        for (const m of spec.maps.filter((x) => x.source === 'btf' || x.source === 'struct_ops')) {
+          expect([m.name, m.btfVarId]).to.deep.equal([m.name, idOf('VAR', m.name)]);
         }
       });
 
