@@ -8,6 +8,7 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool
 command -v llvm-objdump >/dev/null 2>&1 || need+=(llvm)
 command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v clang-19 >/dev/null 2>&1 || need+=(clang-19)
+command -v llvm-objdump-19 >/dev/null 2>&1 || need+=(llvm-19)
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -1,3 +1,5 @@
+import { BpfTsError } from '../errors/index.js';
+
 /** Global options and output streams shared by every CLI command (bpftool's `-j -p -f -d`). */
 export interface CliContext {
   /** `-j/--json`: machine-readable output with bpftool's field names. */
@@ -18,8 +20,7 @@ export interface CliContext {
  * A failure to report as one line (`Error: <message>` like bpftool, or `{"error": ...}` with -j)
  * and the given exit code, without a stack trace unless `-d`.
  */
-export class CliError extends Error {
-  override readonly name = 'CliError';
+export class CliError extends BpfTsError {
   constructor(
     message: string,
     readonly exitCode = 255,
