@@ -4,7 +4,7 @@
  * section), so these tests depend only on the elf and btf layers, not on the loader.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { parseBtf, parseBtfExt, type Btf } from '../../src/btf/index.js';
 import { CoreCandidateCache, relocateCore, type CoreRelocationRecord, type CoreTarget, type RelocateCoreOutput } from '../../src/btf/core/index.js';
 import { parseElf, SymbolType } from '../../src/elf/index.js';
@@ -26,8 +26,9 @@ export const CORE_OBJECTS = [
 export const TARGET_BTF = join(REPO_ROOT, 'test', 'core', 'fixtures', 'target-kernel.btf');
 export const TARGET_C = join(REPO_ROOT, 'test', 'core', 'fixtures', 'target-kernel.c');
 
+/** A corpus object's path (relative to bpf/), or `rel` itself when absolute. */
 export function objectPath(rel: string): string {
-  return join(BPF_DIR, rel);
+  return isAbsolute(rel) ? rel : join(BPF_DIR, rel);
 }
 
 /** One program (= one ELF section) with its CO-RE records. */
