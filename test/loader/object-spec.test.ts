@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { loadObjectSpec } from '../../src/loader/load-object-spec.js';
 import { parseObjectSpec, type ObjectSpec } from '../../src/loader/object-spec.js';
 import type { ProgramSpec } from '../../src/loader/program-spec.js';
+import { BpfTsError } from '../../src/errors/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requireTool } from '../helpers/privileges.js';
 import {
@@ -50,6 +51,51 @@ function reportOf(file: string): ReadelfReport {
     reports.set(file, r);
   }
   return r;
+}
+
+/** Programs and maps of FILE equal what libbpf's bpf_object__open() reports (see the notes inside). */
+function expectLibbpfAgrees(file: string): void {
+  const spec = specOf(file);
+  const lib = libbpfOpen(file);
+  if (spec.maps.some((m) => m.source === 'legacy')) {
+    // libbpf >= 1.0 refuses SEC("maps") with -EOPNOTSUPP; see the legacy maps test instead.
+    expect(lib.error).to.equal(-95);
+    return;
+  }
+  expect(lib.error).to.equal(undefined);
+  const progs = spec.programs
+    .map((p) => ({ name: p.name, section: p.section, type: p.type, attachType: p.expectedAttachType, autoload: p.autoload, insnCnt: p.insnCount }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const libProgs = lib.programs.map((p) => ({ ...p })).sort((a, b) => a.name.localeCompare(b.name));
+  // libbpf 1.1 predates some SEC() families: it leaves those programs untyped.
+  // libbpf 1.1 also sets a struct_ops program's expected attach type to its local member
+  // index at open; libbpf master (and we) leave that to load, from the kernel's struct.
+  for (const [i, p] of libProgs.entries()) {
+    const ours = progs[i];
+    if (p.type === 0 && ours !== undefined && ours.type !== 0) libProgs[i] = { ...p, type: ours.type, attachType: ours.attachType };
+    if (p.type === 27 && ours !== undefined) libProgs[i] = { ...p, attachType: ours.attachType };
+  }
+  expect(progs).to.deep.equal(libProgs);
+  // libbpf 1.1 predates `.struct_ops.link` and `?.struct_ops`, and reports
+  // btf_value_type_id 0 for struct_ops maps (newer libbpf reports the struct's id).
+  const known = spec.maps.filter((m) => m.source !== 'struct_ops' || m.sectionName === '.struct_ops');
+  const maps = known.map((m) => ({
+    name: m.name,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    numaNode: m.numaNode,
+    mapExtra: Number(m.mapExtra),
+    internal: m.internal,
+    btfKeyTypeId: m.btfKeyTypeId,
+    btfValueTypeId: m.source === 'struct_ops' ? 0 : m.btfValueTypeId,
+    pinned: m.pinning === 1,
+    initialValue: hex(m.initialValue()),
+  }));
+  const libMaps = lib.maps.map(({ pinPath, ...m }) => ({ ...m, pinned: pinPath !== null }));
+  expect(maps).to.deep.equal(libMaps);
 }
 
 const hex = (b: Uint8Array | undefined): string | null => (b === undefined ? null : Buffer.from(b).toString('hex'));
@@ -183,48 +229,42 @@ describe('loader/object-spec: every corpus object against llvm-readelf, llvm-obj
       it('programs and maps are what libbpf bpf_object__open() makes of the file', function () {
         requireTool(this, CC);
         requireTool(this, LIBBPF_HEADER);
-        const spec = specOf(file);
-        const lib = libbpfOpen(file);
-        if (spec.maps.some((m) => m.source === 'legacy')) {
-          // libbpf >= 1.0 refuses SEC("maps") with -EOPNOTSUPP; see the legacy maps test instead.
-          expect(lib.error).to.equal(-95);
-          return;
-        }
-        expect(lib.error).to.equal(undefined);
-        const progs = spec.programs
-          .map((p) => ({ name: p.name, section: p.section, type: p.type, attachType: p.expectedAttachType, autoload: p.autoload, insnCnt: p.insnCount }))
-          .sort((a, b) => a.name.localeCompare(b.name));
-        const libProgs = lib.programs.map((p) => ({ ...p })).sort((a, b) => a.name.localeCompare(b.name));
-        // libbpf 1.1 predates some SEC() families: it leaves those programs untyped.
-        // libbpf 1.1 also sets a struct_ops program's expected attach type to its local member
-        // index at open; libbpf master (and we) leave that to load, from the kernel's struct.
-        for (const [i, p] of libProgs.entries()) {
-          const ours = progs[i];
-          if (p.type === 0 && ours !== undefined && ours.type !== 0) libProgs[i] = { ...p, type: ours.type, attachType: ours.attachType };
-          if (p.type === 27 && ours !== undefined) libProgs[i] = { ...p, attachType: ours.attachType };
-        }
-        expect(progs).to.deep.equal(libProgs);
-        // libbpf 1.1 predates `.struct_ops.link` and `?.struct_ops`, and reports
-        // btf_value_type_id 0 for struct_ops maps (newer libbpf reports the struct's id).
-        const known = spec.maps.filter((m) => m.source !== 'struct_ops' || m.sectionName === '.struct_ops');
-        const maps = known.map((m) => ({
-          name: m.name,
-          type: m.type,
-          keySize: m.keySize,
-          valueSize: m.valueSize,
-          maxEntries: m.maxEntries,
-          flags: m.flags,
-          numaNode: m.numaNode,
-          mapExtra: Number(m.mapExtra),
-          internal: m.internal,
-          btfKeyTypeId: m.btfKeyTypeId,
-          btfValueTypeId: m.source === 'struct_ops' ? 0 : m.btfValueTypeId,
-          pinned: m.pinning === 1,
-          initialValue: hex(m.initialValue()),
-        }));
-        const libMaps = lib.maps.map(({ pinPath, ...m }) => ({ ...m, pinned: pinPath !== null }));
-        expect(maps).to.deep.equal(libMaps);
+        expectLibbpfAgrees(file);
       });
+    });
+  }
+});
+
+describe("loader/object-spec: the other test inputs in bpf/ (other suites' objects)", () => {
+  const mine = new Set(OBJECTS);
+  const others = existsSync(BPF_DIR)
+    ? readdirSync(BPF_DIR, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.bpf.o'))
+        .map((f) => join(BPF_DIR, f))
+        .filter((f) => !mine.has(f) && !relative(BPF_DIR, f).startsWith('spec/'))
+        .sort()
+    : [];
+  for (const file of others) {
+    it(`${relative(BPF_DIR, file)}: parsed when libbpf opens it, refused when libbpf refuses it`, function () {
+      requireTool(this, CC);
+      requireTool(this, LIBBPF_HEADER);
+      const lib = libbpfOpen(file);
+      let spec: ObjectSpec | undefined;
+      let error: unknown;
+      try {
+        spec = parseObjectSpec(readFileSync(file), { fileName: file });
+      } catch (e) {
+        error = e;
+      }
+      if (spec === undefined) {
+        expect(error).to.be.instanceOf(BpfTsError);
+        expect(lib.error, `libbpf opens ${file}, we refuse it: ${(error as Error).message}`).to.be.lessThan(0);
+        return;
+      }
+      // libbpf 1.1 cannot open objects of the other byte order; we can.
+      if (spec.endianness === 'big') return;
+      specs.set(file, spec);
+      expectLibbpfAgrees(file);
     });
   }
 });
