@@ -67,7 +67,13 @@ export class MapPinMismatchError extends LoadError {
     /** The pin path. */
     readonly path: string,
     readonly differences: readonly string[],
+    fileName?: string,
   ) {
-    super(`pinned map at ${path} is incompatible (${differences.join(', ')})`, { map });
+    super(`pinned map at ${path} is incompatible (${differences.join(', ')})`, { map, fileName });
+  }
+
+  override withFile(fileName: string | undefined): LoadError {
+    if (fileName === undefined || this.fileName !== undefined) return this;
+    return new MapPinMismatchError(this.map ?? '', this.path, this.differences, fileName);
   }
 }

@@ -2,7 +2,7 @@
  * A loaded program: its fd, what it was loaded as, `BPF_PROG_TEST_RUN`, pinning.
  */
 import { rmSync } from 'node:fs';
-import { AttrWriter, BpfCmd, bpfSyscall, getProgInfo, objPin, type OwnedFd, type ProgInfo, type ProgInfoOptions } from '../sys/index.js';
+import { AttrWriter, BpfCmd, bpfSyscall, getProgInfo, objPin, ProgType, type OwnedFd, type ProgInfo, type ProgInfoOptions } from '../sys/index.js';
 
 /** `union bpf_attr` of `BPF_PROG_TEST_RUN` (the `test` struct). */
 const TEST_RUN = {
@@ -50,7 +50,7 @@ export interface TestRunResult {
   readonly duration: number;
   /** `data_out` as far as the kernel wrote it. */
   readonly data: Uint8Array;
-  /** `ctx_out` as far as the kernel wrote it (a syscall program's modified arguments). */
+  /** `ctx_out` as far as the kernel wrote it; for syscall programs, their (modified) arguments. */
   readonly ctx: Uint8Array;
 }
 
@@ -131,7 +131,11 @@ export class BpfProgram implements BpfProgramAttributes {
    */
   testRun(options: TestRunOptions = {}): TestRunResult {
     const dataOut = new Uint8Array(options.dataOutSize ?? options.data?.byteLength ?? 0);
-    const ctxOut = new Uint8Array(options.ctxOutSize ?? options.ctx?.byteLength ?? 0);
+    // Syscall programs take no ctx_out: the kernel copies the context back into ctx_in, so
+    // they get a private copy of the caller's bytes and that copy is the output.
+    const inPlace = this.type === ProgType.SYSCALL;
+    const ctxIn = inPlace && options.ctx !== undefined ? new Uint8Array(options.ctx) : options.ctx;
+    const ctxOut = inPlace ? new Uint8Array(0) : new Uint8Array(options.ctxOutSize ?? options.ctx?.byteLength ?? 0);
     const w = new AttrWriter(TEST_RUN.SIZE)
       .u32(TEST_RUN.progFd, this.fd)
       .u32(TEST_RUN.dataSizeIn, options.data?.byteLength ?? 0)
@@ -139,9 +143,9 @@ export class BpfProgram implements BpfProgramAttributes {
       .pointer(TEST_RUN.dataIn, options.data ?? null)
       .pointer(TEST_RUN.dataOut, dataOut.byteLength > 0 ? dataOut : null)
       .u32(TEST_RUN.repeat, options.repeat ?? 0)
-      .u32(TEST_RUN.ctxSizeIn, options.ctx?.byteLength ?? 0)
+      .u32(TEST_RUN.ctxSizeIn, ctxIn?.byteLength ?? 0)
       .u32(TEST_RUN.ctxSizeOut, ctxOut.byteLength)
-      .pointer(TEST_RUN.ctxIn, options.ctx ?? null)
+      .pointer(TEST_RUN.ctxIn, ctxIn ?? null)
       .pointer(TEST_RUN.ctxOut, ctxOut.byteLength > 0 ? ctxOut : null)
       .u32(TEST_RUN.flags, options.flags ?? 0)
       .u32(TEST_RUN.cpu, options.cpu ?? 0);
@@ -153,7 +157,7 @@ export class BpfProgram implements BpfProgramAttributes {
       retval: v.getUint32(TEST_RUN.retval, true),
       duration: v.getUint32(TEST_RUN.duration, true),
       data: dataOut.subarray(0, dataLen),
-      ctx: ctxOut.subarray(0, ctxLen),
+      ctx: inPlace ? (ctxIn ?? new Uint8Array(0)) : ctxOut.subarray(0, ctxLen),
     };
   }
 

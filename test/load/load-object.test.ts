@@ -1,0 +1,243 @@
+/**
+ * loadObject against the real kernel: global data set before load and read live after, CO-RE
+ * task_struct reads run through BPF_PROG_TEST_RUN, .kconfig values checked against the kernel's
+ * own config, verifier failures naming the source line, pin-by-name reuse and mismatch, slots.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { expect } from 'chai';
+import { loadObject, loadObjectSpec, LoadError, MapPinMismatchError } from '../../src/loader/index.js';
+import { MapType, ProgType } from '../../src/sys/index.js';
+import { VerifierError } from '../../src/verifier-log/index.js';
+import { BPF_DIR } from '../helpers/paths.js';
+import { requirePrivileges } from '../helpers/privileges.js';
+
+const TRACER = join(BPF_DIR, 'load', 'tracer.bpf.o');
+
+function u32(bytes: Uint8Array, off: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(off, true);
+}
+function u64(bytes: Uint8Array, off: number): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(off, true);
+}
+function key32(n: number): Uint8Array {
+  const k = new Uint8Array(4);
+  new DataView(k.buffer).setUint32(0, n, true);
+  return k;
+}
+
+describe('loadObject: a real-world tracer', function () {
+  this.timeout(60_000);
+  before(function () {
+    requirePrivileges(this);
+  });
+
+  it('loads 24 programs with CO-RE, a ring buffer, hash maps and const volatile globals set before load, and runs one', async function () {
+    const spec = await loadObjectSpec(TRACER);
+    expect(spec.programs.length).to.be.greaterThanOrEqual(20);
+    spec.variables.get('targ_tgid')?.set(process.pid);
+    spec.variables.get('min_duration_ns')?.set(1000n);
+    using obj = await loadObject(spec);
+    expect([...obj.programs.keys()]).to.deep.equal(spec.programs.map((p) => p.name));
+    expect(obj.map('events')?.type).to.equal(MapType.RINGBUF);
+    expect(obj.map('events')?.maxEntries).to.equal(256 * 1024);
+    expect(obj.map('counts')?.type).to.equal(MapType.HASH);
+
+    // The .rodata the programs see is what the spec said, and frozen.
+    const rodata = obj.map('tracer.rodata');
+    const targ = spec.dataSections.find((d) => d.kind === 'rodata')?.variables.find((v) => v.name === 'targ_tgid');
+    expect(u32(rodata?.lookup(new Uint8Array(4)) ?? new Uint8Array(8), targ?.offset ?? -1)).to.equal(process.pid);
+
+    const probe = obj.program('probe');
+    expect(probe?.type).to.equal(ProgType.SYSCALL);
+    const r = probe?.testRun({ ctx: new Uint8Array(16) });
+    expect(r?.retval).to.equal(process.pid); // task->pid of the main thread
+    expect(u32(r?.ctx ?? new Uint8Array(16), 0)).to.equal(process.pid); // task->tgid via CO-RE
+    expect(u32(r?.ctx ?? new Uint8Array(16), 4)).to.equal(process.ppid); // real_parent->tgid
+    expect(u64(r?.ctx ?? new Uint8Array(16), 8)).to.equal(1n);
+
+    // .bss, live through mmap: what the program wrote.
+    const bss = obj.globalData('tracer.bss');
+    const vars = new Map(spec.dataSections.find((d) => d.kind === 'bss')?.variables.map((v) => [v.name, v.offset]));
+    expect(u64(bss, vars.get('runs') ?? -1)).to.equal(1n);
+    expect(u64(bss, vars.get('matched') ?? -1)).to.equal(1n);
+    expect(u32(bss, vars.get('last_ppid') ?? -1)).to.equal(process.ppid);
+    // ... and writable from here: the next run continues from our value.
+    new DataView(bss.buffer, bss.byteOffset).setBigUint64(vars.get('runs') ?? -1, 41n, true);
+    expect(u64(probe?.testRun({ ctx: new Uint8Array(16) }).ctx ?? new Uint8Array(16), 8)).to.equal(42n);
+    // The hash map the subprogram updated, keyed by pid.
+    expect(u64(obj.map('counts')?.lookup(key32(process.pid)) ?? new Uint8Array(8), 0)).to.equal(2n);
+  });
+
+  it('a filter set in .rodata before load filters at run time', async function () {
+    const spec = await loadObjectSpec(TRACER);
+    spec.variables.get('targ_tgid')?.set(1); // init, never us
+    using obj = await loadObject(spec, { programs: ['probe'] });
+    expect([...obj.programs.keys()]).to.deep.equal(['probe']);
+    obj.program('probe')?.testRun({ ctx: new Uint8Array(16) });
+    const vars = new Map(spec.dataSections.find((d) => d.kind === 'bss')?.variables.map((v) => [v.name, v.offset]));
+    const bss = obj.globalData('tracer.bss');
+    expect(u64(bss, vars.get('runs') ?? -1)).to.equal(1n);
+    expect(u64(bss, vars.get('matched') ?? -1)).to.equal(0n);
+    expect(obj.map('counts')?.lookup(key32(process.pid))).to.equal(undefined);
+  });
+
+  it('.rodata is mapped read-only: writes through the view throw', async function () {
+    using obj = await loadObject(TRACER, { programs: ['probe'] });
+    const ro = obj.globalData('tracer.rodata');
+    expect(ro.length).to.be.greaterThan(0);
+    expect(() => obj.globalData('counts')).to.throw(LoadError, "tracer.bpf.o: map 'counts': no such global data map");
+  });
+});
+
+/** The running kernel's config, read independently of the loader's reader. */
+function kernelConfig(): Map<string, string> {
+  const path = existsSync(`/boot/config-${release()}`) ? `/boot/config-${release()}` : '/proc/config.gz';
+  const raw = readFileSync(path);
+  const text = (raw[0] === 0x1f ? gunzipSync(raw) : raw).toString('utf8');
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^(CONFIG_\w+)=(.*)$/.exec(line);
+    if (m) out.set(m[1] as string, m[2] as string);
+  }
+  return out;
+}
+
+describe('loadObject: externs', function () {
+  this.timeout(60_000);
+  before(function () {
+    requirePrivileges(this);
+  });
+
+  it('.kconfig values match the kernel config and uname; weak missing externs are 0', async function () {
+    const spec = await loadObjectSpec(join(BPF_DIR, 'load', 'externs_ok.bpf.o'));
+    using obj = await loadObject(spec);
+    obj.program('read_kconfig')?.testRun({ ctx: new Uint8Array(8) });
+    const out = spec.dataSections.find((d) => d.kind === 'bss')?.variables.find((v) => v.name === 'out');
+    const bytes = obj.map('externs_.bss')?.lookup(new Uint8Array(4)) ?? new Uint8Array(0);
+    const o = out?.offset ?? 0;
+    const [maj, min, patch] = release().split(/[.-]/).map(Number) as [number, number, number];
+    const config = kernelConfig();
+    expect(u32(bytes, o), 'LINUX_KERNEL_VERSION').to.equal((maj << 16) + (min << 8) + Math.min(patch, 255));
+    expect(u32(bytes, o + 4), 'CONFIG_HZ').to.equal(Number(config.get('CONFIG_HZ')));
+    const jit = config.get('CONFIG_BPF_JIT');
+    expect(u32(bytes, o + 8), 'CONFIG_BPF_JIT').to.equal(jit === 'y' ? 1 : jit === 'm' ? 2 : 0);
+    expect(bytes[o + 12], 'CONFIG_BPF_SYSCALL').to.equal(config.get('CONFIG_BPF_SYSCALL') === 'y' ? 1 : 0);
+    const wrapper = readFileSync('/proc/kallsyms', 'utf8').includes(' __x64_sys_bpf\n');
+    expect(bytes[o + 13], 'LINUX_HAS_SYSCALL_WRAPPER').to.equal(wrapper ? 1 : 0);
+    expect(bytes[o + 14], 'weak missing CONFIG_').to.equal(0);
+    expect(bytes[o + 15], 'weak missing ksym').to.equal(0);
+    const local = (config.get('CONFIG_LOCALVERSION') ?? '""').slice(1, -1).slice(0, 15);
+    expect(Buffer.from(bytes.subarray(o + 16, o + 16 + local.length)).toString()).to.equal(local);
+    expect(bytes[o + 16 + local.length]).to.equal(0);
+    // The .kconfig map is frozen, like libbpf's.
+    expect(obj.map('externs.kconfig')?.info().mapFlags).to.equal(spec.map('externs.kconfig')?.flags);
+  });
+
+  it('a missing strong ksym is a LoadError naming the extern', async function () {
+    const err = await loadObject(join(BPF_DIR, 'externs.bpf.o')).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LoadError);
+    expect((err as LoadError).reason).to.equal('symbol not found in /proc/kallsyms');
+  });
+});
+
+describe('loadObject: failures and pins', function () {
+  this.timeout(60_000);
+  before(function () {
+    requirePrivileges(this);
+  });
+
+  it('a program the verifier rejects gives a VerifierError naming the source line', async function () {
+    const err = await loadObject(join(BPF_DIR, 'load', 'bad_verify.bpf.o')).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(VerifierError);
+    const ve = err as VerifierError;
+    expect(ve.program).to.equal('missing_null_check');
+    const line = readFileSync(join(BPF_DIR, 'load', 'bad_verify.bpf.c'), 'utf8').split('\n').findIndex((l) => l.includes('BAD LINE')) + 1;
+    expect(ve.message).to.contain(`bad_verify.bpf.c:${line}`);
+    expect(ve.rawLog).to.contain('invalid mem access');
+  });
+
+  it('an unknown attach target is a LoadError', async function () {
+    const spec = await loadObjectSpec(TRACER);
+    const p = spec.program('on_switch');
+    if (p === undefined) throw new Error('no on_switch');
+    p.attachTo = 'bpf_ts_no_such_tracepoint';
+    const err = await loadObject(spec, { programs: ['on_switch'] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LoadError);
+    expect((err as Error).message).to.equal(
+      `${TRACER}: program 'on_switch': attach target 'bpf_ts_no_such_tracepoint' not found: no TYPEDEF 'btf_trace_bpf_ts_no_such_tracepoint' in kernel BTF`,
+    );
+  });
+
+  it('a load the kernel refuses without a log is a LoadError with the errno', async function () {
+    const spec = await loadObjectSpec(join(BPF_DIR, 'minimal.bpf.o'));
+    const err = await loadObject(spec, { programType: { type: 9999, expectedAttachType: 0 } }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LoadError);
+    expect((err as Error).message).to.match(/program 'accept_all': BPF_PROG_LOAD failed: EINVAL .*no verifier log$/);
+  });
+
+  it('a big-endian object is refused before anything is created', async function () {
+    const err = await loadObject(join(BPF_DIR, 'elf-asm', 'programs-bpfeb.bpf.o')).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LoadError);
+    expect((err as LoadError).reason).to.equal('object is big-endian; this kernel runs little-endian programs');
+  });
+
+  it('prog array slots hold the loaded programs; a slot whose program is off fails', async function () {
+    const object = join(BPF_DIR, 'maps.bpf.o');
+    const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-slots-');
+    try {
+      {
+        using obj = await loadObject(object, { pinRoot });
+        const table = obj.map('jump_table');
+        const spec = obj.spec.map('jump_table');
+        for (const slot of spec?.values ?? []) {
+          const id = u32(table?.lookup(key32(slot.index)) ?? new Uint8Array(4), 0);
+          expect(id, `slot ${slot.index}`).to.equal(obj.program(slot.target)?.info().id);
+        }
+        const outer = obj.map('outer_array');
+        for (const slot of obj.spec.map('outer_array')?.values ?? []) {
+          expect(u32(outer?.lookup(key32(slot.index)) ?? new Uint8Array(4), 0)).to.equal(obj.map(slot.target)?.info().id);
+        }
+      }
+      const spec = await loadObjectSpec(object);
+      const target = spec.map('jump_table')?.values[0]?.target ?? '';
+      const prog = spec.program(target);
+      if (prog !== undefined) prog.autoload = false;
+      const err = await loadObject(spec, { pinRoot }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(LoadError);
+      expect((err as Error).message).to.equal(`${object}: map 'jump_table': slot 0: program '${target}' was not loaded`);
+    } finally {
+      rmSync(pinRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('pins by name under pinRoot, reuses a compatible pin, refuses an incompatible one', async function () {
+    const object = join(BPF_DIR, 'maps.bpf.o');
+    const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-pins-');
+    try {
+      using first = await loadObject(object, { pinRoot });
+      const path = join(pinRoot, 'pinned_hash');
+      expect(first.pinnedMaps.get('pinned_hash')).to.equal(path);
+      expect(existsSync(path)).to.equal(true);
+      first.map('pinned_hash')?.update(key32(7), new Uint8Array(first.map('pinned_hash')?.valueSize ?? 0).fill(1));
+      {
+        using second = await loadObject(object, { pinRoot });
+        expect(second.map('pinned_hash')?.info().id).to.equal(first.map('pinned_hash')?.info().id);
+        expect(second.map('pinned_hash')?.lookup(key32(7))?.[0]).to.equal(1);
+      }
+      const spec = await loadObjectSpec(object);
+      const m = spec.map('pinned_hash');
+      if (m !== undefined) m.maxEntries += 1;
+      const err = await loadObject(spec, { pinRoot }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(MapPinMismatchError);
+      expect((err as MapPinMismatchError).differences).to.deep.equal([`max_entries: pinned ${(m?.maxEntries ?? 0) - 1} vs object ${m?.maxEntries ?? 0}`]);
+      expect((err as Error).message).to.equal(`${object}: map 'pinned_hash': pinned map at ${path} is incompatible (max_entries: pinned ${(m?.maxEntries ?? 0) - 1} vs object ${m?.maxEntries})`);
+      first.unpinMaps();
+      expect(existsSync(path)).to.equal(false);
+    } finally {
+      rmSync(pinRoot, { recursive: true, force: true });
+    }
+  });
+});
