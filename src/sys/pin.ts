@@ -1,5 +1,5 @@
 import { mkdirSync, opendirSync, readFileSync, statfsSync, type Dir } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { BpfTsError } from '../errors/index.js';
 import { AttrWriter } from './attr.js';
 import { BpfCmd, bpfSyscall } from './bpf.js';
@@ -70,6 +70,23 @@ export function bpffsMounts(): string[] {
   return mounts;
 }
 
+/**
+ * `mkdir -p`, one component at a time: Node's `mkdirSync(..., { recursive: true })` spins forever
+ * when the kernel answers ENOENT for a parent that exists (e.g. under /proc).
+ */
+function mkdirParents(dir: string): void {
+  const parts = resolve(dir).split('/').filter((p) => p !== '');
+  let path = '';
+  for (const part of parts) {
+    path += `/${part}`;
+    try {
+      mkdirSync(path, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 const MS_BIND = 4096;
 const MS_REC = 16384;
 const MS_PRIVATE = 1 << 18;
@@ -97,7 +114,7 @@ export function ensureBpffs(dir: string = DEFAULT_BPFFS): void {
     throw new BpffsError(dir, `no BPF file system at ${dir}, and '${step}' failed (${reason}): ${manual}`, { cause: e });
   };
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirParents(dir);
   } catch (e) {
     fail(`mkdir -p ${dir}`, e);
   }

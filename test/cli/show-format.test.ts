@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { bootTimeToEpochSeconds, formatLocalIso, realtimeMinusBoottimeNs } from '../../src/cli/boot-time.js';
 import { BpftoolMultiMap } from '../../src/cli/bpftool-multimap.js';
 import { JsonWriter } from '../../src/cli/json-writer.js';
-import { parseCUnsigned } from '../../src/cli/object-handle.js';
+import { CliError } from '../../src/cli/context.js';
+import { cliSysError, parseBtfHandle, parseCUnsigned, parseLinkHandle, parseMapHandle, parseProgHandle } from '../../src/cli/object-handle.js';
 import { requireTool } from '../helpers/privileges.js';
 
 const CLANG = '/usr/bin/clang';
@@ -58,6 +59,29 @@ describe('cli: show formatting helpers', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('object handles', () => {
+    it('rejects malformed handles with CliError and bpftool wording, before any syscall', () => {
+      expect(() => parseProgHandle(['id'])).to.throw(CliError, "expected an argument after 'id'");
+      expect(() => parseProgHandle(['id', '0x1g'])).to.throw(CliError, "can't parse 0x1g as ID");
+      expect(() => parseProgHandle(['tag', '12'])).to.throw(CliError, "can't parse tag");
+      expect(() => parseProgHandle(['name', 'x'.repeat(128)])).to.throw(CliError, "can't parse name");
+      expect(() => parseProgHandle(['frob', '1'])).to.throw(CliError, "expected 'id', 'tag', 'name' or 'pinned', got: 'frob'?");
+      expect(() => parseMapHandle(['name', 'sixteen_chars___'])).to.throw(CliError, "can't parse name");
+      expect(() => parseMapHandle(['tag', '1'])).to.throw(CliError, "expected 'id', 'name' or 'pinned', got: 'tag'?");
+      expect(() => parseLinkHandle(['name', '1'])).to.throw(CliError, "expected 'id' or 'pinned', got: 'name'?");
+      expect(() => parseBtfHandle(['name', 'x'])).to.throw(CliError, "expected 'id', got: 'name'?");
+    });
+
+    it('wraps non-syscall failures with what was attempted', () => {
+      const e = cliSysError(new Error('boom'), "can't get prog info");
+      expect(e).to.be.instanceOf(CliError);
+      expect(e.message).to.equal("can't get prog info: boom");
+      expect(e.exitCode).to.equal(255);
+      const passthrough = new CliError('as is', 3);
+      expect(cliSysError(passthrough, 'ignored')).to.equal(passthrough);
     });
   });
 

@@ -143,6 +143,20 @@ describe('sys/fd + sys/pin: owned fds, pins and bpffs (kernel)', function () {
     expect(readMountsOf(dir)).to.deep.equal([]);
   });
 
+  it('says which step failed when it cannot mount a bpffs as root', () => {
+    const dir = '/proc/bpfts-cannot-exist';
+    try {
+      ensureBpffs(dir);
+      expect.fail('expected BpffsError');
+    } catch (e) {
+      expect(e).to.be.instanceOf(BpffsError);
+      expect((e as BpffsError).path).to.equal(dir);
+      expect((e as BpffsError).message).to.match(
+        new RegExp(`^no BPF file system at ${dir}, and 'mkdir -p ${dir}' failed \\(.+\\): mount it with 'mount -t bpf bpf ${dir}' as root$`),
+      );
+    }
+  });
+
   it('refuses to mount a bpffs without root and says what to run', function () {
     const script = join(mkdtempSync(join(tmpdir(), 'bpfts-nonroot-')), 'x.mjs');
     chmodSync(join(script, '..'), 0o755);
