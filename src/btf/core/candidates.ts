@@ -57,15 +57,21 @@ function flavoredNames(btf: Btf): Map<string, string[]> {
 
 /**
  * `bpf_core_add_cands` for one target: ids (ascending) of the types named `essential` or
- * `essential___<flavor>` whose kind is CO-RE compatible with `kind`. For split BTF (modules)
- * only the module's own types count, as in libbpf.
+ * `essential___<flavor>` whose kind is CO-RE compatible with `kind`. With `ownTypesOnly` (module
+ * BTFs, split on vmlinux) the base's types are left out, as libbpf starts module searches after
+ * vmlinux's last id.
+ *
+ * @example
+ * ```ts
+ * findTargetCandidates(loadKernelBtf(), 'nf_conn', 'STRUCT'); // ids of nf_conn and nf_conn___init
+ * ```
  */
-export function findTargetCandidates(btf: Btf, essential: string, kind: BtfKindName): number[] {
+export function findTargetCandidates(btf: Btf, essential: string, kind: BtfKindName, ownTypesOnly = false): number[] {
   const names = [essential, ...(flavoredNames(btf).get(essential) ?? [])];
   const ids: number[] = [];
   for (const name of names) {
     for (const id of btf.findByName(name)) {
-      if (id >= btf.firstId && kindsCoreCompatible(btf.kindOf(id), kind)) ids.push(id);
+      if ((!ownTypesOnly || id >= btf.firstId) && kindsCoreCompatible(btf.kindOf(id), kind)) ids.push(id);
     }
   }
   return ids.sort((a, b) => a - b);
@@ -105,7 +111,7 @@ export class CoreCandidateCache {
       const t = localBtf.typeById(localTypeId);
       list = [];
       for (const [i, target] of targets.entries()) {
-        for (const typeId of this.#sharedList(target.btf, essentialName(t.name), t.kind)) list.push({ target, typeId });
+        for (const typeId of this.#sharedList(target.btf, essentialName(t.name), t.kind, i > 0)) list.push({ target, typeId });
         // Modules are searched only when vmlinux (or the custom BTF) has no candidate at all.
         if (i === 0 && list.length > 0) break;
       }
@@ -120,16 +126,16 @@ export class CoreCandidateCache {
     if (lists !== undefined && matched.length > 0) lists.set(localTypeId, [...matched]);
   }
 
-  #sharedList(btf: Btf, essential: string, kind: BtfKindName): readonly number[] {
+  #sharedList(btf: Btf, essential: string, kind: BtfKindName, ownTypesOnly: boolean): readonly number[] {
     let byName = this.#shared.get(btf);
     if (byName === undefined) {
       byName = new Map();
       this.#shared.set(btf, byName);
     }
-    const key = `${isAnyEnum(kind) ? 'ENUM' : kind}\0${essential}`;
+    const key = `${ownTypesOnly ? 'own' : 'all'}\0${isAnyEnum(kind) ? 'ENUM' : kind}\0${essential}`;
     let ids = byName.get(key);
     if (ids === undefined) {
-      ids = findTargetCandidates(btf, essential, kind);
+      ids = findTargetCandidates(btf, essential, kind, ownTypesOnly);
       byName.set(key, ids);
     }
     return ids;

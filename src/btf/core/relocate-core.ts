@@ -1,4 +1,5 @@
 import { Btf } from '../btf.js';
+import { BtfError } from '../errors.js';
 import type { BpfCoreReloKind } from '../ext.js';
 import type { CoreByteOrder } from './calc-relocation.js';
 
@@ -183,9 +184,9 @@ export function relocateCore(input: RelocateCoreInput): RelocateCoreOutput {
       results.push(result);
     } catch (e) {
       if (e instanceof CoreFault) throw new CoreRelocationError(`relo #${index}: ${e.message}`, context(), { cause: e });
-      if (e instanceof CoreRelocationError) throw e;
       // BtfError from a bad type id or a broken local BTF: same context, keep the cause.
-      throw new CoreRelocationError(`relo #${index}: ${(e as Error).message}`, context(), { cause: e });
+      if (e instanceof BtfError) throw new CoreRelocationError(`relo #${index}: ${e.message}`, context(), { cause: e });
+      throw e;
     }
   });
   return { instructions, results };
