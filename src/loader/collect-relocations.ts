@@ -30,9 +30,10 @@ export interface RelocationTargets {
 /** Fills `relocations` of every program and subprogram, sorted by instruction index. */
 export function collectRelocations(ctx: ObjectContext, targets: RelocationTargets): void {
   const all = [...targets.programs, ...targets.subprograms];
-  for (const [sectionIndex, rel] of ctx.relocationSections) {
-    if (sectionIndex === ctx.mapsIndex) continue;
-    const section = ctx.elf.section(sectionIndex);
+  for (const section of ctx.programSections) {
+    const rel = ctx.relocationSections.get(section.index);
+    if (rel === undefined) continue;
+    const sectionIndex = section.index;
     const inSection = all.filter((p) => p.sectionIndex === sectionIndex);
     for (const r of ctx.elf.relocations(rel)) {
       const offset = Number(r.offset);
