@@ -161,7 +161,7 @@ describe('btf/core errors', () => {
   describe('what is not an error', () => {
     it('a load whose signed field shrinks is poisoned, not patched (fail_memsz_adjust)', () => {
       const out = relocate({ typeId: 6, accessString: '0:2', kind: K.FIELD_BYTE_OFFSET }, ldx(OP.LDX_DW, 8));
-      expect(out.results[0]?.poisoned).to.equal(true);
+      expect([out.results[0]?.poisoned, out.results[0]?.poisonReason]).to.deep.equal([true, 'unsafe-resize']);
       const v = new DataView(out.instructions.buffer);
       expect([v.getUint8(0), v.getInt32(4, true)]).to.deep.equal([OP.CALL, CORE_POISON_HELPER_ID]);
     });

@@ -113,7 +113,8 @@ describe('btf/core against libbpf (system libbpf debug log, root)', function () 
     expect(new Set(all.map((r) => r.kindName))).to.have.lengthOf(13);
     expect(all.some((r) => r.localSpec.typeName.includes('___') && r.targetSpec !== undefined && !r.targetSpec.typeName.includes('___'))).to.equal(true);
     expect(all.some((r) => r.localSpec.text.includes(' @ offset ') && /offset \d+\.\d\)/.test(r.localSpec.text))).to.equal(true);
-    expect(all.some((r) => r.poisoned && r.patch.kind === CorePatchKind.poison)).to.equal(true);
+    expect(all.some((r) => r.poisoned && r.poisonReason === 'not-found')).to.equal(true);
+    expect(all.some((r) => r.poisoned && r.poisonReason === 'unsafe-resize')).to.equal(true);
     expect(all.some((r) => r.patch.memSize !== undefined)).to.equal(true);
   });
 

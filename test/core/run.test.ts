@@ -11,6 +11,7 @@ import { coreFailures, describeCoreFailure, fixupCoreFailureLog, type RelocateCo
 import { loadKernelBtf, type Btf } from '../../src/btf/index.js';
 import { BpfCmd, ProgLoadError, ProgLoadFlag, VerifierLogLevel, native, progLoad } from '../../src/sys/index.js';
 import { ProgType } from '../../src/sys/uapi.js';
+import { explainVerifierLog, parseVerifierLog } from '../../src/verifier-log/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { CC, LIBBPF_HEADER, libbpfCore } from './libbpf-log.js';
 import { loadCoreObject, objectPath, relocateObject } from './objects.js';
@@ -137,6 +138,7 @@ describe('btf/core relocated programs run in the kernel (BPF_PROG_TEST_RUN, root
     const output = only('core/bad_size.bpf.o', kernel);
     expect(coreFailures(output.results)).to.deep.equal([{ insnIndex: 2, description: 'struct task_struct___wide.pid' }]);
     expect(describeCoreFailure(output.results[0] ?? { description: '' })).to.equal('struct task_struct___wide.pid');
+    expect(output.results[0]?.poisonReason).to.equal('unsafe-resize');
     let log = '';
     try {
       const { fd } = progLoad({ progType: ProgType.SYSCALL, insns: output.instructions, license: 'GPL', flags: ProgLoadFlag.SLEEPABLE, logLevel: VerifierLogLevel.BASIC });
@@ -150,5 +152,13 @@ describe('btf/core relocated programs run in the kernel (BPF_PROG_TEST_RUN, root
     const theirs = libbpfCore(objectPath('core/bad_size.bpf.o')).log.split('\n').filter((l) => /CO-RE relocation/.test(l) && !l.startsWith('libbpf:'));
     expect(ours).to.deep.equal(['2: <invalid CO-RE relocation>', 'failed to resolve CO-RE relocation <byte_off> [7] struct task_struct___wide.pid (0:0 @ offset 0)']);
     expect(ours).to.deep.equal(theirs);
+
+    // The explainer, given our failure list, names the field and the instruction.
+    const explained = explainVerifierLog(parseVerifierLog(log), { coreFailures: coreFailures(output.results) });
+    expect([explained.kind, explained.summary, explained.insnIndex]).to.deep.equal([
+      'poisoned-core-relocation',
+      'CO-RE relocation failed: struct task_struct___wide.pid does not exist in this kernel\'s BTF',
+      2,
+    ]);
   });
 });

@@ -4,7 +4,7 @@
  * (vmlinux, modules, or a custom btfhub-style file) and patch the instructions. Pure: BTFs and
  * instruction bytes in, patched bytes and a report out.
  */
-export { relocateCore, type CoreByteOrder, type RelocateCoreInput, type RelocateCoreOutput, type CoreRelocationRecord, type CoreRelocationResult, type CoreSpecReport } from './relocate-core.js';
+export { relocateCore, CorePoisonReason, type CoreByteOrder, type RelocateCoreInput, type RelocateCoreOutput, type CoreRelocationRecord, type CoreRelocationResult, type CoreSpecReport } from './relocate-core.js';
 export { CoreRelocationError, type CoreRelocationErrorContext } from './errors.js';
 export { CoreCandidateCache, findTargetCandidates, type CoreTarget, type CoreCandidate } from './candidates.js';
 export { describeCoreFailure, coreFailures, fixupCoreFailureLog } from './describe.js';

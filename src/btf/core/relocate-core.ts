@@ -64,6 +64,10 @@ export interface CoreSpecReport {
   readonly btfName?: string;
 }
 
+/** Why a relocation poisoned its instruction; see {@link CoreRelocationResult.poisonReason}. */
+export const CorePoisonReason = { notFound: 'not-found', unsafeResize: 'unsafe-resize' } as const;
+export type CorePoisonReason = (typeof CorePoisonReason)[keyof typeof CorePoisonReason];
+
 /** The result of one relocation. */
 export interface CoreRelocationResult {
   /** Position of the record in `coreRelos`. */
@@ -83,6 +87,12 @@ export interface CoreRelocationResult {
   readonly newValue: bigint;
   /** The instruction was replaced by `call 0xbad2310`. */
   readonly poisoned: boolean;
+  /**
+   * Why it was poisoned: the field or enumerator is not in the target (`not-found`), or the
+   * load/store would need a size change that alters the value, e.g. a signed field of another
+   * width (`unsafe-resize`, libbpf's "accesses field incorrectly").
+   */
+  readonly poisonReason?: CorePoisonReason;
   /** How the instruction changed. */
   readonly patch: CorePatch;
   /** What was relocated, for failure messages: `struct task_struct___local.no_such_field`. */
@@ -178,6 +188,7 @@ export function relocateCore(input: RelocateCoreInput): RelocateCoreOutput {
         origValue: r.outcome.origValue,
         newValue: r.outcome.newValue,
         poisoned: patch.kind === 'poison',
+        ...(patch.kind === 'poison' ? { poisonReason: r.outcome.poison ? CorePoisonReason.notFound : CorePoisonReason.unsafeResize } : {}),
         patch,
         description: describeCoreSpec(r.localSpec, false),
       };
