@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { CLI } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
-import { AttrWriter, BpfCmd, bpfSyscall, objGet, OwnedFd } from '../../src/sys/index.js';
+import { AttrWriter, BpfCmd, bpfSyscall, mapGetFdById, objGet, OwnedFd } from '../../src/sys/index.js';
 import { BPFTOOL, bpftoolRun, jsonRecords, plainRecords, rawTracepointOpen, runCli, ShowFixture } from '../sys/show-fixture.js';
 
 /** Removes `"pids": [...]` members from -p output (they span several lines). */
@@ -122,6 +122,21 @@ describe('cli: prog/map/btf show agree with bpftool (kernel)', function () {
       }
       expect(ours.startsWith('[{\n        "id": ')).to.equal(true);
     }
+  });
+
+  it('prints a frozen map as bpftool does (fdinfo frozen)', async () => {
+    const id = String(fx.mapId('show_config'));
+    {
+      using map = mapGetFdById(fx.mapId('show_config'));
+      // BPF_MAP_FREEZE: map_fd.
+      bpfSyscall(BpfCmd.MAP_FREEZE, new AttrWriter(4).u32(0, map.fd).bytes);
+    }
+    const ours = await runCli(['map', 'show', 'id', id]);
+    expect(ours.out).to.match(/\n\tbtf_id \d+  frozen\n$/);
+    expect(ours.out).to.equal(bpftoolRun(['map', 'show', 'id', id]).out);
+    const json = await runCli(['-j', 'map', 'show', 'id', id]);
+    expect((JSON.parse(json.out) as { frozen: number }).frozen).to.equal(1);
+    expect(json.out).to.equal(bpftoolRun(['-j', 'map', 'show', 'id', id]).out);
   });
 
   it('selects programs by id, name, tag and pinned path as bpftool does', async () => {
