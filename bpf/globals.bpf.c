@@ -28,6 +28,9 @@ __u64 custom_big SEC(".data.custom") = 0x1122334455667788ULL;
 const volatile __u32 custom_limit SEC(".rodata.limits") = 4096;
 __u32 mysec_flag SEC(".data.mysec") = 1;
 
+/* Only a hidden global: libbpf treats it as static, so this map is not mmap-able. */
+__hidden __u32 hidden_only SEC(".data.hidden") = 3;
+
 /* A static variable still gets a symbol and a BTF VAR (static linkage). */
 static __u32 hidden_state = 5;
 
@@ -43,7 +46,7 @@ int count_openat(void *ctx)
 	if (min_duration_ns > thresholds[adjust & 3])
 		return 0;
 	total_events++;
-	stats.hits += custom_counter + custom_limit + mysec_flag + hidden_state;
+	stats.hits += custom_counter + custom_limit + mysec_flag + hidden_state + hidden_only;
 	custom_big++;
 	hidden_state++;
 	bpf_printk("%s done", prefix);

@@ -31,9 +31,9 @@ export function internalMapName(objectName: string, sectionName: string): string
 }
 
 /** The internal map's attributes (libbpf's `bpf_object__init_internal_map()`). */
-export function internalMapSpec(data: DataSection, btf: Btf | undefined): MapSpec {
+export function internalMapSpec(data: DataSection): MapSpec {
   let flags = data.readonly ? BPF_F_RDONLY_PROG : 0;
-  if (hasExposedVariable(btf, data.btfTypeId)) flags |= BPF_F_MMAPABLE;
+  if (hasExposedVariable(data)) flags |= BPF_F_MMAPABLE;
   return new MapSpec({
     name: data.mapName,
     source: 'internal',
@@ -59,16 +59,11 @@ export function internalMapSpec(data: DataSection, btf: Btf | undefined): MapSpe
 
 /**
  * libbpf's `map_is_mmapable()`: a data map is mmap-able (skeleton-visible) when its DATASEC has
- * at least one non-static VAR.
+ * at least one VAR that is neither static nor hidden (libbpf's DATASEC fix-up turns hidden
+ * globals static). `isStatic` of our variables already folds in linkage and visibility.
  */
-function hasExposedVariable(btf: Btf | undefined, datasecId: number): boolean {
-  if (btf === undefined || datasecId === 0) return false;
-  const sec = btf.typeById(datasecId);
-  if (sec.kind !== 'DATASEC') return false;
-  return sec.vars.some((v) => {
-    const t = btf.typeById(v.type);
-    return t.kind === 'VAR' && t.linkage !== BtfLinkage.STATIC;
-  });
+function hasExposedVariable(data: DataSection): boolean {
+  return data.btfTypeId !== 0 && data.variables.some((v) => v.btfVarId !== 0 && !v.isStatic);
 }
 
 /** The DATASEC of `name` in the object's BTF, or 0. */

@@ -156,7 +156,7 @@ export function parseObjectSpec(bytes: Uint8Array, options: ParseObjectSpecOptio
   const userMaps = [...collectBtfMaps(ctx, options.relaxedMaps !== true), ...collectLegacyMaps(ctx)];
   // Like libbpf, names may repeat (custom data sections truncated to 15 characters); data
   // relocations therefore also name their ELF section.
-  const maps = [...userMaps, ...dataSections.map((d) => internalMapSpec(d, ctx.btf))];
+  const maps = [...userMaps, ...dataSections.map((d) => internalMapSpec(d))];
 
   const { programs, subprograms } = collectPrograms(ctx);
   maps.push(...collectStructOpsMaps(ctx, programs));

@@ -165,7 +165,8 @@ describe('loader/object-spec: every corpus object against llvm-readelf, llvm-obj
         const dataNames = new Set(spec.dataSections.filter((d) => d.kind !== 'kconfig').map((d) => d.name));
         const fromTool = r.symbols
           .filter((s) => s.type === 'Object' && dataNames.has(s.section))
-          .map((s) => `${s.section}:${s.name}@${s.value}+${s.size}:${s.bind === 'Local' ? 'static' : 'global'}`)
+          // libbpf treats hidden (and internal) globals as static.
+          .map((s) => `${s.section}:${s.name}@${s.value}+${s.size}:${s.bind === 'Local' || (s.other & 3) === 2 || (s.other & 3) === 1 ? 'static' : 'global'}`)
           .sort();
         const fromSpec = spec.dataSections
           .filter((d) => d.kind !== 'kconfig')

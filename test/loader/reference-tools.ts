@@ -33,6 +33,8 @@ export interface ReadelfSymbol {
   readonly type: string;
   readonly section: string;
   readonly sectionIndex: number;
+  /** `st_other`: the visibility in its low 2 bits (2 = STV_HIDDEN). */
+  readonly other: number;
 }
 
 export interface ReadelfRelocation {
@@ -59,7 +61,7 @@ export function readelf(file: string): ReadelfReport {
   const out = execFileSync(LLVM_READELF, ['--elf-output-style=JSON', '-S', '-s', '-r', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const doc = (JSON.parse(out) as Record<string, unknown>[])[0] as {
     Sections: { Section: { Index: number; Name: Named; Type: Named; Info: number; Size: number; Flags: { Flags: Named[] } } }[];
-    Symbols: { Symbol: { Name: Named; Value: number; Size: number; Binding: Named; Type: Named; Section: Named } }[];
+    Symbols: { Symbol: { Name: Named; Value: number; Size: number; Binding: Named; Type: Named; Section: Named; Other: { Value: number } } }[];
     Relocations: { SectionIndex: number; Relocs: { Relocation: { Offset: number; Type: Named; Symbol: Named } }[] }[];
   };
   const sections = doc.Sections.map(({ Section: s }) => ({
@@ -79,6 +81,7 @@ export function readelf(file: string): ReadelfReport {
     type: s.Type.Name,
     section: s.Section.Name,
     sectionIndex: s.Section.Value,
+    other: s.Other.Value,
   }));
   const relocations: ReadelfRelocation[] = [];
   for (const group of doc.Relocations) {
