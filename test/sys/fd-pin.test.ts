@@ -53,6 +53,30 @@ describe('sys/fd + sys/pin: owned fds, pins and bpffs (kernel)', function () {
     expect(openFdCount()).to.equal(before);
   });
 
+  it('closes an fd whose OwnedFd was dropped without close(), once collected', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfts-gc-'));
+    try {
+      writeFileSync(
+        join(dir, 'gc.mjs'),
+        `import { existsSync } from 'node:fs';
+const m = await import('${join(REPO_ROOT, 'dist/src/sys/index.js')}');
+const open = () => m.btfGetFdById(1).fd;
+const n = open();
+const before = existsSync('/proc/self/fd/' + n);
+for (let i = 0; i < 20 && existsSync('/proc/self/fd/' + n); i++) {
+  globalThis.gc();
+  await new Promise((r) => setTimeout(r, 10));
+}
+console.log(before, existsSync('/proc/self/fd/' + n));
+`,
+      );
+      const out = execFileSync(process.execPath, ['--expose-gc', join(dir, 'gc.mjs')], { encoding: 'utf8' });
+      expect(out.trim()).to.equal('true false');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('dups to an independent fd of the same object and releases ownership on request', () => {
     const before = openFdCount();
     const fd = progGetFdById(fx.progId('show_xdp'));
