@@ -1,0 +1,235 @@
+/**
+ * What the ring buffer, ring buffer set and perf buffer readers share: batch draining with a
+ * zero-copy callback, waiting on the event loop, and the two iterator forms built on them.
+ */
+import { RecordDecodeError } from './errors.js';
+import type { WaitOptions, WaitOutcome } from './readiness-waiter.js';
+
+/**
+ * Receives one record in place: `length` bytes at `offset` of `view`. The bytes belong to the
+ * kernel again once the batch ends; copy what must outlive the call. Return `false` to stop the
+ * batch after this record.
+ */
+export type RecordCallback = (view: DataView, offset: number, length: number) => void | boolean;
+
+/**
+ * What {@link EventReader.decoded} decodes records with: a `BtfCodec` from `createBtfCodec`
+ * (src/btf/codec) fits, as does any decoder of fixed-size values.
+ */
+export interface RecordDecoder<T> {
+  /** Bytes a value occupies; shorter records are refused. */
+  readonly size: number;
+  /** Named in errors (`struct event`). */
+  readonly typeName: string;
+  /** Decodes `size` bytes at `offset`. */
+  decode(bytes: Uint8Array, offset: number): T;
+}
+
+/** Options of {@link EventReader.records} and {@link EventReader.decoded}. */
+export interface RecordIteratorOptions {
+  /** Aborting rejects the pending `next()` with the signal's reason and ends the iteration. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Drains records in batches and waits for more without blocking the event loop. Subclasses say
+ * how to drain ({@link consume}) and how to wait ({@link waitReadable}).
+ *
+ * Three ways to read:
+ * - `await reader.poll(cb)`: waits for data, then calls `cb(view, offset, length)` for every ready
+ *   record, in place (no copy, no allocation per record);
+ * - `for await (const bytes of reader)`: each record as its own `Uint8Array` copy;
+ * - `for await (const ev of reader.decoded(codec))`: records decoded through a BTF type.
+ *
+ * @example
+ * ```ts
+ * using reader = RingBufferReader.open(obj.map('events')!);
+ * const ac = new AbortController();
+ * for await (const bytes of reader.records({ signal: ac.signal })) console.log(bytes.length);
+ * ```
+ */
+export abstract class EventReader implements AsyncIterable<Uint8Array> {
+  /**
+   * Calls `callback` for every record ready now (libbpf's `ring_buffer__consume()`), returns how
+   * many it delivered. Never waits.
+   */
+  abstract consume(callback: RecordCallback): number;
+
+  /** True once {@link close} ran. */
+  abstract get closed(): boolean;
+
+  /** Stops waits, unmaps the rings and closes the fds the reader owns. Idempotent. */
+  abstract close(): void;
+
+  /** Waits until records may be ready: `'ready'`, `'timeout'` or `'closed'`. */
+  protected abstract waitReadable(options: WaitOptions): Promise<WaitOutcome>;
+
+  /**
+   * Waits until at least one record is delivered (or the timeout passes, or the reader closes)
+   * and delivers the whole batch that is ready: libbpf's `ring_buffer__poll()`. Resolves the
+   * number of records delivered (0 after a timeout or close); rejects with `signal.reason` when
+   * `signal` aborts.
+   *
+   * @example
+   * ```ts
+   * let sum = 0;
+   * const n = await reader.poll((view, off) => { sum += view.getUint32(off, true); }, { timeoutMs: 100 });
+   * ```
+   */
+  async poll(callback: RecordCallback, options: WaitOptions = {}): Promise<number> {
+    for (;;) {
+      if (this.closed) return 0;
+      const n = this.consume(callback);
+      if (n > 0) return n;
+      const outcome = await this.waitReadable(options);
+      if (outcome !== 'ready') return this.closed ? 0 : this.consume(callback);
+    }
+  }
+
+  /**
+   * Delivers batches to `callback` until the reader is closed (resolves) or `signal` aborts
+   * (rejects with its reason).
+   *
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * const done = reader.run((view, off, len) => handle(view, off, len), { signal: ac.signal });
+   * // ... later
+   * ac.abort(); await done.catch(() => {});
+   * ```
+   */
+  async run(callback: RecordCallback, options: RecordIteratorOptions = {}): Promise<void> {
+    const waitOptions: WaitOptions = options.signal === undefined ? {} : { signal: options.signal };
+    while (!this.closed) await this.poll(callback, waitOptions);
+  }
+
+  /**
+   * Each record as a copy the caller owns. The iteration ends when the reader closes.
+   *
+   * @example
+   * ```ts
+   * for await (const bytes of reader.records({ signal })) seen.push(bytes);
+   * ```
+   */
+  records(options: RecordIteratorOptions = {}): AsyncIterableIterator<Uint8Array> {
+    return new RecordIterator(this, copyRecord, options.signal);
+  }
+
+  /**
+   * Each record decoded through a BTF type (see `createBtfCodec` in src/btf). A record shorter
+   * than the type throws {@link RecordDecodeError}; longer records decode their first
+   * `codec.size` bytes (perf samples carry padding).
+   *
+   * @example
+   * ```ts
+   * const [id] = btf.findByName('event', 'STRUCT');
+   * for await (const ev of reader.decoded(createBtfCodec<Event>(btf, id!))) console.log(ev.pid);
+   * ```
+   */
+  decoded<T>(codec: RecordDecoder<T>, options: RecordIteratorOptions = {}): AsyncIterableIterator<T> {
+    return new RecordIterator(this, decodeWith(codec), options.signal);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this.records();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** @internal For {@link RecordIterator}. */
+  waitForRecords(options: WaitOptions): Promise<WaitOutcome> {
+    return this.waitReadable(options);
+  }
+}
+
+type Extract<T> = (view: DataView, offset: number, length: number) => T;
+
+function copyRecord(view: DataView, offset: number, length: number): Uint8Array {
+  const start = view.byteOffset + offset;
+  return new Uint8Array(view.buffer.slice(start, start + length));
+}
+
+function decodeWith<T>(codec: RecordDecoder<T>): Extract<T> {
+  let bytes: Uint8Array | undefined;
+  return (view, offset, length) => {
+    if (length < codec.size) {
+      throw new RecordDecodeError(`record of ${length} bytes is shorter than ${codec.typeName} (${codec.size} bytes)`, length, codec.size);
+    }
+    if (bytes === undefined || bytes.buffer !== view.buffer || bytes.byteOffset !== view.byteOffset) {
+      bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    }
+    return codec.decode(bytes, offset);
+  };
+}
+
+/**
+ * The async iterator of {@link EventReader.records} and {@link EventReader.decoded}: drains a
+ * batch into a queue of extracted values (extracted while the bytes are still the reader's, before
+ * the batch is committed), hands them out one by one, and waits when the queue is empty.
+ */
+class RecordIterator<T> implements AsyncIterableIterator<T> {
+  readonly #reader: EventReader;
+  readonly #signal: AbortSignal | undefined;
+  readonly #push: RecordCallback;
+  #queue: T[] = [];
+  #head = 0;
+  #done = false;
+
+  constructor(reader: EventReader, extract: Extract<T>, signal: AbortSignal | undefined) {
+    this.#reader = reader;
+    this.#signal = signal;
+    this.#push = (view, offset, length) => {
+      this.#queue.push(extract(view, offset, length));
+    };
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head++] as T;
+      return Promise.resolve({ value, done: false });
+    }
+    return this.#refill();
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.#finish();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  async #refill(): Promise<IteratorResult<T>> {
+    this.#queue = [];
+    this.#head = 0;
+    const options: WaitOptions = this.#signal === undefined ? {} : { signal: this.#signal };
+    for (;;) {
+      if (this.#done || this.#reader.closed) return this.#finish();
+      if (this.#signal?.aborted === true) {
+        this.#finish();
+        throw this.#signal.reason;
+      }
+      this.#reader.consume(this.#push);
+      if (this.#queue.length > 0) {
+        this.#head = 1;
+        return { value: this.#queue[0] as T, done: false };
+      }
+      try {
+        if ((await this.#reader.waitForRecords(options)) === 'closed') return this.#finish();
+      } catch (e) {
+        this.#finish();
+        throw e;
+      }
+    }
+  }
+
+  #finish(): IteratorResult<T> {
+    this.#done = true;
+    this.#queue = [];
+    this.#head = 0;
+    return { value: undefined, done: true };
+  }
+}

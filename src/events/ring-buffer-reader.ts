@@ -1,0 +1,221 @@
+/**
+ * `RingBufferReader`: the consumer side of a `BPF_MAP_TYPE_RINGBUF`, over its mmapped pages.
+ */
+import type { BpfMap } from '../maps/index.js';
+import { MapType, OwnedFd, PollEvents, toSysError } from '../sys/index.js';
+import { EventBufferError } from './errors.js';
+import { EventReader, type RecordCallback } from './event-reader.js';
+import { ReadinessWaiter, type WaitOptions, type WaitOutcome } from './readiness-waiter.js';
+import {
+  LOW_WORD,
+  RINGBUF_BUSY_BIT,
+  RINGBUF_DISCARD_BIT,
+  RINGBUF_LEN_MASK,
+  mapRingPages,
+  unmapRingPages,
+  type RingMappings,
+} from './ring-layout.js';
+
+/** What a ring buffer is opened from: a map handle (its fd is duplicated; the reader owns the copy). */
+export interface RingBufferSource {
+  readonly fd: OwnedFd;
+  readonly type: number;
+  readonly maxEntries: number;
+  readonly name: string;
+}
+
+const forgotten = new FinalizationRegistry<{ mappings: RingMappings; fd: OwnedFd }>((held) => {
+  try {
+    unmapRingPages(held.mappings);
+    held.fd.close();
+  } catch {
+    // The reader is gone; nothing to report to.
+  }
+});
+
+/**
+ * Reads a BPF ring buffer (`BPF_MAP_TYPE_RINGBUF`) in place, as libbpf's `ring_buffer__*` does:
+ * records are handed out from the shared pages without copying, in submission order; records
+ * still being written (busy bit) end a batch, discarded ones are skipped. The consumer position
+ * is published with one aligned 64-bit atomic store after each batch (and every quarter of the
+ * ring within a long batch), so the kernel reuses space as soon as records are handled.
+ *
+ * Positions are u64 and grow forever; the drain loop works on the low 32 bits as plain numbers
+ * (differences of positions are below the ring size, so they are exact) and touches BigInt only
+ * when it publishes a batch.
+ *
+ * @example
+ * ```ts
+ * using obj = await loadObject('bpf/events/producers.bpf.o');
+ * using reader = RingBufferReader.open(obj.map('rb')!);
+ * await reader.poll((view, off, len) => { console.log(view.getBigUint64(off, true), len); });
+ * ```
+ */
+export class RingBufferReader extends EventReader {
+  /** The map's name. */
+  readonly name: string;
+  /** Data area size in bytes (`max_entries`, a power of two). */
+  readonly size: number;
+  /** The data area, mapped twice: `[0, 2 * size)`; record payloads are at the callback offsets. */
+  readonly view: DataView;
+  readonly #fd: OwnedFd;
+  readonly #mappings: RingMappings;
+  readonly #mask: number;
+  readonly #headers: Uint32Array;
+  readonly #producer: Uint32Array;
+  readonly #consumer: BigUint64Array;
+  readonly #waiter: ReadinessWaiter;
+  readonly #commitEvery: number;
+  /** The full consumer position (only this reader writes it). */
+  #consumerPos: bigint;
+  /** Its low 32 bits, as a number. */
+  #consumerLow: number;
+  #closed = false;
+  #consuming = false;
+  #closeRequested = false;
+
+  private constructor(source: RingBufferSource) {
+    super();
+    this.name = source.name;
+    this.size = source.maxEntries;
+    this.#fd = source.fd.dup();
+    try {
+      this.#mappings = mapRingPages(this.#fd.fd, this.size, false);
+    } catch (e) {
+      this.#fd.close();
+      throw new EventBufferError('cannot mmap ring buffer', { map: this.name }, { cause: toSysError(e, 'mmap', `mmap of ring buffer '${this.name}'`) });
+    }
+    const { consumer, producerAndData, pageSize } = this.#mappings;
+    this.#mask = this.size - 1;
+    this.#consumer = new BigUint64Array(consumer, 0, 1);
+    this.#producer = new Uint32Array(producerAndData, 0, 2);
+    this.#headers = new Uint32Array(producerAndData, pageSize, (2 * this.size) / 4);
+    this.view = new DataView(producerAndData, pageSize, 2 * this.size);
+    this.#commitEvery = Math.max(this.size / 4, 8);
+    this.#consumerPos = Atomics.load(this.#consumer, 0);
+    this.#consumerLow = Number(this.#consumerPos & 0xffffffffn);
+    this.#waiter = new ReadinessWaiter(this.#fd.fd, PollEvents.READABLE);
+    forgotten.register(this, { mappings: this.#mappings, fd: this.#fd }, this);
+  }
+
+  /**
+   * Maps a ring buffer map for reading. Throws {@link EventBufferError} when the map is not a
+   * `BPF_MAP_TYPE_RINGBUF` or cannot be mapped.
+   *
+   * @example
+   * ```ts
+   * using reader = RingBufferReader.open(obj.map('events')!);
+   * ```
+   */
+  static open(map: BpfMap | RingBufferSource): RingBufferReader {
+    if (map.type !== MapType.RINGBUF) {
+      throw new EventBufferError(`is not a ring buffer (map type ${map.type}, want BPF_MAP_TYPE_RINGBUF ${MapType.RINGBUF})`, { map: map.name });
+    }
+    return new RingBufferReader(map);
+  }
+
+  /** The reader's own fd of the map (for an epoll set). */
+  get fd(): number {
+    return this.#fd.fd;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes between the consumer and producer positions: ready, busy and discarded records. */
+  get pendingBytes(): number {
+    if (this.#closed) return 0;
+    return (Atomics.load(this.#producer, LOW_WORD) - this.#consumerLow) >>> 0;
+  }
+
+  /** The consumer position (bytes consumed since the map was created). */
+  get consumerPosition(): bigint {
+    return this.#consumerPos;
+  }
+
+  consume(callback: RecordCallback): number {
+    if (this.#closed || this.#consuming) return 0;
+    this.#consuming = true;
+    const headers = this.#headers;
+    const producer = this.#producer;
+    const view = this.view;
+    const mask = this.#mask;
+    let delivered = 0;
+    let done = 0;
+    let published = 0;
+    try {
+      for (;;) {
+        const base = this.#consumerLow;
+        const avail = (Atomics.load(producer, LOW_WORD) - base) >>> 0;
+        let stop = false;
+        while (done < avail) {
+          const at = (base + done) & mask;
+          const word = Atomics.load(headers, at >>> 2);
+          if ((word & RINGBUF_BUSY_BIT) !== 0) {
+            stop = true;
+            break;
+          }
+          const length = word & RINGBUF_LEN_MASK;
+          done += (length + 15) & ~7;
+          if ((word & RINGBUF_DISCARD_BIT) === 0) {
+            delivered++;
+            if (callback(view, at + 8, length) === false || this.#closeRequested) {
+              stop = true;
+              break;
+            }
+          }
+          if (done - published >= this.#commitEvery) {
+            this.#publish(done - published);
+            published = done;
+          }
+        }
+        this.#publish(done - published);
+        published = done;
+        if (stop || done === 0) break;
+        done = 0;
+        published = 0;
+      }
+    } finally {
+      // A callback that throws still consumed its record (as libbpf does).
+      if (done !== published) this.#publish(done - published);
+      this.#consuming = false;
+      if (this.#closeRequested) this.close();
+    }
+    return delivered;
+  }
+
+  protected waitReadable(options: WaitOptions): Promise<WaitOutcome> {
+    if (this.pendingBytes > 0) return Promise.resolve('ready');
+    return this.#waiter.wait(options);
+  }
+
+  /**
+   * Waits until the ring has bytes past the consumer position. Resolves `'ready'`, `'timeout'` or
+   * `'closed'`; rejects with `signal.reason` on abort. For {@link RingBufferSet}.
+   */
+  wait(options: WaitOptions = {}): Promise<WaitOutcome> {
+    return this.waitReadable(options);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    if (this.#consuming) {
+      // Unmapping under the running drain loop would detach its views: finish the record first.
+      this.#closeRequested = true;
+      return;
+    }
+    this.#closed = true;
+    forgotten.unregister(this);
+    this.#waiter.close();
+    unmapRingPages(this.#mappings);
+    this.#fd.close();
+  }
+
+  #publish(bytes: number): void {
+    if (bytes === 0) return;
+    this.#consumerPos += BigInt(bytes);
+    this.#consumerLow = (this.#consumerLow + bytes) >>> 0;
+    Atomics.store(this.#consumer, 0, this.#consumerPos);
+  }
+}
