@@ -109,6 +109,62 @@ struct ma_value data_value = {
 	.raw = { 9, 8, 7, 6, 5 },
 };
 
+/* ma_value without floats: bpftool v7.1 (libbpf 1.1) cannot format FLOAT, so the CLI comparisons use this. */
+struct ma_mixed {
+	ma_u32 id;
+	char name[12];
+	ma_inner_t in;
+	struct ma_bits bf;
+	union {
+		__u32 word;
+		__u8 bytes4[4];
+	};
+	struct {
+		__s16 sx;
+		__s16 sy;
+	};
+	struct ma_packed pk;
+	struct ma_inner arr[2];
+	enum ma_tiny te;
+	enum ma_stiny se;
+	enum ma_shorty sh;
+	enum ma_signed32 s32e;
+	enum ma_big64 be;
+	enum ma_neg64 ne;
+	void *ptr;
+	__s64 s64;
+	_Bool b;
+	unsigned __int128 u128;
+	int matrix[2][3];
+	__u8 raw[5];
+	char bin[4];
+};
+
+struct ma_mixed data_mixed SEC(".data.mixed") = {
+	.id = 1,
+	.name = "mixed",
+	.in = { .a = 2, .b = 3 },
+	.bf = { .x = 1, .y = -1, .z = 2, .flag = 1, .t = TINY_A, .after = 4 },
+	.word = 0xa0b0c0d0,
+	.sx = -5,
+	.sy = 5,
+	.pk = { .a = 1, .b = 2, .c = 3 },
+	.arr = { { .a = 1, .b = 2 }, { .a = 3, .b = 4 } },
+	.te = TINY_B,
+	.se = STINY_POS,
+	.sh = SHORTY_MAX,
+	.s32e = S32_NEG,
+	.be = BIG64_SMALL,
+	.ne = NEG64_LOW,
+	.ptr = (void *)0,
+	.s64 = -9,
+	.b = 1,
+	.u128 = 77,
+	.matrix = { { 1, 2, 3 }, { 4, 5, 6 } },
+	.raw = { 1, 2, 3, 4, 5 },
+	.bin = { 1, 'a', 0, 0 },
+};
+
 struct ma_key data_key = { .pid = 4242, .comm = "bash" };
 struct ma_bits data_bits = { .x = 7, .y = 15, .z = 1, .flag = 0, .t = TINY_A, .after = 0xffffffff };
 struct ma_packed data_packed = { .a = 1, .b = 0x02030405, .c = 0x0607 };
@@ -141,6 +197,13 @@ struct {
 	__type(key, enum ma_big64);
 	__type(value, struct ma_inner);
 } enum_key_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8);
+	__type(key, struct ma_key);
+	__type(value, struct ma_mixed);
+} mixed_hash SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);

@@ -13,7 +13,7 @@ export async function mapFreeze(args: readonly string[], ctx: CliContext): Promi
   const map = openOneMap(args);
   if (map === undefined) return 255;
   try {
-    if (args.length > 2) throw new CliError(`extra arguments: ${args.slice(2).join(' ')}`);
+    if (args.length > 2) throw new CliError(`what is '${args[2] ?? ''}'?`);
     try {
       map.freeze();
     } catch (e) {

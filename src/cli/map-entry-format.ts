@@ -82,24 +82,48 @@ export function entryPlain(shape: MapShape, key: Uint8Array, value: Uint8Array):
   return out;
 }
 
+/**
+ * `btf_dumper_type` for one value: BtfValueDumper, plus bpftool's DATASEC layout (global-data
+ * maps): `{"<section>": [{"<var>": value}, ...]}`, which that dumper does not produce.
+ */
+function dumpValue(dumper: BtfValueDumper, w: JsonWriter, btf: Btf, typeId: number, data: Uint8Array): void {
+  const t = btf.typeById(typeId);
+  if (t.kind !== 'DATASEC') {
+    dumper.dump(typeId, data);
+    return;
+  }
+  w.startObject().name(t.name).startArray();
+  for (const v of t.vars) {
+    const vt = btf.typeById(v.type);
+    if (vt.kind === 'VAR') {
+      w.startObject().name(vt.name);
+      dumper.dump(vt.type, data.subarray(v.offset));
+      w.endObject();
+    } else {
+      dumper.dump(v.type, data.subarray(v.offset));
+    }
+  }
+  w.endArray().endObject();
+}
+
 /** `do_dump_btf`: `{"key": ..., "value": ...}` (per-CPU: `"values": [{"cpu": i, "value": ...}]`). */
 export function writeBtfEntry(w: JsonWriter, btf: Btf, shape: MapShape, key: Uint8Array, value: Uint8Array, plain: boolean): void {
   const dumper = new BtfValueDumper(btf, w, plain);
   w.startObject();
   if (shape.btfKeyTypeId !== 0) {
     w.name('key');
-    dumper.dump(shape.btfKeyTypeId, key);
+    dumpValue(dumper, w, btf, shape.btfKeyTypeId, key);
   }
   const valueId = shape.btfVmlinuxValueTypeId !== 0 ? shape.btfVmlinuxValueTypeId : shape.btfValueTypeId;
   if (!isPerCpuMapType(shape.type)) {
     w.name('value');
-    dumper.dump(valueId, value);
+    dumpValue(dumper, w, btf, valueId, value);
   } else {
     const { n, step } = cpus(shape);
     w.name('values').startArray();
     for (let i = 0; i < n; i++) {
       w.startObject().uintField('cpu', i).name('value');
-      dumper.dump(valueId, value.subarray(i * step));
+      dumpValue(dumper, w, btf, valueId, value.subarray(i * step));
       w.endObject();
     }
     w.endArray();
