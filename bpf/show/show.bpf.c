@@ -1,7 +1,7 @@
 // Objects for the `prog/map/link/btf show` tests (test/cli/show*.test.ts): a few program types,
 // a program whose name is longer than the kernel's 15 bytes (full name from BTF func_info), and
 // maps of several types, one of them a prog array so bpftool prints its owner program type;
-// cgroup_skb and perf_event programs for cgroup and perf_event links.
+// cgroup_skb, tc and perf_event programs for cgroup, tcx and perf_event links.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -63,6 +63,12 @@ SEC("cgroup_skb/ingress")
 int show_cgroup_skb(struct __sk_buff *skb)
 {
 	return 1;
+}
+
+SEC("tc")
+int show_tc(struct __sk_buff *skb)
+{
+	return -1; /* TC_ACT_UNSPEC: carry on */
 }
 
 SEC("perf_event")

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { objGet, objPin, type OwnedFd } from '../../src/sys/index.js';
+import { AttachType, objGet, objPin, type OwnedFd } from '../../src/sys/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
-import { BPFTOOL, bpftoolRun, cgroupSkbLink, jsonRecords, perfEventLink, plainRecords, rawTracepointOpen, runCli, ShowFixture } from '../sys/show-fixture.js';
+import { BPFTOOL, bpftoolRun, cgroupSkbLink, jsonRecords, netdevLink, perfEventLink, plainRecords, rawTracepointOpen, runCli, ShowFixture, VethPair } from '../sys/show-fixture.js';
 
 /**
  * `bpf-ts link show` against bpftool for the link types this kernel lets us create in a test
@@ -114,6 +115,44 @@ describe('cli: link show agrees with bpftool (kernel)', function () {
       });
     } finally {
       pe.close();
+    }
+  });
+
+  it('shows XDP and TCX links with their interface as upstream bpftool does', async function () {
+    if (spawnSync('ip', ['-V']).status !== 0) this.skip();
+    const veth = VethPair.create();
+    const links: OwnedFd[] = [];
+    try {
+      const xdpProg = objGet(fx.path('show_xdp'));
+      const tcProg = objGet(fx.path('show_tc'));
+      links.push(netdevLink(xdpProg, veth.ifindex, AttachType.XDP), netdevLink(tcProg, veth.ifindex, AttachType.TCX_INGRESS));
+      xdpProg.close();
+      tcProg.close();
+      const { getLinkInfo } = await import('../../src/sys/index.js');
+      const [xdp, tcx] = links.map((l) => getLinkInfo(l));
+      expect(xdp?.details).to.deep.equal({ kind: 'xdp', ifindex: veth.ifindex });
+      expect(tcx?.details).to.deep.equal({ kind: 'tcx', ifindex: veth.ifindex, mapId: 0, attachType: AttachType.TCX_INGRESS });
+      const me = `${readFileSync('/proc/self/comm', 'utf8').trim()}(${process.pid})`;
+      const dev = `${veth.name}(${veth.ifindex})`;
+      const xdpOut = await runCli(['link', 'show', 'id', String(xdp?.id)]);
+      expect(xdpOut.out).to.equal(`${xdp?.id}: xdp  prog ${fx.progId('show_xdp')}  \n\tifindex ${dev}  \n\tpids ${me}\n`);
+      // bpftool 7.1 knows xdp links but prints no details for them.
+      expect(bpftoolRun(['link', 'show', 'id', String(xdp?.id)]).out).to.equal(`${xdp?.id}: xdp  prog ${fx.progId('show_xdp')}  \n`);
+      const tcxOut = await runCli(['link', 'show', 'id', String(tcx?.id)]);
+      expect(tcxOut.out).to.equal(`${tcx?.id}: tcx  prog ${fx.progId('show_tc')}  \n\tifindex ${dev}  attach_type tcx_ingress  \n\tpids ${me}\n`);
+      const json = JSON.parse((await runCli(['-j', 'link', 'show', 'id', String(tcx?.id)])).out) as Record<string, unknown>;
+      expect(json).to.deep.equal({
+        id: tcx?.id,
+        type: 'tcx',
+        prog_id: fx.progId('show_tc'),
+        devname: veth.name,
+        ifindex: veth.ifindex,
+        attach_type: 'tcx_ingress',
+        pids: [{ pid: process.pid, comm: me.split('(')[0] }],
+      });
+    } finally {
+      for (const l of links) l.close();
+      veth.remove();
     }
   });
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttachType, AttrWriter, BpfCmd, bpfSyscall, native, OwnedFd } from '../../src/sys/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
@@ -9,7 +9,10 @@ export const BPFTOOL = '/usr/sbin/bpftool';
 
 /** Runs bpftool and returns stdout (throws on a non-zero exit). */
 export function bpftool(...args: string[]): string {
-  return execFileSync(BPFTOOL, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(BPFTOOL, args, { encoding: 'utf8' });
+  // With -j bpftool reports errors on stdout: keep both in the message.
+  if (r.status !== 0) throw new Error(`bpftool ${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
 }
 
 /**
@@ -192,4 +195,31 @@ export function perfEventLink(progFd: OwnedFd, cookie: bigint): { link: OwnedFd;
       perf.close();
     },
   };
+}
+
+/** A veth pair made for a test (`ip link add A type veth peer name B`); `remove()` deletes it. */
+export class VethPair {
+  private constructor(
+    readonly name: string,
+    readonly ifindex: number,
+  ) {}
+
+  static create(): VethPair {
+    // Interface names are at most 15 bytes.
+    const suffix = `${process.pid % 100000}${Math.floor(Math.random() * 100)}`;
+    const name = `bta${suffix}`;
+    execFileSync('ip', ['link', 'add', name, 'type', 'veth', 'peer', 'name', `btb${suffix}`], { stdio: 'pipe' });
+    const ifindex = Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
+    return new VethPair(name, ifindex);
+  }
+
+  remove(): void {
+    spawnSync('ip', ['link', 'del', this.name], { stdio: 'pipe' });
+  }
+}
+
+/** `BPF_LINK_CREATE` on a network interface (`target_ifindex`): XDP or TCX links. */
+export function netdevLink(progFd: OwnedFd, ifindex: number, attachType: number): OwnedFd {
+  const attr = new AttrWriter(16).u32(0, progFd.fd).u32(4, ifindex).u32(8, attachType);
+  return new OwnedFd(bpfSyscall(BpfCmd.LINK_CREATE, attr.bytes), `netdev link ${ifindex}`);
 }
