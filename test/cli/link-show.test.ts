@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AttachType, objGet, objPin, type OwnedFd } from '../../src/sys/index.js';
+import { AttachType, AttrWriter, BpfCmd, bpfSyscall, objGet, objPin, OwnedFd } from '../../src/sys/index.js';
+import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
-import { BPFTOOL, bpftoolRun, cgroupSkbLink, jsonRecords, netdevLink, perfEventLink, plainRecords, rawTracepointOpen, runCli, ShowFixture, VethPair } from '../sys/show-fixture.js';
+import { BPFTOOL, bpftool, bpftoolRun, cgroupSkbLink, jsonRecords, netdevLink, perfEventLink, plainRecords, rawTracepointOpen, runCli, ShowFixture, VethPair } from '../sys/show-fixture.js';
 
 /**
  * `bpf-ts link show` against bpftool for the link types this kernel lets us create in a test
@@ -154,6 +155,30 @@ describe('cli: link show agrees with bpftool (kernel)', function () {
       for (const l of links) l.close();
       veth.remove();
     }
+  });
+
+  it('shows an iterator link (target_name) exactly as bpftool', async () => {
+    bpftool('prog', 'loadall', join(BPF_DIR, 'show', 'iter.bpf.o'), join(fx.dir, 'iter'));
+    const prog = objGet(join(fx.dir, 'iter', 'show_iter_maps'));
+    // link_create: prog_fd, target_fd 0, attach_type BPF_TRACE_ITER, no iter_info (all maps).
+    const attr = new AttrWriter(16).u32(0, prog.fd).u32(8, AttachType.TRACE_ITER);
+    const link = new OwnedFd(bpfSyscall(BpfCmd.LINK_CREATE, attr.bytes), 'iter link');
+    prog.close();
+    const { getLinkInfo } = await import('../../src/sys/index.js');
+    const info = getLinkInfo(link);
+    expect(info.details).to.include({ kind: 'iter', targetName: 'bpf_map' });
+    // Pinned and closed, so no process holds it and the output has no pids.
+    objPin(link, join(fx.dir, 'iter_link'));
+    link.close();
+    for (const args of [
+      ['link', 'show', 'id', String(info.id)],
+      ['-j', 'link', 'show', 'id', String(info.id)],
+      ['-f', 'link', 'show', 'pinned', join(fx.dir, 'iter_link')],
+    ]) {
+      const ours = await runCli(args);
+      expect(ours.out, args.join(' ')).to.equal(bpftoolRun(args).out);
+    }
+    expect((await runCli(['link', 'show', 'id', String(info.id)])).out).to.equal(`${info.id}: iter  prog ${info.progId}  target_name bpf_map  \n`);
   });
 
   it('refuses a pinned path that is not a link, with bpftool message and status', async () => {
