@@ -3,9 +3,14 @@ import { isKeyword } from './grammar.js';
 
 const HELP = `Usage: bpf-ts prog { show | list } [PROG]
        bpf-ts prog dump xlated PROG [{ file FILE | [opcodes] [linum] }]
+       bpf-ts prog { load | loadall } OBJ PATH [type TYPE] [map { idx IDX | name NAME } MAP] [pinmaps MAP_DIR]
        bpf-ts prog help
 
        PROG := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
+       MAP := { id MAP_ID | pinned FILE | name MAP_NAME }
+       TYPE := { socket | kprobe | kretprobe | classifier | action | tracepoint | raw_tracepoint |
+                 xdp | perf_event | cgroup/skb | cgroup/sock | lwt_in | sockops | sk_skb | sk_msg |
+                 flow_dissector | cgroup/connect4 | ... (any libbpf SEC() prefix) }
 `;
 
 /** `bpf-ts prog ...`: routes each verb to the module that implements it. */
@@ -15,6 +20,9 @@ export async function runProg(args: readonly string[], ctx: CliContext): Promise
     return (await import('./prog-show.js')).progShow(rest, ctx);
   }
   if (isKeyword(verb, 'dump')) return (await import('./prog-dump.js')).progDump(rest, ctx);
+  // 'loadall' first: every prefix of 'load' is also one of 'loadall'.
+  if (verb === 'loadall' || (isKeyword(verb, 'loadall') && verb.length > 'load'.length)) return (await import('./prog-load.js')).progLoad(rest, ctx, false);
+  if (isKeyword(verb, 'load')) return (await import('./prog-load.js')).progLoad(rest, ctx, true);
   if (isKeyword(verb, 'help')) {
     ctx.out(HELP);
     return 0;

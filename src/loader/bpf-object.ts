@@ -32,6 +32,11 @@ export interface LoadObjectOptions {
   readonly programs?: readonly string[];
   /** Override each program's type (`bpftool prog load ... type T`). */
   readonly programType?: { readonly type: number; readonly expectedAttachType: number };
+  /**
+   * Existing maps to use instead of creating these, by map name (libbpf's `bpf_map__reuse_fd`,
+   * bpftool's `map name NAME MAP`). The object holds its own fd; slots and initial data are left as they are.
+   */
+  readonly replaceMaps?: ReadonlyMap<string, BpfMap>;
   /** Kernel facts to use (tests); default: the running kernel's. */
   readonly facts?: KernelFacts;
 }
@@ -185,6 +190,7 @@ export function loadObjectSync(spec: ObjectSpec, options: LoadObjectOptions = {}
       pinRoot: options.pinRoot ?? DEFAULT_BPFFS,
       possibleCpus: possibleCpus(),
       kconfigValue: state.kconfigValue,
+      ...(options.replaceMaps === undefined ? {} : { replacements: options.replaceMaps }),
     });
     if (debug !== undefined) {
       for (const c of created) debug(`libbpf: map '${c.spec.name}': ${c.reused ? `reused pinned map at '${c.pinPath ?? ''}'` : 'created successfully'}, fd=${c.map.fd.fd}`);

@@ -76,11 +76,7 @@ export function effectiveAttributes(spec: MapSpec, cpus: number, pageSize: numbe
   let maxEntries = spec.maxEntries;
   if (spec.type === MapType.PERF_EVENT_ARRAY && maxEntries === 0) maxEntries = cpus;
   if (spec.type === MapType.RINGBUF || spec.type === MapType.USER_RINGBUF) maxEntries = ringbufSize(maxEntries, pageSize);
-  let flags = spec.flags;
-  // libbpf's map_is_mmapable() answers yes for a data section without a DATASEC in BTF
-  // (`.rodata.str1.1`); the spec only sets BPF_F_MMAPABLE from exposed DATASEC variables.
-  if (spec.data !== undefined && spec.data.kind !== 'kconfig' && spec.btfValueTypeId === 0) flags |= MapCreateFlag.MMAPABLE;
-  return { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries, flags };
+  return { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries, flags: spec.flags };
 }
 
 /** libbpf's `map_is_reuse_compat()`: the fields that must match, as `field: pinned vs spec`. */

@@ -1,0 +1,203 @@
+/**
+ * `bpf-ts prog load|loadall OBJ PATH [type TYPE] [map { idx IDX | name NAME } MAP] [pinmaps DIR]`,
+ * bpftool's grammar: options in any order, `load` pins the first program at PATH, `loadall`
+ * pins every program as PATH/<name>; `pinmaps` pins every map as DIR/<name> ('.' -> '_').
+ * With `-d`, libbpf-style debug lines go to stderr.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { BpfMap } from '../maps/index.js';
+import { loadObject, loadObjectSpec, matchSection, type BpfObject } from '../loader/index.js';
+import { ensureBpffs, isBpffs, type OwnedFd } from '../sys/index.js';
+import { CliError, type CliContext } from './context.js';
+import { isKeyword } from './grammar.js';
+import { parseCUnsigned, parseMapHandle } from './object-handle.js';
+
+/** One `map { idx IDX | name NAME } MAP` replacement. */
+interface MapReplacement {
+  readonly idx: number | undefined;
+  readonly name: string | undefined;
+  readonly fd: OwnedFd;
+}
+
+/** What the command line asked for. */
+interface LoadArgs {
+  readonly object: string;
+  readonly path: string;
+  readonly type: string | undefined;
+  readonly replacements: MapReplacement[];
+  readonly pinMaps: string | undefined;
+}
+
+function parseArgs(args: readonly string[], verb: string): LoadArgs {
+  if (args.length < 2) throw new CliError(`'${verb}' needs at least 2 arguments, ${args.length} found`);
+  const [object, path] = args as [string, string];
+  let type: string | undefined;
+  let pinMaps: string | undefined;
+  const replacements: MapReplacement[] = [];
+  try {
+    for (let i = 2; i < args.length; ) {
+      const word = args[i] as string;
+      if (isKeyword(word, 'type')) {
+        if (type !== undefined) throw new CliError('program type already specified');
+        type = args[i + 1];
+        if (type === undefined) throw new CliError("'type' needs at least 1 arguments, 0 found");
+        i += 2;
+      } else if (isKeyword(word, 'map')) {
+        if (args.length - i - 1 < 4) throw new CliError(`'map' needs at least 4 arguments, ${args.length - i - 1} found`);
+        const sel = args[i + 1];
+        const value = args[i + 2];
+        let idx: number | undefined;
+        let name: string | undefined;
+        if (isKeyword(sel, 'idx')) {
+          idx = value === undefined ? undefined : parseCUnsigned(value);
+          if (idx === undefined) throw new CliError(`can't parse map index: ${value ?? ''}`);
+        } else if (isKeyword(sel, 'name')) {
+          if (value === undefined) throw new CliError("'map name' needs a map name");
+          name = value;
+        } else {
+          throw new CliError(`expected 'idx' or 'name', got: '${sel ?? ''}'?`);
+        }
+        const fds = parseMapHandle(args.slice(i + 3));
+        if (fds.length !== 1) {
+          for (const f of fds) f.close();
+          throw new CliError(fds.length === 0 ? 'no map matches the given handle' : 'several maps match this handle');
+        }
+        replacements.push({ idx, name, fd: fds[0] as OwnedFd });
+        i += 5;
+      } else if (isKeyword(word, 'pinmaps')) {
+        pinMaps = args[i + 1];
+        if (pinMaps === undefined) throw new CliError("'pinmaps' needs at least 1 arguments, 0 found");
+        i += 2;
+      } else {
+        throw new CliError(`expected no more arguments, 'type', 'map' or 'dev', got: '${word}'?`);
+      }
+    }
+  } catch (e) {
+    for (const r of replacements) r.fd.close();
+    throw e;
+  }
+  return { object, path, type, replacements, pinMaps };
+}
+
+/** bpftool resolves `type T` as the section name `T/` (then `T`) in libbpf's table. */
+function programType(type: string): { type: number; expectedAttachType: number } {
+  for (const name of [`${type}/`, type]) {
+    const m = matchSection(name);
+    if (m.def !== undefined) return { type: m.progType, expectedAttachType: m.expectedAttachType };
+  }
+  throw new CliError(`failed to get program type from "${type}"`);
+}
+
+function ensurePinDir(path: string): void {
+  if (!isBpffs(path)) ensureBpffs(path);
+}
+
+/** libbpf's `sanitize_pin_path()`: bpffs names cannot contain '.'. */
+function pinName(name: string): string {
+  return name.replace(/\./g, '_');
+}
+
+function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean): string[] {
+  const pinned: string[] = [];
+  const programs = [...obj.programs.values()];
+  if (programs.length === 0) throw new CliError("object file doesn't contain any bpf program");
+  try {
+    if (firstOnly) {
+      ensurePinDir(dirname(path));
+      (programs[0] as (typeof programs)[number]).pin(path);
+      pinned.push(path);
+    } else {
+      ensurePinDir(dirname(path));
+      mkdirSync(path, { recursive: true, mode: 0o700 });
+      for (const p of programs) {
+        const at = join(path, p.name);
+        p.pin(at);
+        pinned.push(at);
+      }
+    }
+  } catch (e) {
+    for (const p of pinned) rmSync(p, { force: true });
+    throw new CliError(firstOnly ? `failed to pin program ${programs[0]?.section ?? ''}` : 'failed to pin all programs', 255, { cause: e });
+  }
+  return pinned;
+}
+
+function pinAllMaps(obj: BpfObject, dir: string): void {
+  const byName = obj.pinnedMaps;
+  const done: string[] = [];
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // libbpf's check_path(): maps are only pinned inside an existing bpffs, never mounted here.
+    if (!isBpffs(dir)) throw new CliError(`specified path ${dir} is not on BPF FS`);
+    for (const [name, map] of obj.maps) {
+      const at = join(dir, pinName(name));
+      const own = byName.get(name);
+      if (own !== undefined && own !== at) throw new CliError(`map '${name}': already has pin path '${own}' different from '${at}'`);
+      if (own === at) continue;
+      map.pin(at);
+      done.push(at);
+    }
+  } catch (e) {
+    for (const p of done) rmSync(p, { force: true });
+    throw new CliError('failed to pin all maps', 255, { cause: e });
+  }
+}
+
+/**
+ * `prog load` (`firstOnly`) and `prog loadall`.
+ *
+ * @example
+ * ```ts
+ * await progLoad(['bpf/minimal.bpf.o', '/sys/fs/bpf/minimal'], ctx, true);
+ * ```
+ */
+export async function progLoad(args: readonly string[], ctx: CliContext, firstOnly: boolean): Promise<number> {
+  const a = parseArgs(args, firstOnly ? 'load' : 'loadall');
+  const debug = ctx.debug ? (line: string): void => ctx.err(`${line}\n`) : undefined;
+  const replaced = new Map<string, BpfMap>();
+  try {
+    const spec = await loadObjectSpec(a.object).catch((e: unknown) => {
+      throw new CliError(`failed to open object file: ${(e as Error).message}`, 255, { cause: e });
+    });
+    for (const r of a.replacements) {
+      const m = r.idx !== undefined ? spec.maps[r.idx] : spec.map(r.name ?? '');
+      if (m === undefined) {
+        throw new CliError(r.idx !== undefined ? `map idx '${r.idx}' not used` : `unable to find map '${r.name ?? ''}'`);
+      }
+      if (replaced.has(m.name)) throw new CliError(`replacement for map idx ${spec.maps.indexOf(m)} specified more than once`);
+      replaced.set(m.name, BpfMap.fromFd(r.fd.dup()));
+    }
+    const override = a.type === undefined ? undefined : programType(a.type);
+    let obj: BpfObject;
+    try {
+      obj = await loadObject(spec, {
+        ...(debug === undefined ? {} : { debug }),
+        ...(override === undefined ? {} : { programType: override }),
+        ...(replaced.size === 0 ? {} : { replaceMaps: replaced }),
+      });
+    } catch (e) {
+      // libbpf prints why by default (its warnings); ours is the error's message.
+      ctx.err(`${(e as Error).message}\n`);
+      throw new CliError('failed to load object file', 255, { cause: e });
+    }
+    try {
+      const pinned = pinPrograms(obj, a.path, firstOnly);
+      if (a.pinMaps !== undefined) {
+        try {
+          pinAllMaps(obj, a.pinMaps);
+        } catch (e) {
+          for (const p of pinned) rmSync(p, { force: true });
+          throw e;
+        }
+      }
+    } finally {
+      obj.close();
+    }
+    if (ctx.json) ctx.out('null\n');
+    return 0;
+  } finally {
+    for (const r of a.replacements) r.fd.close();
+    for (const m of replaced.values()) m.close();
+  }
+}
