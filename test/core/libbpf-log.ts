@@ -47,9 +47,13 @@ function buildOracle(): string {
   return out;
 }
 
-/** Runs libbpf on `obj` (needs root), against `customBtf` instead of the kernel's when given. */
-export function libbpfCore(obj: string, customBtf?: string): LibbpfRun {
-  const run = spawnSync(buildOracle(), customBtf === undefined ? [obj] : [obj, customBtf], { encoding: 'utf8', maxBuffer: 64 << 20 });
+/**
+ * Runs libbpf on `obj` (needs root), against `customBtf` instead of the kernel's when given.
+ * `withLoadLog` keeps the verifier logs of failed loads (as libbpf rewrote them) in `log`.
+ */
+export function libbpfCore(obj: string, customBtf?: string, withLoadLog = false): LibbpfRun {
+  const env = withLoadLog ? { ...process.env, CORE_ORACLE_LOAD_LOG: '1' } : process.env;
+  const run = spawnSync(buildOracle(), customBtf === undefined ? [obj] : [obj, customBtf], { encoding: 'utf8', maxBuffer: 64 << 20, env });
   if (run.status !== 0) throw new Error(`core oracle failed on ${obj}: ${run.stderr}${run.stdout}`);
   const relos = new Map<string, LibbpfRelo>();
   let loadResult = Number.NaN;
