@@ -159,6 +159,18 @@ describe('loadObject: failures and pins', function () {
     expect(ve.rawLog).to.contain('invalid mem access');
   });
 
+  it('a CO-RE relocation the target BTF cannot satisfy fails as a VerifierError naming the field', async function () {
+    const spec = await loadObjectSpec(TRACER);
+    // A custom target BTF (btfhub-style) without task_struct: the field reads are poisoned.
+    const other = await loadObjectSpec(join(BPF_DIR, 'minimal.bpf.o'));
+    const err = await loadObject(spec, { programs: ['probe'], ...(other.btf === undefined ? {} : { kernelBtf: other.btf }) }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(VerifierError);
+    expect((err as Error).message).to.contain("CO-RE relocation failed: struct task_struct.tgid does not exist in this kernel's BTF");
+    const missing = await loadObject(join(BPF_DIR, 'verifier', 'core_missing_field.bpf.o')).catch((e: unknown) => e);
+    expect(missing).to.be.instanceOf(VerifierError);
+    expect((missing as Error).message).to.match(/^program 'core_missing_field' rejected by the verifier at core_missing_field\.bpf\.c:\d+: CO-RE relocation failed: struct task_struct___old\.nonexistent_field does not exist/);
+  });
+
   it('an unknown attach target is a LoadError', async function () {
     const spec = await loadObjectSpec(TRACER);
     const p = spec.program('on_switch');
