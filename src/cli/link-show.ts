@@ -73,7 +73,8 @@ function kallsymsLookup(): LinkShowEnv['ksym'] {
   };
 }
 
-function progTypeOf(progId: number): number | string {
+/** The program type of a tracing link's program (bpftool looks it up by id). */
+function progTypeOf(progId: number): number {
   let fd: OwnedFd;
   try {
     fd = progGetFdById(progId);
@@ -187,7 +188,7 @@ export function formatLinkPlain(info: LinkInfo, env: LinkShowEnv): string {
       break;
     case 'tracing': {
       const pt = progTypeOf(info.progId);
-      s += `\n\tprog_type ${typeof pt === 'number' ? (ProgTypeName.get(pt) ?? String(pt)) : pt}  `;
+      s += `\n\tprog_type ${ProgTypeName.get(pt) ?? String(pt)}  `;
       s += `attach_type ${attachTypeName(d.attachType)}  `;
       if (d.targetObjId !== 0 || d.targetBtfId !== 0) s += `\n\ttarget_obj_id ${d.targetObjId}  target_btf_id ${d.targetBtfId}  `;
       if (d.cookie !== 0n) s += `\n\tcookie ${d.cookie}  `;
@@ -330,9 +331,9 @@ export function writeLinkJson(w: JsonWriter, info: LinkInfo, env: LinkShowEnv): 
       break;
     case 'tracing': {
       const pt = progTypeOf(info.progId);
-      const name = typeof pt === 'number' ? ProgTypeName.get(pt) : pt;
+      const name = ProgTypeName.get(pt);
       if (name !== undefined) w.stringField('prog_type', name);
-      else w.uintField('prog_type', pt as number);
+      else w.uintField('prog_type', pt);
       attachTypeJson(w, d.attachType);
       w.uintField('target_obj_id', d.targetObjId).uintField('target_btf_id', d.targetBtfId).uintField('cookie', d.cookie);
       break;

@@ -92,7 +92,7 @@ export function writeProgJson(w: JsonWriter, r: ProgRecord, state: ProgShowState
   w.endObject();
 }
 
-function show(fd: OwnedFd, ctx: CliContext, state: ProgShowState, w: JsonWriter | undefined): string {
+function show(fd: OwnedFd, state: ProgShowState, w: JsonWriter | undefined): string {
   let r: ProgRecord;
   try {
     r = collect(fd);
@@ -132,7 +132,7 @@ export async function progShow(args: readonly string[], ctx: CliContext): Promis
           return 255;
         }
         if (w !== undefined && fds.length > 1) w.startArray();
-        for (const fd of fds) text += show(fd, ctx, state, w);
+        for (const fd of fds) text += show(fd, state, w);
         if (w !== undefined && fds.length > 1) w.endArray();
       } finally {
         for (const fd of fds) fd.close();
@@ -149,7 +149,7 @@ export async function progShow(args: readonly string[], ctx: CliContext): Promis
           throw cliSysError(e, `can't get prog by id (${id})`);
         }
         try {
-          text += show(fd, ctx, state, w);
+          text += show(fd, state, w);
         } finally {
           fd.close();
         }
