@@ -83,13 +83,13 @@ const byKey = (a: Decision, b: Decision): number => a.key.localeCompare(b.key);
 describe('btf/core against libbpf (system libbpf debug log, root)', function () {
   this.timeout(60000);
   let vmlinux: Btf;
-  let custom: CoreTarget;
+  let customTarget: CoreTarget;
   before(function () {
     requirePrivileges(this);
     requireTool(this, CC);
     requireTool(this, LIBBPF_HEADER);
     vmlinux = loadKernelBtf();
-    custom = { name: 'target-kernel.btf', btf: parseBtf(readFileSync(TARGET_BTF)) };
+    customTarget = { name: 'target-kernel.btf', btf: parseBtf(readFileSync(TARGET_BTF)) };
   });
 
   for (const rel of CORE_OBJECTS) {
@@ -101,27 +101,29 @@ describe('btf/core against libbpf (system libbpf debug log, root)', function () 
     });
 
     it(`${rel}: every relocation against the custom target BTF as libbpf (btf_custom_path) does it`, () => {
-      const ours = ourDecisions(relocateObject(loadCoreObject(rel), [custom])).sort(byKey);
+      const ours = ourDecisions(relocateObject(loadCoreObject(rel), [customTarget])).sort(byKey);
       const theirs = libbpfDecisions(libbpfCore(objectPath(rel), TARGET_BTF).relos).sort(byKey);
       expect(ours.length).to.be.greaterThan(0);
       expect(ours).to.deep.equal(theirs);
     });
   }
 
-  it('every other corpus object with CO-RE records (bpf/**) is relocated against vmlinux as libbpf does', () => {
-    const skip = new Set<string>([...CORE_OBJECTS, 'core/ambiguous.bpf.o', 'core/ambiguous_custom.bpf.o']);
-    const checked: string[] = [];
-    for (const rel of objectsWithCoreRelos()) {
-      if (skip.has(rel) || rel.includes('bpfeb')) continue; // libbpf loads only native byte order
-      const run = libbpfCore(objectPath(rel));
-      // libbpf gives up before CO-RE when an extern does not resolve (externs.bpf.o): no reference.
-      if (run.loadResult < 0 && !/found \d+ CO-RE relocations/.test(run.log)) continue;
-      const ours = ourDecisions(relocateObject(loadCoreObject(rel), [vmlinux])).sort(byKey);
-      expect([rel, ours]).to.deep.equal([rel, libbpfDecisions(run.relos).sort(byKey)]);
-      checked.push(rel);
-    }
-    expect(checked.length).to.be.greaterThan(10);
-  });
+  for (const [what, custom] of [['vmlinux', false], ['the custom target BTF', true]] as const) {
+    it(`every other corpus object with CO-RE records (bpf/**) is relocated against ${what} as libbpf does`, () => {
+      const skip = new Set<string>([...CORE_OBJECTS, 'core/ambiguous.bpf.o', 'core/ambiguous_custom.bpf.o']);
+      const checked: string[] = [];
+      for (const rel of objectsWithCoreRelos()) {
+        if (skip.has(rel) || rel.includes('bpfeb')) continue; // libbpf loads only native byte order
+        const run = libbpfCore(objectPath(rel), custom ? TARGET_BTF : undefined);
+        // libbpf gives up before CO-RE when an extern does not resolve (externs.bpf.o): no reference.
+        if (run.loadResult < 0 && !/found \d+ CO-RE relocations/.test(run.log)) continue;
+        const ours = ourDecisions(relocateObject(loadCoreObject(rel), [custom ? customTarget : vmlinux])).sort(byKey);
+        expect([rel, ours]).to.deep.equal([rel, libbpfDecisions(run.relos).sort(byKey)]);
+        checked.push(rel);
+      }
+      expect(checked.length).to.be.greaterThan(10);
+    });
+  }
 
   it('the corpus exercises all 13 relocation kinds, flavors, bitfields, poisoning and size changes', () => {
     const all = CORE_OBJECTS.flatMap((rel) => relocateObject(loadCoreObject(rel), [vmlinux])).flatMap((p) => p.output.results);
@@ -154,7 +156,7 @@ describe('btf/core against libbpf (system libbpf debug log, root)', function () 
     const run = libbpfCore(objectPath('core/ambiguous_custom.bpf.o'), TARGET_BTF);
     const warning = run.relos.flatMap((r) => r.warnings).find((w) => w.startsWith('field offset ambiguity'));
     expect(warning, run.log).to.equal('field offset ambiguity: 32 != 0');
-    expect(() => relocateObject(loadCoreObject('core/ambiguous_custom.bpf.o'), [custom])).to.throw(
+    expect(() => relocateObject(loadCoreObject('core/ambiguous_custom.bpf.o'), [customTarget])).to.throw(
       CoreRelocationError,
       "relo #0: relocation ambiguous: 2 candidates give different field offsets: [27] struct foo___a in target-kernel.btf at bit 0, [29] struct foo___b in target-kernel.btf at bit 32 (prog 'core_ambiguous_custom', insn #0, <byte_off>, struct foo, access 0:0)",
     );
