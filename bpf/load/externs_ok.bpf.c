@@ -14,9 +14,12 @@ extern bool CONFIG_BPF_TS_DOES_NOT_EXIST __kconfig __weak;
 
 extern const int bpf_ts_missing_ksym __ksym __weak;
 
-extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 extern void bpf_ts_missing_kfunc(void) __ksym __weak;
+
+/* libbpf's bpf_ksym_exists() (newer bpf_helpers.h than the one installed here). */
+#define ksym_exists(sym) (!!(sym))
 
 struct kconfig_out {
 	__u32 version;
@@ -26,6 +29,8 @@ struct kconfig_out {
 	__u8 wrapper;
 	__u8 missing;
 	__u8 has_missing_ksym;
+	__u8 has_missing_kfunc;
+	__u8 has_present_kfunc;
 	char localversion[16];
 };
 
@@ -41,6 +46,8 @@ int read_kconfig(void *ctx)
 	out.wrapper = LINUX_HAS_SYSCALL_WRAPPER;
 	out.missing = CONFIG_BPF_TS_DOES_NOT_EXIST;
 	out.has_missing_ksym = &bpf_ts_missing_ksym != 0;
+	out.has_missing_kfunc = ksym_exists(bpf_ts_missing_kfunc);
+	out.has_present_kfunc = ksym_exists(bpf_task_acquire);
 	__builtin_memcpy(out.localversion, CONFIG_LOCALVERSION, sizeof(out.localversion));
 	return 0;
 }

@@ -111,7 +111,7 @@ describe('loadObject: externs', function () {
     requirePrivileges(this);
   });
 
-  it('.kconfig values match the kernel config and uname; weak missing externs are 0', async function () {
+  it('.kconfig values match the kernel config and uname; weak missing externs are 0, present kfuncs exist', async function () {
     const spec = await loadObjectSpec(join(BPF_DIR, 'load', 'externs_ok.bpf.o'));
     using obj = await loadObject(spec);
     obj.program('read_kconfig')?.testRun({ ctx: new Uint8Array(8) });
@@ -129,9 +129,11 @@ describe('loadObject: externs', function () {
     expect(bytes[o + 13], 'LINUX_HAS_SYSCALL_WRAPPER').to.equal(wrapper ? 1 : 0);
     expect(bytes[o + 14], 'weak missing CONFIG_').to.equal(0);
     expect(bytes[o + 15], 'weak missing ksym').to.equal(0);
+    expect(bytes[o + 16], 'bpf_ksym_exists(weak missing kfunc)').to.equal(0);
+    expect(bytes[o + 17], 'bpf_ksym_exists(bpf_task_acquire)').to.equal(1);
     const local = (config.get('CONFIG_LOCALVERSION') ?? '""').slice(1, -1).slice(0, 15);
-    expect(Buffer.from(bytes.subarray(o + 16, o + 16 + local.length)).toString()).to.equal(local);
-    expect(bytes[o + 16 + local.length]).to.equal(0);
+    expect(Buffer.from(bytes.subarray(o + 18, o + 18 + local.length)).toString()).to.equal(local);
+    expect(bytes[o + 18 + local.length]).to.equal(0);
     // The .kconfig map is frozen, like libbpf's.
     expect(obj.map('externs.kconfig')?.info().mapFlags).to.equal(spec.map('externs.kconfig')?.flags);
   });
