@@ -253,6 +253,32 @@ describe('bpf-ts map dump|lookup|update|delete|getnext|pin|freeze|peek|push|pop 
       await same(['map', 'pin', 'pinned', hash, '/nonexistent_dir_bpf_ts/x']);
     });
 
+    it('prog array and map-in-map values given as PROG / MAP handles', async function () {
+      createTwins('pa', 'type prog_array key 4 value 4 entries 4');
+      const prog = `${DIR}/progs/maps_api_prog`;
+      for (const args of [
+        ['map', 'update', 'pinned', '@', 'key', '1', '0', '0', '0', 'value', 'pinned', prog],
+        ['map', 'update', 'pinned', '@', 'key', '2', '0', '0', '0', 'value', 'pinned', `${DIR}/nope`],
+        ['map', 'update', 'pinned', '@', 'key', '2', '0', '0', '0', 'value', 'pinned'],
+        ['map', 'update', 'pinned', '@', 'key', '9', '0', '0', '0', 'value', 'pinned', prog],
+        ['map', 'dump', 'pinned', '@'],
+        ['-j', 'map', 'dump', 'pinned', '@'],
+      ]) {
+        await sameOnTwins('pa', args);
+      }
+      const inner = create('inner', 'type array key 4 value 4 entries 1');
+      const aom = `type array_of_maps key 4 value 4 entries 2 inner_map pinned ${inner}`;
+      createTwins('aom', aom);
+      for (const args of [
+        ['map', 'update', 'pinned', '@', 'key', '1', '0', '0', '0', 'value', 'pinned', inner],
+        ['map', 'dump', 'pinned', '@'],
+        ['-j', 'map', 'dump', 'pinned', '@'],
+        ['map', 'lookup', 'pinned', '@', 'key', '0', '0', '0', '0'],
+      ]) {
+        await sameOnTwins('aom', args);
+      }
+    });
+
     it('argument errors: messages and exit codes', async function () {
       const cases: string[][] = [
         ['map', 'update', 'pinned', hash, 'key', '1', '0', '0', 'value', '1'],
