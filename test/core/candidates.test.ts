@@ -97,6 +97,10 @@ describe('btf/core candidates', () => {
       const again = relocateCore({ localBtf: local, targets: [kernel], instructions: movImm(0), coreRelos: [coreRelos[1]!], candidateCache: cache });
       const fresh = relocateCore({ localBtf: local, targets: [kernel], instructions: movImm(0), coreRelos: [coreRelos[1]!] });
       expect([again.results[0]?.candidates, fresh.results[0]?.candidates, fresh.results[0]?.matched]).to.deep.equal([1, 2, 2]);
+      // Another object (local BTF) sharing the cache starts from the unpruned name search.
+      const other = buildBtf([int('int', 4, true), struct('p', 4, [m('x', 1, 0)])]);
+      const second = relocateCore({ localBtf: other, targets: [kernel], instructions: movImm(0), coreRelos: [{ insnIndex: 0, typeId: 2, accessString: '0:0', kind: K.FIELD_BYTE_OFFSET }], candidateCache: cache });
+      expect([second.results[0]?.candidates, second.results[0]?.matched]).to.deep.equal([2, 2]);
     });
   });
 });
