@@ -1,9 +1,22 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { CLI } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { AttrWriter, BpfCmd, bpfSyscall, mapGetFdById, objGet, OwnedFd } from '../../src/sys/index.js';
 import { BPFTOOL, bpftoolRun, jsonRecords, plainRecords, rawTracepointOpen, runCli, ShowFixture } from '../sys/show-fixture.js';
+
+/**
+ * Runs ./bin/bpf-ts. Other engineers recompile the shared dist/ while tests run, and a process
+ * started mid-write fails to load a module; such a run (and only such) is retried.
+ */
+function runBin(args: readonly string[], env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+  for (let attempt = 0; ; attempt++) {
+    const r = spawnSync(CLI, args, { encoding: 'utf8', env });
+    const loadFailure = /SyntaxError|does not provide an export named|Cannot find module|ERR_MODULE_NOT_FOUND/.test(r.stdout + r.stderr);
+    if (!loadFailure || attempt === 4) return r;
+    spawnSync('sleep', ['1']);
+  }
+}
 
 /** Removes `"pids": [...]` members from -p output (they span several lines). */
 function stripPrettyPids(text: string): string {
@@ -178,7 +191,7 @@ describe('cli: prog/map/btf show agree with bpftool (kernel)', function () {
     const id = String(fx.progId('show_xdp'));
     for (const tz of ['UTC', 'Asia/Kolkata', 'America/New_York']) {
       const env = { ...process.env, TZ: tz };
-      const ours = spawnSync(CLI, ['prog', 'show', 'id', id], { encoding: 'utf8', env });
+      const ours = runBin(['prog', 'show', 'id', id], env);
       const ref = bpftoolRun(['prog', 'show', 'id', id], env);
       expect(ours.stdout, tz).to.equal(ref.out);
       expect(ours.stdout).to.match(/\tloaded_at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}  uid 0\n/);
@@ -186,13 +199,13 @@ describe('cli: prog/map/btf show agree with bpftool (kernel)', function () {
   });
 
   it('./bin/bpf-ts -j map show and prog show agree with bpftool on every object both see', () => {
-    const map = spawnSync(CLI, ['-j', 'map', 'show'], { encoding: 'utf8' });
-    expect(map.status, map.stderr).to.equal(0);
+    const map = runBin(['-j', 'map', 'show']);
+    expect(map.status, map.stdout + map.stderr).to.equal(0);
     expectSameRecords(jsonRecords(map.stdout), jsonRecords(bpftoolRun(['-j', 'map', 'show']).out), fx.mapIds.values(), (id) =>
       jsonRecords(bpftoolRun(['-j', 'map', 'show', 'id', String(id)]).out).get(id),
     );
-    const prog = spawnSync(CLI, ['prog', 'show'], { encoding: 'utf8' });
-    expect(prog.status, prog.stderr).to.equal(0);
+    const prog = runBin(['prog', 'show']);
+    expect(prog.status, prog.stdout + prog.stderr).to.equal(0);
     expectSameRecords(plainRecords(prog.stdout), plainRecords(bpftoolRun(['prog', 'show']).out), fx.progIds.values());
   });
 });
