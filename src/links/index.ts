@@ -1,0 +1,30 @@
+/**
+ * Links: attaching loaded programs to kernel hooks. Each attach function returns a disposable
+ * {@link Link} (`close`, `pin`, `unpin`, `update`, `detach`, `info`); {@link attach} picks the
+ * hook from the program's type, {@link autoAttach} from its SEC() name as libbpf does.
+ */
+export { Link, LinkGroup, type LinkParts } from './link.js';
+export { LinkError, SymbolResolveError, type LinkErrorContext } from './errors.js';
+export { programLabel, type AttachableProgram } from './program.js';
+export { LinkCreateLayout, linkCreate, type LinkCreateRequest } from './link-create.js';
+export { PerfEventAttrLayout, PerfAttrFlag, perfEventOpen, attachToPerfEvent, type PerfEventAttr, type PerfEventAttachOptions } from './perf-event-open.js';
+export { TRACEFS, TracefsError, tracefsRoot, traceEventId, probePmu, type ProbePmu } from './tracefs.js';
+export { attachTracepoint, parseTracepointTarget, type TracepointOptions } from './tracepoint.js';
+export { attachRawTracepoint, type RawTracepointOptions } from './raw-tracepoint.js';
+export { attachTracing, trampolineUnavailableReason, type TracingOptions } from './tracing.js';
+export { attachKprobe, attachKsyscall, attachKprobeMulti, kprobeUnavailableReason, syscallPrefix, kallsymsMatching, type KprobeOptions, type KprobeMultiOptions } from './kprobe.js';
+export { attachLegacyProbe } from './legacy-probe.js';
+export { attachUprobe, attachUprobeMulti, resolveUprobe, type UprobeOptions, type UprobeMultiOptions, type ResolvedUprobe } from './uprobe.js';
+export { resolveBinaryPath, ldSoCache, loadUserElf, symbolFileOffset, parseUprobeTarget } from './uprobe-target.js';
+export { parseUserElf, addressToFileOffset, type UserElf, type UserSymbol, type LoadSegment } from './user-elf.js';
+export { globRegExp } from './glob.js';
+export { attachPerfEvent, attachPerfEventFd, onlineCpus, PerfType, PerfSwConfig, PerfHwConfig, type PerfEventOptions } from './perf-event.js';
+export { attachXdp, XdpFlag, type XdpOptions } from './xdp.js';
+export { attachTcx, type TcxOptions, type TcxAnchor } from './tcx.js';
+export { deviceIndex, type NetDevice } from './netdev.js';
+export { attachCgroup, type CgroupOptions } from './cgroup.js';
+export { attachSocketFilter, socketFd } from './socket-filter.js';
+export { attachNetns, type NetnsOptions } from './netns.js';
+export { attachNetfilter, NfProto, NfInetHook, NETFILTER_IP_DEFRAG, type NetfilterOptions } from './netfilter.js';
+export { attachIter, IterLink, CgroupIterOrder, type IterOptions } from './iter.js';
+export { attach, autoAttach, type AttachOptions, type SectionAttachInfo } from './attach.js';

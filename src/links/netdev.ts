@@ -1,0 +1,20 @@
+import { native } from '../sys/index.js';
+import { LinkError } from './errors.js';
+
+/** A network device by index or name. */
+export type NetDevice = { readonly ifindex: number } | { readonly interface: string };
+
+/** Resolves a {@link NetDevice} to its ifindex (`if_nametoindex`) in this process's netns. */
+export function deviceIndex(device: NetDevice, program: string): number {
+  if ('ifindex' in device) return device.ifindex;
+  try {
+    return native().ifNameToIndex(device.interface);
+  } catch (e) {
+    throw new LinkError(`no network device '${device.interface}' in this network namespace`, { program, target: `interface ${device.interface}` }, { cause: e });
+  }
+}
+
+/** `'veth0 (ifindex 3)'` or `'ifindex 3'`, for messages. */
+export function deviceLabel(device: NetDevice, ifindex: number): string {
+  return 'interface' in device ? `${device.interface} (ifindex ${ifindex})` : `ifindex ${ifindex}`;
+}

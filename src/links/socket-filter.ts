@@ -1,0 +1,56 @@
+import { native, toSysError } from '../sys/index.js';
+import { LinkError } from './errors.js';
+import { Link } from './link.js';
+import { programLabel, type AttachableProgram } from './program.js';
+
+const SOL_SOCKET = 1;
+/** `SO_ATTACH_BPF` (Linux 3.19+): attach an eBPF socket filter by program fd. */
+const SO_ATTACH_BPF = 50;
+/** `SO_DETACH_BPF` = `SO_DETACH_FILTER`. */
+const SO_DETACH_BPF = 27;
+
+/**
+ * Attaches a `BPF_PROG_TYPE_SOCKET_FILTER` program to a socket with `setsockopt(SO_ATTACH_BPF)`
+ * (Linux 3.19+). The filter sees every packet the socket receives and keeps the number of bytes
+ * it returns (0 drops). `close()` detaches it (`SO_DETACH_BPF`) unless the socket is already
+ * closed. Not a `bpf_link`: no pin, update or info.
+ *
+ * @example
+ * ```ts
+ * const sock = dgram.createSocket('udp4');
+ * using link = attachSocketFilter(obj.program('filter')!, socketFd(sock));
+ * ```
+ */
+export function attachSocketFilter(program: AttachableProgram, socketFd: number): Link {
+  const label = programLabel(program);
+  const target = `socket fd ${socketFd}`;
+  const value = new Uint8Array(4);
+  new DataView(value.buffer).setUint32(0, program.fd, true);
+  try {
+    native().setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, value);
+  } catch (e) {
+    const err = toSysError(e, 'setsockopt', `setsockopt(SO_ATTACH_BPF) on fd ${socketFd}`);
+    throw new LinkError(`attach failed: ${err.message}`, { program: label, target }, { cause: err });
+  }
+  const detach = (): void => {
+    try {
+      native().setsockopt(socketFd, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4));
+    } catch (e) {
+      // A closed socket took its filter with it; a socket whose filter was replaced has ENOENT.
+      const code = (e as { code?: string }).code;
+      if (code !== 'EBADF' && code !== 'ENOTSOCK' && code !== 'ENOENT') throw e;
+    }
+  };
+  return new Link({ kind: 'socket_filter', program: label, target, cleanups: [detach], legacyReason: 'socket filters are attached with setsockopt(SO_ATTACH_BPF)' });
+}
+
+/**
+ * The fd of a Node `dgram.Socket` or `net.Socket` (POSIX only; its internal handle's `fd`), for
+ * {@link attachSocketFilter}. The socket must be bound or connected so it has an fd.
+ */
+export function socketFd(socket: object): number {
+  const handle = (socket as { _handle?: { fd?: unknown } })._handle;
+  const fd = handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new LinkError('socket has no file descriptor yet (bind or connect it first)', { target: 'socket' });
+  return fd;
+}
