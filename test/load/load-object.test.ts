@@ -8,7 +8,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import { loadObject, loadObjectSpec, LoadError, MapPinMismatchError } from '../../src/loader/index.js';
+import { loadObject, loadObjectSpec, LoadError, MapPinMismatchError, ObjectSpec } from '../../src/loader/index.js';
 import { MapType, ProgType } from '../../src/sys/index.js';
 import { VerifierError } from '../../src/verifier-log/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
@@ -171,6 +171,54 @@ describe('loadObject: failures and pins', function () {
     const missing = await loadObject(join(BPF_DIR, 'verifier', 'core_missing_field.bpf.o')).catch((e: unknown) => e);
     expect(missing).to.be.instanceOf(VerifierError);
     expect((missing as Error).message).to.match(/^program 'core_missing_field' rejected by the verifier at core_missing_field\.bpf\.c:\d+: CO-RE relocation failed: struct task_struct___old\.nonexistent_field does not exist/);
+  });
+
+  it('a map the kernel refuses is a LoadError naming the map and errno, and nothing stays behind', async function () {
+    const spec = await loadObjectSpec(join(BPF_DIR, 'maps.bpf.o'));
+    const m = spec.map('lru');
+    if (m === undefined) throw new Error('no lru');
+    m.maxEntries = 0;
+    const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-fail-');
+    try {
+      const err = await loadObject(spec, { pinRoot }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(LoadError);
+      expect((err as LoadError).map).to.equal('lru');
+      expect((err as Error).message).to.match(/maps\.bpf\.o: map 'lru': BPF_MAP_CREATE failed: EINVAL/);
+      // pinned_hash was created and pinned before lru failed: the pin is gone again.
+      expect(existsSync(join(pinRoot, 'pinned_hash'))).to.equal(false);
+    } finally {
+      rmSync(pinRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('a pin by name that is not a map is a LoadError', async function () {
+    const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-notmap-');
+    try {
+      using minimal = await loadObject(join(BPF_DIR, 'minimal.bpf.o'));
+      minimal.program('accept_all')?.pin(join(pinRoot, 'pinned_hash'));
+      const err = await loadObject(join(BPF_DIR, 'maps.bpf.o'), { pinRoot }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(LoadError);
+      expect((err as Error).message).to.contain(`map 'pinned_hash': cannot reuse pinned map ${join(pinRoot, 'pinned_hash')}: `);
+    } finally {
+      rmSync(pinRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('CO-RE relocations without the object BTF are a LoadError', async function () {
+    const spec = await loadObjectSpec(TRACER);
+    const noBtf = new ObjectSpec({ ...spec, btf: undefined });
+    const err = await loadObject(noBtf, { programs: ['probe'] }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LoadError);
+    expect((err as Error).message).to.equal(`${TRACER}: program 'probe': CO-RE relocations need the object BTF`);
+  });
+
+  it('globalData() of a data map that is not mmap-able says so', async function () {
+    const spec = await loadObjectSpec(join(BPF_DIR, 'globals.bpf.o'));
+    const hidden = spec.maps.find((m) => m.internal && (m.flags & 1024) === 0 && m.data?.kind !== 'kconfig');
+    if (hidden === undefined) throw new Error('globals.bpf.o has no non-mmapable data map');
+    using obj = await loadObject(spec);
+    expect(() => obj.globalData(hidden.name)).to.throw(LoadError, `map '${hidden.name}': is not mmap-able (its section has no non-static variable); use lookup()/update() on the map`);
+    expect(obj.map(hidden.name)?.lookup(new Uint8Array(4))).to.deep.equal(hidden.initialValue());
   });
 
   it('an unknown attach target is a LoadError', async function () {

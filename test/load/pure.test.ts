@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { BtfLinkage, BtfStringTable } from '../../src/btf/index.js';
 import { appendSubprograms, loadObjectSpec, LoadError, parseCInteger, parseKallsyms, relocateInstructions, resolveKconfig, type RelocationTargets } from '../../src/loader/index.js';
-import type { ExternSpec } from '../../src/loader/index.js';
+import type { ExternSpec, KernelFacts } from '../../src/loader/index.js';
+import { resolveKsyms } from '../../src/loader/externs-resolve.js';
 import { effectiveAttributes, pinDifferences, ringbufSize } from '../../src/loader/create-maps.js';
 import { DUMMY_KSYM_NAME, btfFeaturesForVersion, fixupProgramBtf } from '../../src/loader/load-btf.js';
 import { attachBtfName, encodeLineInfo } from '../../src/loader/load-program.js';
@@ -255,5 +256,51 @@ describe('attach targets and BTF', function () {
       expect(spec.btf?.strings.get(v.getUint32(i * 16 + 8, true))).to.equal(l.line);
       expect(v.getUint32(i * 16 + 12, true)).to.equal((l.lineNumber << 10) | l.column);
     });
+  });
+});
+
+describe('resolveKsyms', function () {
+  const btf = (names: Record<string, number>) => ({ findByName: (n: string) => (names[n] === undefined ? [] : [names[n]]), firstId: 1 });
+  const facts = (vmlinux: Record<string, number>, syms: Record<string, bigint> = {}): KernelFacts => ({
+    vmlinuxBtf: () => btf(vmlinux) as never,
+    moduleBtf: () => undefined,
+    moduleNames: () => [],
+    kernelConfig: () => new Map(),
+    kallsyms: () => new Map(Object.entries(syms)),
+    kernelVersion: () => 0,
+    hasSyscallWrapper: () => false,
+    hasBpfCookie: () => false,
+  });
+  const ext = (name: string, kind: 'ksym' | 'kfunc', typeId: number, weak = false): ExternSpec => ({ name, essentialName: name, kind, weak, symbolIndex: 0, btfId: 1, typeId, kconfig: undefined });
+
+  it('resolves kfuncs and typed ksyms by BTF name, untyped ones by kallsyms, weak missing to undefined', function () {
+    const r = resolveKsyms([ext('f', 'kfunc', 2), ext('v', 'ksym', 3), ext('a', 'ksym', 0), ext('w', 'kfunc', 2, true)], facts({ f: 10, v: 11 }, { a: 0x1234n }));
+    expect(r.get('f')).to.deep.equal({ kind: 'btf', target: { btfId: 10, module: undefined } });
+    expect(r.get('v')).to.deep.equal({ kind: 'btf', target: { btfId: 11, module: undefined } });
+    expect(r.get('a')).to.deep.equal({ kind: 'address', address: 0x1234n });
+    expect(r.has('w')).to.equal(true);
+    expect(r.get('w')).to.equal(undefined);
+  });
+
+  it('refuses strong externs the kernel lacks', function () {
+    expect(() => resolveKsyms([ext('f', 'kfunc', 2)], facts({}))).to.throw(LoadError, "extern 'f': kernel function not found in kernel BTF");
+    expect(() => resolveKsyms([ext('v', 'ksym', 3)], facts({}))).to.throw(LoadError, "extern 'v': kernel variable not found in kernel BTF");
+  });
+});
+
+describe('relocateInstructions: remaining refusals', function () {
+  const prog = (bytes: number[], relocation: object) =>
+    appendSubprograms({ name: 'p', instructions: new Uint8Array(bytes), insnCount: bytes.length / 8, relocations: [relocation], funcInfo: [], lineInfo: [], isSubprogram: false, sectionOffset: 0 } as never, []);
+  const none: RelocationTargets = { mapFd: () => undefined, dataMapFd: () => undefined, kconfig: () => undefined, kfunc: () => undefined, ksym: () => undefined, externIndex: () => 0 };
+  const ld = [0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+  it('a kfunc relocation on something other than a call', function () {
+    expect(() => relocateInstructions(prog(ld, { kind: 'kfunc', insnIndex: 0, symbol: 'k', extern: 'k', weak: false }), none)).to.throw(LoadError, "program 'p': instruction 0 (kfunc relocation of 'k'): not a call instruction");
+  });
+  it('a data relocation whose section has no map', function () {
+    expect(() => relocateInstructions(prog(ld, { kind: 'data', insnIndex: 0, symbol: 'x', map: 'o.bss', section: '.bss', offset: 0, variable: 'x' }), none)).to.throw(LoadError, "program 'p': instruction 0 (data relocation of 'x'): no map for data section '.bss'");
+  });
+  it('a kconfig relocation without a .kconfig slot', function () {
+    expect(() => relocateInstructions(prog(ld, { kind: 'kconfig', insnIndex: 0, symbol: 'CONFIG_X', extern: 'CONFIG_X', weak: false }), none)).to.throw(LoadError, "program 'p': instruction 0 (kconfig relocation of 'CONFIG_X'): extern 'CONFIG_X' has no .kconfig slot");
   });
 });
