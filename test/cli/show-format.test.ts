@@ -8,6 +8,7 @@ import { BpftoolMultiMap } from '../../src/cli/bpftool-multimap.js';
 import { JsonWriter } from '../../src/cli/json-writer.js';
 import { CliError } from '../../src/cli/context.js';
 import { cliSysError, parseBtfHandle, parseCUnsigned, parseLinkHandle, parseMapHandle, parseProgHandle } from '../../src/cli/object-handle.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { requireTool } from '../helpers/privileges.js';
 
 const CLANG = '/usr/bin/clang';
@@ -97,7 +98,7 @@ describe('cli: show formatting helpers', () => {
     it('formats %FT%T%z in the local zone like date(1)', () => {
       for (const tz of ['UTC', 'Asia/Kolkata', 'America/New_York', 'Australia/Lord_Howe']) {
         for (const t of [0, 1_700_000_000, 1_719_000_000]) {
-          const script = `import('${join(process.cwd(), 'dist/src/cli/boot-time.js')}').then((m) => console.log(m.formatLocalIso(${t})))`;
+          const script = `import('${join(REPO_ROOT, 'dist/src/cli/boot-time.js')}').then((m) => console.log(m.formatLocalIso(${t})))`;
           const ours = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, TZ: tz } }).stdout.trim();
           const ref = execFileSync('date', ['-d', `@${t}`, '+%FT%T%z'], { encoding: 'utf8', env: { ...process.env, TZ: tz } }).trim();
           expect(ours, `${tz} ${t}`).to.equal(ref);

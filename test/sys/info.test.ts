@@ -25,7 +25,7 @@ import {
   type BpfObjectKind,
   type OwnedFd,
 } from '../../src/sys/index.js';
-import { BPF_DIR } from '../helpers/paths.js';
+import { BPF_DIR, REPO_ROOT } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { bpftool, BPFTOOL, cgroupSkbLink, rawTracepointOpen, ShowFixture } from './show-fixture.js';
 
@@ -219,7 +219,7 @@ describe('sys/ids + sys/info: object ids, fds and info structs (kernel)', functi
   });
 
   it('says what to do when listing objects is not permitted (EPERM hint)', function () {
-    const script = `import('${join(process.cwd(), 'dist/src/sys/index.js')}').then((m) => { try { m.getNextId('prog', 0); console.log('no error'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); } });`;
+    const script = `import('${join(REPO_ROOT, 'dist/src/sys/index.js')}').then((m) => { try { m.getNextId('prog', 0); console.log('no error'); } catch (e) { console.log(e.constructor.name + ': ' + e.message); } });`;
     const dir = mkdtempSync(join(tmpdir(), 'bpfts-eperm-'));
     chmodSync(dir, 0o755);
     try {
