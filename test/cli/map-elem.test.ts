@@ -279,6 +279,16 @@ describe('bpf-ts map dump|lookup|update|delete|getnext|pin|freeze|peek|push|pop 
       }
     });
 
+    it('a name matching several maps: dump prints each with a header, element commands refuse', async function () {
+      const name = `dup${process.pid}`.slice(0, 15);
+      bpftool(['map', 'create', `${DIR}/dup1`, 'type', 'hash', 'key', '4', 'value', '4', 'entries', '1', 'name', name]);
+      bpftool(['map', 'create', `${DIR}/dup2`, 'type', 'array', 'key', '4', 'value', '4', 'entries', '1', 'name', name]);
+      bpftool(['map', 'update', 'pinned', `${DIR}/dup1`, 'key', '1', '0', '0', '0', 'value', '2', '0', '0', '0']);
+      for (const opts of [[], ['-j'], ['-p']]) await same([...opts, 'map', 'dump', 'name', name]);
+      await same(['map', 'lookup', 'name', name, 'key', '1', '0', '0', '0']);
+      await same(['-j', 'map', 'freeze', 'name', name]);
+    });
+
     it('argument errors: messages and exit codes', async function () {
       const cases: string[][] = [
         ['map', 'update', 'pinned', hash, 'key', '1', '0', '0', 'value', '1'],
@@ -301,9 +311,3 @@ describe('bpf-ts map dump|lookup|update|delete|getnext|pin|freeze|peek|push|pop 
     });
   });
 });
-
-/** The bytes of a plain `value: 01 02 ...` line, as words for `map push value ...`. */
-function hexWords(out: string): string[] {
-  const m = /value: ([0-9a-f ]+)/.exec(out);
-  return (m?.[1] ?? '').trim().split(/\s+/).map((b) => `0x${b}`);
-}
