@@ -104,7 +104,8 @@ export abstract class EventReader implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Each record as a copy the caller owns. The iteration ends when the reader closes.
+   * Each record as a copy the caller owns (copies share 256 KiB chunks; `slice()` one to keep it
+   * alone). The iteration ends when the reader closes.
    *
    * @example
    * ```ts
@@ -112,7 +113,7 @@ export abstract class EventReader implements AsyncIterable<Uint8Array> {
    * ```
    */
   records(options: RecordIteratorOptions = {}): AsyncIterableIterator<Uint8Array> {
-    return new RecordIterator(this, copyRecord, options.signal);
+    return new RecordIterator(this, recordCopier(), options.signal);
   }
 
   /**
@@ -146,9 +147,50 @@ export abstract class EventReader implements AsyncIterable<Uint8Array> {
 
 type Extract<T> = (view: DataView, offset: number, length: number) => T;
 
-function copyRecord(view: DataView, offset: number, length: number): Uint8Array {
-  const start = view.byteOffset + offset;
-  return new Uint8Array(view.buffer.slice(start, start + length));
+/** Bytes of the chunks record copies are cut from. */
+const COPY_CHUNK = 256 * 1024;
+
+/**
+ * Copies records into shared chunks: one allocation per 256 KiB instead of one `ArrayBuffer` (and
+ * its off-heap backing store) per record. Each copy starts 8-byte aligned, so wider typed-array
+ * views over it work; a copy keeps its chunk alive.
+ */
+function recordCopier(): Extract<Uint8Array> {
+  let chunk = new ArrayBuffer(0);
+  let chunkBytes = new Uint8Array(chunk);
+  let chunkWords = new Int32Array(chunk);
+  let used = 0;
+  let lastView: DataView | undefined;
+  let sourceBytes: Uint8Array = new Uint8Array(0);
+  let sourceWords: Int32Array = new Int32Array(0);
+  let sourceAligned = false;
+  return (view, offset, length) => {
+    if (view !== lastView) {
+      lastView = view;
+      sourceBytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      sourceAligned = view.byteOffset % 4 === 0;
+      sourceWords = sourceAligned ? new Int32Array(view.buffer, view.byteOffset, view.byteLength >>> 2) : new Int32Array(0);
+    }
+    if (used + length > chunk.byteLength) {
+      chunk = new ArrayBuffer(Math.max(COPY_CHUNK, length + 8));
+      chunkBytes = new Uint8Array(chunk);
+      chunkWords = new Int32Array(chunk);
+      used = 0;
+    }
+    // Records are small: a word loop beats `set(subarray())`, whose allocations dominate here.
+    let i = 0;
+    if (sourceAligned && (offset & 3) === 0) {
+      const words = length >>> 2;
+      const from = offset >>> 2;
+      const to = used >>> 2;
+      for (; i < words; i++) chunkWords[to + i] = sourceWords[from + i] as number;
+      i <<= 2;
+    }
+    for (; i < length; i++) chunkBytes[used + i] = sourceBytes[offset + i] as number;
+    const copy = new Uint8Array(chunk, used, length);
+    used += (length + 7) & ~7;
+    return copy;
+  };
 }
 
 function decodeWith<T>(codec: RecordDecoder<T>): Extract<T> {
@@ -163,6 +205,9 @@ function decodeWith<T>(codec: RecordDecoder<T>): Extract<T> {
     return codec.decode(bytes, offset);
   };
 }
+
+/** Records an iterator takes from the ring per refill. */
+const ITERATOR_BATCH = 1024;
 
 /**
  * The async iterator of {@link EventReader.records} and {@link EventReader.decoded}: drains a
@@ -180,9 +225,8 @@ class RecordIterator<T> implements AsyncIterableIterator<T> {
   constructor(reader: EventReader, extract: Extract<T>, signal: AbortSignal | undefined) {
     this.#reader = reader;
     this.#signal = signal;
-    this.#push = (view, offset, length) => {
-      this.#queue.push(extract(view, offset, length));
-    };
+    // Small batches keep the extracted values young (cheap for the GC) and commit ring space early.
+    this.#push = (view, offset, length) => this.#queue.push(extract(view, offset, length)) < ITERATOR_BATCH;
   }
 
   next(): Promise<IteratorResult<T>> {

@@ -8,6 +8,7 @@ import { EventReader, type RecordCallback } from './event-reader.js';
 import { ReadinessWaiter, type WaitOptions, type WaitOutcome } from './readiness-waiter.js';
 import {
   LOW_WORD,
+  ORDERED_HEADER_LOADS,
   RINGBUF_BUSY_BIT,
   RINGBUF_DISCARD_BIT,
   RINGBUF_LEN_MASK,
@@ -151,7 +152,7 @@ export class RingBufferReader extends EventReader {
         let stop = false;
         while (done < avail) {
           const at = (base + done) & mask;
-          const word = Atomics.load(headers, at >>> 2);
+          const word = ORDERED_HEADER_LOADS ? Atomics.load(headers, at >>> 2) : (headers[at >>> 2] as number);
           if ((word & RINGBUF_BUSY_BIT) !== 0) {
             stop = true;
             break;

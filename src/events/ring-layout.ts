@@ -28,6 +28,16 @@ export const MAP_SHARED = 1;
  */
 export const LOW_WORD = endianness() === 'LE' ? 0 : 1;
 
+/**
+ * Whether record header words must be read with `Atomics.load` (an acquire on weakly ordered
+ * CPUs). On x86-64 a plain typed-array load is enough and about 3x faster in V8: the CPU keeps
+ * loads in order (TSO), and V8 keeps typed-array loads on its effect chain, so the header load is
+ * neither moved after the payload loads in the callback nor merged with an earlier load of the
+ * same word (each pass first does an `Atomics.load` of the producer position, which V8 treats as
+ * a barrier, and within a pass every header is at a new address).
+ */
+export const ORDERED_HEADER_LOADS = process.arch !== 'x64' && process.arch !== 'ia32';
+
 /** Bytes a record of `length` payload bytes occupies: header plus payload, rounded up to 8. */
 export function ringRecordSize(length: number): number {
   return (length + RINGBUF_HDR_SZ + 7) & ~7;
