@@ -1,0 +1,176 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import type { BpfObject } from '../../src/loader/index.js';
+import { matchSection } from '../../src/loader/index.js';
+import {
+  attachUprobe,
+  attachUprobeMulti,
+  autoAttach,
+  ldSoCache,
+  LinkError,
+  parseUprobeTarget,
+  resolveBinaryPath,
+  resolveUprobe,
+  SymbolResolveError,
+} from '../../src/links/index.js';
+import { LinkType } from '../../src/sys/index.js';
+import { requirePrivileges } from '../helpers/privileges.js';
+import { count, loadCounters, program, Slot } from './fixture.js';
+import { buildUprobeTarget, type UprobeTarget } from './uprobe-fixture.js';
+
+/** File offset of `symbol` computed from readelf's section table and nm's symbol value. */
+function readelfOffset(path: string, symbol: string): bigint {
+  const nm = execFileSync('nm', ['--defined-only', path], { encoding: 'utf8' });
+  const line = nm.split('\n').find((l) => l.endsWith(` ${symbol}`));
+  if (line === undefined) throw new Error(`nm: no ${symbol}`);
+  const value = BigInt(`0x${line.split(' ')[0]}`);
+  const sections = execFileSync('readelf', ['-SW', path], { encoding: 'utf8' });
+  const text = sections.split('\n').find((l) => / \.text\s/.test(l));
+  if (text === undefined) throw new Error('readelf: no .text');
+  const m = /\.text\s+PROGBITS\s+([0-9a-f]+)\s+([0-9a-f]+)/.exec(text);
+  if (m === null) throw new Error(`readelf: cannot parse ${text}`);
+  return value - BigInt(`0x${m[1]}`) + BigInt(`0x${m[2]}`);
+}
+
+describe('links: uprobe target resolution (no kernel)', function () {
+  let target: UprobeTarget;
+  before(function () {
+    target = buildUprobeTarget();
+  });
+  after(() => target?.remove());
+
+  it('a function symbol resolves to its file offset as readelf/nm compute it', function () {
+    const r = resolveUprobe({ binary: target.path, symbol: 'bpfts_target' });
+    expect(r.path).to.equal(target.path);
+    expect(r.offset).to.equal(readelfOffset(target.path, 'bpfts_target'));
+    expect(resolveUprobe({ binary: target.path, symbol: 'bpfts_target', offset: 4 }).offset).to.equal(r.offset + 4n);
+    expect(resolveUprobe({ binary: target.path, offset: 0x1234 }).offset).to.equal(0x1234n);
+  });
+
+  it('library names resolve through /etc/ld.so.cache as ldconfig -p lists them; commands through $PATH', function () {
+    const ldconfig = execFileSync('/sbin/ldconfig', ['-p'], { encoding: 'utf8' });
+    const m = /\tlibc\.so\.6 \(libc6,x86-64\) => (\S+)/.exec(ldconfig);
+    if (m === null) this.skip();
+    expect(ldSoCache().get('libc.so.6')).to.equal(m[1]);
+    expect(resolveBinaryPath('libc.so.6')).to.equal(m[1]);
+    expect(realpathSync(resolveBinaryPath('bash'))).to.equal(realpathSync(execFileSync('sh', ['-c', 'command -v bash'], { encoding: 'utf8' }).trim()));
+    // A dynamic-only symbol of a stripped library (.dynsym): getppid in libc.
+    const libc = resolveUprobe({ binary: 'libc.so.6', symbol: 'getppid' });
+    expect(libc.offset > 0n).to.equal(true);
+  });
+
+  it('a library mapped by a process is found through /proc/PID/maps', function () {
+    const path = resolveBinaryPath('libc.so.6', process.pid);
+    expect(path).to.match(new RegExp(`^/proc/${process.pid}/root/.*libc\\.so\\.6$`));
+  });
+
+  it('missing binaries, libraries and symbols are SymbolResolveErrors', function () {
+    expect(() => resolveBinaryPath('/no/such/binary')).to.throw(SymbolResolveError, '/no/such/binary: no such file');
+    expect(() => resolveBinaryPath('libnosuch.so.9')).to.throw(SymbolResolveError, /^libnosuch\.so\.9: library not found in \/etc\/ld\.so\.cache or \/lib64, /);
+    expect(() => resolveBinaryPath('no-such-command-bpfts')).to.throw(SymbolResolveError, 'no-such-command-bpfts: not found in $PATH');
+    expect(() => resolveUprobe({ binary: target.path, symbol: 'no_such_fn' })).to.throw(SymbolResolveError, `${target.path}: symbol 'no_such_fn': no such function symbol in .symtab or .dynsym`);
+  });
+
+  it('SEC() uprobe targets parse as libbpf does', function () {
+    expect(parseUprobeTarget('/bin/bash:readline')).to.deep.equal({ binary: '/bin/bash', symbol: 'readline', offset: 0n });
+    expect(parseUprobeTarget('libc.so.6:malloc+0x10')).to.deep.equal({ binary: 'libc.so.6', symbol: 'malloc', offset: 16n });
+    expect(parseUprobeTarget('/x/y:0x400')).to.deep.equal({ binary: '/x/y', offset: 0x400n });
+    expect(parseUprobeTarget('nocolon')).to.equal(undefined);
+  });
+});
+
+describe('links: uprobe, uretprobe, uprobe.multi', function () {
+  let obj: BpfObject;
+  let target: UprobeTarget;
+
+  before(async function () {
+    requirePrivileges(this);
+    obj = await loadCounters(['on_uprobe', 'on_uretprobe', 'on_uprobe_multi']);
+    target = buildUprobeTarget();
+  });
+  after(() => {
+    obj?.close();
+    target?.remove();
+  });
+
+  it('uprobe counts every call of a function in a binary the test runs; uretprobe sees the return values', function () {
+    const calls = count(obj, Slot.UPROBE);
+    const rets = count(obj, Slot.URETPROBE);
+    const sum = count(obj, Slot.URETVAL);
+    {
+      using up = attachUprobe(program(obj, 'on_uprobe'), { binary: target.path, symbol: 'bpfts_target' });
+      using ret = attachUprobe(program(obj, 'on_uretprobe'), { binary: target.path, symbol: 'bpfts_target', retprobe: true });
+      target.run(5);
+      const info = up.info();
+      expect(info.type).to.equal(LinkType.PERF_EVENT);
+      if (info.details.kind === 'perf_event') expect(info.details.event).to.deep.include({ kind: 'uprobe', fileName: target.path });
+      const retInfo = ret.info();
+      if (retInfo.details.kind === 'perf_event') expect(retInfo.details.event.kind).to.equal('uretprobe');
+    }
+    target.run(5);
+    expect(count(obj, Slot.UPROBE) - calls).to.equal(5n);
+    expect(count(obj, Slot.URETPROBE) - rets).to.equal(5n);
+    expect(count(obj, Slot.URETVAL) - sum).to.equal(15n); // 1+2+3+4+5
+  });
+
+  it('a pid filter only counts that process', async function () {
+    const before = count(obj, Slot.UPROBE);
+    const waiting = target.startWaiting(3);
+    try {
+      using _link = attachUprobe(program(obj, 'on_uprobe'), { binary: target.path, symbol: 'bpfts_target', pid: waiting.pid });
+      target.run(4); // another process: not counted
+      expect(count(obj, Slot.UPROBE) - before).to.equal(0n);
+      await waiting.go();
+      expect(count(obj, Slot.UPROBE) - before).to.equal(3n);
+    } finally {
+      waiting.child.kill();
+    }
+  });
+
+  it('a uprobe on a shared library function by library name (libc.so.6:getppid) with a pid filter', async function () {
+    const before = count(obj, Slot.UPROBE);
+    const waiting = target.startWaiting(6);
+    try {
+      using _link = attachUprobe(program(obj, 'on_uprobe'), { binary: 'libc.so.6', symbol: 'getppid', pid: waiting.pid });
+      await waiting.go();
+      expect(count(obj, Slot.UPROBE) - before).to.equal(6n);
+    } finally {
+      waiting.child.kill();
+    }
+  });
+
+  it('auto-attach from SEC("uprobe") without a target attaches nothing, as libbpf', function () {
+    const p = program(obj, 'on_uprobe');
+    expect(autoAttach(p, matchSection(p.section))).to.equal(undefined);
+    expect(autoAttach(p, { name: `uprobe/${target.path}:bpfts_target`, autoAttach: 'uprobe', attachTo: `${target.path}:bpfts_target` })?.kind).to.equal('uprobe');
+  });
+
+  it('an unresolvable uprobe is a LinkError with the SymbolResolveError as cause', function () {
+    let caught: unknown;
+    try {
+      attachUprobe(program(obj, 'on_uprobe'), { binary: target.path, symbol: 'nope' });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).to.be.instanceOf(LinkError);
+    expect((caught as Error).message).to.equal(`program 'on_uprobe' -> uprobe ${target.path}:nope: cannot place uprobe: ${target.path}: symbol 'nope': no such function symbol in .symtab or .dynsym`);
+    expect((caught as Error).cause).to.be.instanceOf(SymbolResolveError);
+  });
+
+  it('uprobe.multi counts calls through one uprobe_multi link (pid filter, symbol list)', async function () {
+    const before = count(obj, Slot.UPROBE_MULTI);
+    const waiting = target.startWaiting(4);
+    try {
+      using link = attachUprobeMulti(program(obj, 'on_uprobe_multi'), { binary: target.path, pattern: 'bpfts_*', pid: waiting.pid });
+      // Asked while the process lives: the kernel reports pid 0 once the task is gone.
+      const info = link.info();
+      expect(info.details).to.deep.include({ kind: 'uprobe_multi', path: target.path, count: 1, pid: waiting.pid });
+      target.run(2); // another process: not counted
+      await waiting.go();
+    } finally {
+      waiting.child.kill();
+    }
+    expect(count(obj, Slot.UPROBE_MULTI) - before).to.equal(4n);
+  });
+});
