@@ -130,7 +130,7 @@ export function encodeProgramBtf(btf: Btf, types: readonly BtfType[]): ProgramBt
 
 /**
  * The BTF kinds a kernel of version `code` supports (the versions libbpf's `FEAT_BTF_*` probes
- * correspond to). Used only after the unsanitized BTF was refused, to pick a rewrite.
+ * correspond to), for callers that know a target version but cannot probe.
  */
 export function btfFeaturesForVersion(code: number): BtfFeatures {
   const atLeast = (a: number, b: number): boolean => code >= kernelVersionCode(a, b, 0);
@@ -152,21 +152,22 @@ export type LoadedBtf =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Loads the object's BTF: as is first, then sanitized for `kernelVersion`'s features. Failure is
- * a value: the caller continues without BTF, as libbpf does.
+ * Loads the object's BTF: as is first (the fast path on current kernels), then sanitized for the
+ * features `probeFeatures` reports (libbpf's `FEAT_BTF_*` probes). Failure is a value: the caller
+ * continues without BTF, as libbpf does.
  *
  * @example
  * ```ts
- * const r = loadProgramBtf(spec, spec.btf!, runningKernelVersionCode());
+ * const r = loadProgramBtf(spec, spec.btf!, probeBtfFeatures);
  * if (r.ok) console.log('BTF fd', r.fd.fd);
  * ```
  */
-export function loadProgramBtf(spec: ObjectSpec, btf: Btf, kernelVersion: number): LoadedBtf {
+export function loadProgramBtf(spec: ObjectSpec, btf: Btf, probeFeatures: () => BtfFeatures): LoadedBtf {
   const fixed = fixupProgramBtf(spec, btf);
   const plain = encodeProgramBtf(btf, fixed);
   const first = tryBtfLoad({ data: plain.bytes });
   if (first.ok) return { ok: true, fd: new OwnedFd(first.fd, 'btf'), btf: plain, sanitized: false };
-  const features = btfFeaturesForVersion(kernelVersion);
+  const features = probeFeatures();
   const changed = Object.keys(ALL_BTF_FEATURES).some((k) => !features[k as keyof BtfFeatures]);
   if (!changed) return { ok: false, reason: `BPF_BTF_LOAD failed: ${first.code}` };
   const sanitized = encodeProgramBtf(btf, sanitizeBtf(fixed, features, btf.firstId));

@@ -13,6 +13,7 @@ import { resolveKsyms, type ResolvedExtern } from './externs-resolve.js';
 import { needsKernelConfig, resolveKconfig } from './kconfig.js';
 import type { KernelFacts } from './kernel-facts.js';
 import { openModuleBtfFd } from './kernel-facts-btf-fd.js';
+import { probeBtfFeatures } from './kernel-facts-btf-features.js';
 import { loadProgramBtf, type ProgramBtf } from './load-btf.js';
 import { LoadError } from './load-errors.js';
 import { encodeFuncInfo, encodeLineInfo, loadProgram, resolveAttachTarget } from './load-program.js';
@@ -63,7 +64,7 @@ export function resolveExterns(state: ObjectLoadState): void {
 export function loadBtf(state: ObjectLoadState): void {
   const btf = state.spec.btf;
   if (btf === undefined) return;
-  const r = loadProgramBtf(state.spec, btf, state.facts.kernelVersion());
+  const r = loadProgramBtf(state.spec, btf, probeBtfFeatures);
   if (r.ok) {
     state.btf = { fd: r.fd, btf: r.btf };
     state.debug?.(`libbpf: loaded object BTF${r.sanitized ? ' (sanitized)' : ''}, fd=${r.fd.fd}`);

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { loadObject, loadObjectSpec, LoadError, MapPinMismatchError, ObjectSpec } from '../../src/loader/index.js';
 import { MapType, ProgType } from '../../src/sys/index.js';
+import { probeBtfFeatures } from '../../src/loader/kernel-facts-btf-features.js';
 import { VerifierError } from '../../src/verifier-log/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
@@ -142,6 +143,17 @@ describe('loadObject: externs', function () {
     const err = await loadObject(join(BPF_DIR, 'externs.bpf.o')).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(LoadError);
     expect((err as LoadError).reason).to.equal('symbol not found in /proc/kallsyms');
+  });
+});
+
+describe('BTF feature probes (kernel)', function () {
+  before(function () {
+    requirePrivileges(this);
+  });
+  it('this kernel (6.x with ENUM64) accepts every probe blob', function () {
+    const maj = Number(release().split('.')[0]);
+    if (maj < 6) this.skip();
+    expect(Object.values(probeBtfFeatures()).every(Boolean)).to.equal(true);
   });
 });
 

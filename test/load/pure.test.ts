@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { BtfLinkage, BtfStringTable } from '../../src/btf/index.js';
+import { ALL_BTF_FEATURES, BtfLinkage, BtfStringTable, sanitizeBtf } from '../../src/btf/index.js';
+import { BTF_FEATURE_PROBES } from '../../src/loader/kernel-facts-btf-features.js';
 import { appendSubprograms, loadObjectSpec, LoadError, parseCInteger, parseKallsyms, relocateInstructions, resolveKconfig, type RelocationTargets } from '../../src/loader/index.js';
 import type { ExternSpec, KernelFacts } from '../../src/loader/index.js';
 import { resolveKsyms } from '../../src/loader/externs-resolve.js';
@@ -302,5 +303,15 @@ describe('relocateInstructions: remaining refusals', function () {
   });
   it('a kconfig relocation without a .kconfig slot', function () {
     expect(() => relocateInstructions(prog(ld, { kind: 'kconfig', insnIndex: 0, symbol: 'CONFIG_X', extern: 'CONFIG_X', weak: false }), none)).to.throw(LoadError, "program 'p': instruction 0 (kconfig relocation of 'CONFIG_X'): extern 'CONFIG_X' has no .kconfig slot");
+  });
+});
+
+describe('BTF feature probes', function () {
+  it('each probe blob uses the kind it probes: sanitizing that feature away changes it', function () {
+    for (const [name, types] of Object.entries(BTF_FEATURE_PROBES)) {
+      const off = { ...ALL_BTF_FEATURES, [name]: false };
+      expect(sanitizeBtf(types, off), name).to.not.deep.equal(types);
+      expect(sanitizeBtf(types, ALL_BTF_FEATURES), name).to.deep.equal(types);
+    }
   });
 });
