@@ -101,6 +101,22 @@ function checkRange(v: bigint, bits: number, signed: boolean, what: string, orig
   if (v < min || v > max) throw new CodecPathError(`${describeValue(original)} does not fit ${what} (${min}..${max})`);
 }
 
+/**
+ * An integer of up to 32 bits as a number: the fast path takes an in-range integer `number` as
+ * is; anything else (bigint, boolean, out of range, not an integer) goes through the checked
+ * bigint path, which throws the precise error.
+ */
+function smallIntChecker(bits: number, signed: boolean, what: string): (x: unknown) => number {
+  const min = signed ? -(2 ** (bits - 1)) : 0;
+  const max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  return (x) => {
+    if (typeof x === 'number' && x >= min && x <= max && Number.isInteger(x)) return x;
+    const n = toBigInt(x, what);
+    checkRange(n, bits, signed, what, x);
+    return Number(n);
+  };
+}
+
 /** Reads `bits` bits starting `shift` bits into `bytes[at]` (little-endian allocation). */
 function readBits(bytes: Uint8Array, at: number, shift: number, bits: number, signed: boolean, big: boolean): number | bigint {
   const n = (shift + bits + 7) >> 3;
@@ -210,27 +226,40 @@ class Compiler {
       checkRange(n, t.bits, signed, what, x);
       write(v, off, n);
     };
+    // DataView setters wrap negative numbers to their two's complement, so one setter serves both.
+    const small = size <= 4 ? smallIntChecker(t.bits, signed, what) : undefined;
     switch (size) {
       case 1:
-        return { size, decode: signed ? (v, _b, off) => v.getInt8(off) : (_v, b, off) => b[off], encode: encodeWith((v, off, n) => v.setUint8(off, Number(BigInt.asUintN(8, n)))) };
+        return { size, decode: signed ? (v, _b, off) => v.getInt8(off) : (_v, b, off) => b[off], encode: (x, v, _b, off) => v.setUint8(off, (small as (x: unknown) => number)(x)) };
       case 2:
         return {
           size,
           decode: signed ? (v, _b, off) => v.getInt16(off, true) : (v, _b, off) => v.getUint16(off, true),
-          encode: encodeWith((v, off, n) => v.setUint16(off, Number(BigInt.asUintN(16, n)), true)),
+          encode: (x, v, _b, off) => v.setUint16(off, (small as (x: unknown) => number)(x), true),
         };
       case 4:
         return {
           size,
           decode: signed ? (v, _b, off) => v.getInt32(off, true) : (v, _b, off) => v.getUint32(off, true),
-          encode: encodeWith((v, off, n) => v.setUint32(off, Number(BigInt.asUintN(32, n)), true)),
+          encode: (x, v, _b, off) => v.setUint32(off, (small as (x: unknown) => number)(x), true),
         };
-      case 8:
+      case 8: {
+        const min = signed ? -(1n << 63n) : 0n;
+        const max = signed ? (1n << 63n) - 1n : (1n << 64n) - 1n;
+        const slow = encodeWith((v, off, n) => v.setBigUint64(off, BigInt.asUintN(64, n), true));
         return {
           size,
           decode: signed ? (v, _b, off) => v.getBigInt64(off, true) : (v, _b, off) => v.getBigUint64(off, true),
-          encode: encodeWith((v, off, n) => v.setBigUint64(off, BigInt.asUintN(64, n), true)),
+          encode: (x, v, b, off) => {
+            if (typeof x === 'bigint' && x >= min && x <= max) {
+              if (signed) v.setBigInt64(off, x, true);
+              else v.setBigUint64(off, x, true);
+            } else {
+              slow(x, v, b, off);
+            }
+          },
         };
+      }
       case 16:
         return {
           size,
@@ -438,9 +467,12 @@ class Compiler {
         },
         encode: (x, _v, b, off) => {
           if (typeof x === 'string') {
-            const encoded = utf8Encoder.encode(x);
-            if (encoded.byteLength > nelems) throw new CodecPathError(`${describeValue(x)} is ${encoded.byteLength} bytes; char[${nelems}] holds ${nelems}`);
-            b.set(encoded, off);
+            const r = utf8Encoder.encodeInto(x, b.subarray(off, off + nelems));
+            if (r.read < x.length) {
+              const len = utf8Encoder.encode(x).byteLength;
+              b.fill(0, off, off + nelems);
+              throw new CodecPathError(`${describeValue(x)} is ${len} bytes; char[${nelems}] holds ${nelems}`);
+            }
             return;
           }
           if (x instanceof Uint8Array) {
@@ -565,7 +597,7 @@ class Compiler {
       },
       encode: (x, v, b, off) => {
         if (!isRecord(x)) throw new CodecPathError(`expected an object for ${t.kind.toLowerCase()} ${t.name === '' ? '(anon)' : t.name}, got ${describeValue(x)}`);
-        for (const k of Object.keys(x)) {
+        for (const k in x) {
           if (!names.has(k) && x[k] !== undefined) throw new CodecPathError(`unknown member '${k}' (members: ${[...names].join(', ')})`);
         }
         encodeFrom(x, v, b, off);
