@@ -128,7 +128,7 @@ int produce(struct produce_args *args)
 	return 0;
 }
 
-/* raw_tp args: [0] first seq, [1] count, [2] mode (0: 64 bytes, 1: 8 + (seq % 13) * 4 bytes). */
+/* raw_tp args: [0] first seq, [1] count, [2] mode (0: 64 bytes, 1: 16 + (seq % 13) * 4 bytes). */
 struct perf_ctx {
 	__u64 first_seq;
 	__u64 mode;
@@ -140,7 +140,7 @@ static long perf_one(__u64 i, struct perf_ctx *c)
 {
 	struct record r = {};
 	__u64 seq = c->first_seq + i;
-	__u32 len = c->mode == 1 ? 8 + (seq % 13) * 4 : sizeof(r);
+	__u32 len = c->mode == 1 ? 16 + (seq % 13) * 4 : sizeof(r);
 
 	fill(&r, seq, len);
 	c->st->attempted++;

@@ -8,3 +8,12 @@ export { EventReader, type RecordCallback, type RecordDecoder, type RecordIterat
 export { RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ, ringRecordSize } from './ring-layout.js';
 export { RingBufferReader, type RingBufferSource } from './ring-buffer-reader.js';
 export { RingBufferSet } from './ring-buffer-set.js';
+export { PerfBufferReader, type PerfBufferOptions, type PerfEventArray } from './perf-buffer-reader.js';
+export {
+  encodeBpfOutputAttr,
+  PerfMmapPage,
+  PERF_RECORD_LOST,
+  PERF_RECORD_SAMPLE,
+  type PerfWakeup,
+} from './perf-event-attr.js';
+export { cpuList, onlineCpus, ONLINE_CPUS_PATH } from './online-cpus.js';
