@@ -208,6 +208,9 @@ export class BpfMap {
   static fromFd(fd: OwnedFd): BpfMap {
     let info: MapInfo;
     try {
+      // OBJ_GET_INFO_BY_FD answers for programs and links too, with their own info struct.
+      const kind = bpfFdKind(fd);
+      if (kind !== 'map') throw new Error(`it is a ${kind} object`);
       info = getMapInfo(fd);
     } catch (e) {
       fd.close();

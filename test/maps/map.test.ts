@@ -247,6 +247,9 @@ describe('BpfMap against the kernel', function () {
       expectMapError(() => a.deleteBatch(u32(5)), 'ENOENT', /delete batch: BPF_MAP_DELETE_BATCH failed \(ENOENT\).*\(after 0 of 1 elements\)$/);
       expectMapError(() => a.updateBatch(new Uint8Array(6), new Uint8Array(8)), 'EINVAL', /update batch: keys buffer is 6 bytes, not a multiple of key_size 4$/);
       expectMapError(() => a.updateBatch(new Uint8Array(8), new Uint8Array(4)), 'EINVAL', /values buffer is 4 bytes; 2 keys need 8 \(4 each\)$/);
+      expectMapError(() => a.lookupBatch(new MapBatchCursor(4), new Uint8Array(0), new Uint8Array(0)), 'EINVAL', /lookup batch: empty output buffers$/);
+      using q = BpfMap.create({ type: MapType.QUEUE, keySize: 0, valueSize: 4, maxEntries: 2 });
+      expectMapError(() => q.deleteBatch(new Uint8Array(4)), 'EINVAL', /delete batch: the map has no keys \(batch commands need a keyed map\)$/);
     });
 
     it('lookupAndDeleteBatch empties a hash map, returning everything once', function () {
@@ -398,6 +401,19 @@ describe('BpfMap against the kernel', function () {
       using map = BpfMap.create({ type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 4 });
       using ro = BpfMap.fromId(map.id, { flags: MapCreateFlag.RDONLY });
       expectMapError(() => ro.update(u32(1), u32(1)), 'EPERM', /BPF_MAP_UPDATE_ELEM failed \(EPERM\)/);
+    });
+
+    it('fromFd refuses a non-map fd and closes it', function () {
+      const prog = loadTrivialProg();
+      let caught: unknown;
+      try {
+        BpfMap.fromFd(prog);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).to.be.instanceOf(MapError);
+      expect((caught as Error).message).to.match(/^map id 0: BPF_OBJ_GET_INFO_BY_FD: prog ma_trivial is not a BPF map: it is a prog object$/);
+      expect(prog.closed).to.equal(true);
     });
 
     it('errors: unknown id, a pinned program, pinning twice, unpinning a foreign pin', function () {
