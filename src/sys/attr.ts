@@ -6,13 +6,14 @@ import { native } from './native.js';
  *
  * The kernel rejects non-zero bytes past the fields it knows, so the buffer starts zeroed and
  * only the fields a command uses are written. Pointer fields take the address of a live buffer;
- * the writer keeps every such buffer referenced, so they stay alive as long as the writer does
- * (keep the writer in scope across the syscall).
+ * the writer keeps every such buffer referenced, so they stay alive as long as the writer does:
+ * pass the writer itself as a `keepAlive` argument of the syscall (`bpfSyscall(cmd, w.bytes,
+ * what, w)`), since optimized code may drop a local that is not used after the call.
  *
  * @example
  * ```ts
  * const attr = new AttrWriter(12).u32(0, startId); // BPF_*_GET_NEXT_ID: start_id
- * bpfSyscall(BpfCmd.PROG_GET_NEXT_ID, attr.bytes);
+ * bpfSyscall(BpfCmd.PROG_GET_NEXT_ID, attr.bytes, undefined, attr);
  * const next = attr.reader().u32(4);              // next_id
  * ```
  */

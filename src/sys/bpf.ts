@@ -54,10 +54,14 @@ export function bpfCmdName(cmd: number): string {
  * Calls `bpf(cmd, attr, attr.byteLength)`. `attr` is an encoded `union bpf_attr` (only the
  * command's leading fields are needed; the kernel requires the rest to be zero). Failures become
  * a `SysError` whose message begins with `what` (default: the command name).
+ *
+ * `keepAlive`: whatever owns the buffers whose addresses `attr` holds (an `AttrWriter`, or the
+ * buffers themselves). Passing them as call arguments keeps them from being collected while the
+ * kernel reads or writes them, even when the caller's locals are dead.
  */
-export function bpfSyscall(cmd: BpfCmd, attr: Uint8Array, what?: string): number {
+export function bpfSyscall(cmd: BpfCmd, attr: Uint8Array, what?: string, ...keepAlive: unknown[]): number {
   try {
-    return native().bpf(cmd, attr);
+    return native().bpf(cmd, attr, ...keepAlive);
   } catch (e) {
     const name = bpfCmdName(cmd);
     throw toSysError(e, 'bpf', what ?? name, name);

@@ -22,7 +22,7 @@ function objGetInfo(fd: FdLike, info: AttrWriter, what: string): StructReader {
     .u32(INFO_ATTR.bpfFd, rawFd(fd))
     .u32(INFO_ATTR.infoLen, info.bytes.byteLength)
     .pointer(INFO_ATTR.info, info.bytes);
-  bpfSyscall(BpfCmd.OBJ_GET_INFO_BY_FD, attr.bytes, `BPF_OBJ_GET_INFO_BY_FD (${what})`);
+  bpfSyscall(BpfCmd.OBJ_GET_INFO_BY_FD, attr.bytes, `BPF_OBJ_GET_INFO_BY_FD (${what})`, attr, info);
   return info.reader();
 }
 

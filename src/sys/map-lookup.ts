@@ -25,7 +25,7 @@ export function mapLookupElem(fd: FdLike, key: Uint8Array, valueSize: number, fl
     .pointer(ELEM_ATTR.value, value)
     .u64(ELEM_ATTR.flags, flags);
   try {
-    bpfSyscall(BpfCmd.MAP_LOOKUP_ELEM, attr.bytes);
+    bpfSyscall(BpfCmd.MAP_LOOKUP_ELEM, attr.bytes, undefined, attr, key, value);
   } catch (e) {
     if (e instanceof SysError && e.code === 'ENOENT') return undefined;
     throw e;

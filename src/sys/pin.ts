@@ -157,7 +157,7 @@ export function objPin(fd: FdLike, path: string, options: { readonly mount?: boo
   const attr = new AttrWriter(OBJ_ATTR.SIZE)
     .pointer(OBJ_ATTR.pathname, name)
     .u32(OBJ_ATTR.bpfFd, typeof fd === 'number' ? fd : fd.fd);
-  bpfSyscall(BpfCmd.OBJ_PIN, attr.bytes, `BPF_OBJ_PIN ${path}`);
+  bpfSyscall(BpfCmd.OBJ_PIN, attr.bytes, `BPF_OBJ_PIN ${path}`, attr);
 }
 
 /**
@@ -173,7 +173,7 @@ export function objGet(path: string, flags = 0): OwnedFd {
   const name = cPath(path);
   const attr = new AttrWriter(OBJ_ATTR.SIZE).pointer(OBJ_ATTR.pathname, name).u32(OBJ_ATTR.fileFlags, flags);
   try {
-    return new OwnedFd(bpfSyscall(BpfCmd.OBJ_GET, attr.bytes, `BPF_OBJ_GET ${path}`), `pinned ${path}`);
+    return new OwnedFd(bpfSyscall(BpfCmd.OBJ_GET, attr.bytes, `BPF_OBJ_GET ${path}`, attr), `pinned ${path}`);
   } catch (e) {
     if (e instanceof SysError && e.code === 'EACCES' && !isBpffs(dirname(path))) {
       throw new SysError(`BPF_OBJ_GET ${path} failed (EACCES): directory not in bpf file system (bpffs)`, e.errno, e.code, 'bpf', e.command, { cause: e });

@@ -80,7 +80,7 @@ export function openFdCount(): number {
 export function rawTracepointOpen(progFd: OwnedFd, tracepoint: string): OwnedFd {
   const name = new TextEncoder().encode(`${tracepoint}\0`);
   const attr = new AttrWriter(16).pointer(0, name).u32(8, progFd.fd);
-  return new OwnedFd(bpfSyscall(BpfCmd.RAW_TRACEPOINT_OPEN, attr.bytes), `raw_tp ${tracepoint}`);
+  return new OwnedFd(bpfSyscall(BpfCmd.RAW_TRACEPOINT_OPEN, attr.bytes, undefined, attr), `raw_tp ${tracepoint}`);
 }
 
 /** The cgroup v2 mount the tests attach cgroup links under. */
@@ -178,7 +178,7 @@ export function jsonRecords(text: string): Map<number, Record<string, unknown>> 
 export function perfEventLink(progFd: OwnedFd, cookie: bigint): { link: OwnedFd; close(): void } {
   // struct perf_event_attr, PERF_ATTR_SIZE_VER0: type, size, config, sample_period.
   const attr = new AttrWriter(64).u32(0, 1 /* PERF_TYPE_SOFTWARE */).u32(4, 64).u64(8, 2 /* PERF_COUNT_SW_PAGE_FAULTS */).u64(16, 1_000_000_000);
-  const perf = new OwnedFd(native().perfEventOpen(attr.bytes, -1, 0, -1, 8 /* PERF_FLAG_FD_CLOEXEC */), 'perf event');
+  const perf = new OwnedFd(native().perfEventOpen(attr.bytes, -1, 0, -1, 8 /* PERF_FLAG_FD_CLOEXEC */, attr), 'perf event');
   let link: OwnedFd;
   try {
     // link_create: prog_fd, target_fd, attach_type, flags, perf_event.bpf_cookie.
