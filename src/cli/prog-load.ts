@@ -4,8 +4,8 @@
  * pins every program as PATH/<name>; `pinmaps` pins every map as DIR/<name> ('.' -> '_').
  * With `-d`, libbpf-style debug lines go to stderr.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BpfMap } from '../maps/index.js';
 import { loadObject, loadObjectSpec, matchSection, type BpfObject } from '../loader/index.js';
 import { ensureBpffs, isBpffs, type OwnedFd } from '../sys/index.js';
@@ -93,53 +93,24 @@ function ensurePinDir(path: string): void {
   if (!isBpffs(path)) ensureBpffs(path);
 }
 
-/** libbpf's `sanitize_pin_path()`: bpffs names cannot contain '.'. */
-function pinName(name: string): string {
-  return name.replace(/\./g, '_');
-}
-
 function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean): string[] {
-  const pinned: string[] = [];
-  const programs = [...obj.programs.values()];
-  if (programs.length === 0) throw new CliError("object file doesn't contain any bpf program");
+  const first = obj.programs.values().next().value;
+  if (first === undefined) throw new CliError("object file doesn't contain any bpf program");
+  // bpftool mounts a bpffs on PATH's directory when it is not one (mount_bpffs_for_pin).
+  ensurePinDir(dirname(path));
   try {
-    if (firstOnly) {
-      ensurePinDir(dirname(path));
-      (programs[0] as (typeof programs)[number]).pin(path);
-      pinned.push(path);
-    } else {
-      ensurePinDir(dirname(path));
-      mkdirSync(path, { recursive: true, mode: 0o700 });
-      for (const p of programs) {
-        const at = join(path, p.name);
-        p.pin(at);
-        pinned.push(at);
-      }
-    }
+    if (!firstOnly) return obj.pinPrograms(path);
+    first.pin(path);
+    return [path];
   } catch (e) {
-    for (const p of pinned) rmSync(p, { force: true });
-    throw new CliError(firstOnly ? `failed to pin program ${programs[0]?.section ?? ''}` : 'failed to pin all programs', 255, { cause: e });
+    throw new CliError(firstOnly ? `failed to pin program ${first.section}` : 'failed to pin all programs', 255, { cause: e });
   }
-  return pinned;
 }
 
 function pinAllMaps(obj: BpfObject, dir: string): void {
-  const byName = obj.pinnedMaps;
-  const done: string[] = [];
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // libbpf's check_path(): maps are only pinned inside an existing bpffs, never mounted here.
-    if (!isBpffs(dir)) throw new CliError(`specified path ${dir} is not on BPF FS`);
-    for (const [name, map] of obj.maps) {
-      const at = join(dir, pinName(name));
-      const own = byName.get(name);
-      if (own !== undefined && own !== at) throw new CliError(`map '${name}': already has pin path '${own}' different from '${at}'`);
-      if (own === at) continue;
-      map.pin(at);
-      done.push(at);
-    }
+    obj.pinMaps(dir);
   } catch (e) {
-    for (const p of done) rmSync(p, { force: true });
     throw new CliError('failed to pin all maps', 255, { cause: e });
   }
 }

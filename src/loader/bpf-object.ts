@@ -4,9 +4,10 @@
  * resolve externs -> load BTF -> create maps -> per program: append subprograms, CO-RE,
  * relocate, load, bind `.rodata` -> initialise prog-array and map-in-map slots.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Btf } from '../btf/index.js';
-import { DEFAULT_BPFFS } from '../sys/index.js';
+import { DEFAULT_BPFFS, isBpffs } from '../sys/index.js';
 import type { BpfMap } from '../maps/index.js';
 import { possibleCpus } from '../maps/index.js';
 import { createMaps, type CreatedMap } from './create-maps.js';
@@ -115,6 +116,33 @@ export class BpfObject {
     return globalDataMemory(c);
   }
 
+  /**
+   * libbpf's `bpf_object__pin_programs()`: every program pinned as `dir/<name>` (the directory is
+   * created; it must be on a bpffs). On failure the pins made so far are removed. Returns the paths.
+   */
+  pinPrograms(dir: string): string[] {
+    return pinAll(dir, [...this.programs.values()].map((p) => [p.name, (at: string) => p.pin(at)]), this.spec.fileName);
+  }
+
+  /**
+   * libbpf's `bpf_object__pin_maps()` with a directory: every map pinned as `dir/<name>` with '.'
+   * turned into '_' (bpffs names cannot hold dots). A map pinned by name elsewhere is an error, as
+   * in libbpf; one already pinned at that path is skipped. Returns the paths pinned now.
+   */
+  pinMaps(dir: string): string[] {
+    const own = this.pinnedMaps;
+    const todo: [string, (at: string) => void][] = [];
+    for (const [name, map] of this.maps) {
+      const at = join(dir, name.replace(/\./g, '_'));
+      const pinned = own.get(name);
+      if (pinned !== undefined && pinned !== at) {
+        throw new LoadError(`already has pin path '${pinned}' different from '${at}'`, { map: name, fileName: this.spec.fileName });
+      }
+      if (pinned === undefined) todo.push([name.replace(/\./g, '_'), (p: string) => map.pin(p)]);
+    }
+    return pinAll(dir, todo, this.spec.fileName);
+  }
+
   /** Removes the pins the load created (reused pins stay). */
   unpinMaps(): void {
     for (const c of this.#created) if (c.pinPath !== undefined && !c.reused) rmSync(c.pinPath, { force: true });
@@ -139,6 +167,24 @@ export class BpfObject {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** Pins each `[name, pin]` under `dir` (created, must be on a bpffs); all or nothing. */
+function pinAll(dir: string, items: readonly (readonly [string, (at: string) => void])[], fileName: string | undefined): string[] {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!isBpffs(dir)) throw new LoadError(`cannot pin in ${dir}: not on a BPF file system`, { fileName });
+  const done: string[] = [];
+  try {
+    for (const [name, pin] of items) {
+      const at = join(dir, name);
+      pin(at);
+      done.push(at);
+    }
+  } catch (e) {
+    for (const p of done) rmSync(p, { force: true });
+    throw new LoadError(`cannot pin in ${dir}: ${(e as Error).message}`, { fileName }, { cause: e });
+  }
+  return done;
 }
 
 /**

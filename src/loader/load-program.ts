@@ -4,7 +4,7 @@
  * is retried with a level-1 log, growing the buffer on `ENOSPC`, and reported as a
  * `VerifierError` naming the failing source line.
  */
-import { AttachType, OwnedFd, ProgType, tryProgLoad, type ProgLoadAttempt, type ProgLoadOptions, type RecordBuffer } from '../sys/index.js';
+import { AttachType, OwnedFd, ProgLoadFlag, ProgType, tryProgLoad, type ProgLoadAttempt, type ProgLoadOptions, type RecordBuffer } from '../sys/index.js';
 import { VerifierError, type ExplainContext } from '../verifier-log/index.js';
 import type { BtfStringTable } from '../btf/index.js';
 import { findKernelBtf, type KernelBtfTarget } from './externs-resolve.js';
@@ -92,7 +92,7 @@ export interface ProgramLoadInput {
   readonly onLog?: (log: string) => void;
 }
 
-/** The loaded program fd, the attach target and the log (when one was requested). */
+/** The loaded program fd and the log (when one was requested or a retry produced one). */
 export interface LoadedProgramFd {
   readonly fd: OwnedFd;
   readonly log: string;
@@ -110,8 +110,8 @@ export interface LoadedProgramFd {
 export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
   const s = input.spec;
   let flags = 0;
-  if (s.sleepable) flags |= 1 << 4;
-  if (s.xdpFrags) flags |= 1 << 5;
+  if (s.sleepable) flags |= ProgLoadFlag.SLEEPABLE;
+  if (s.xdpFrags) flags |= ProgLoadFlag.XDP_HAS_FRAGS;
   const base: ProgLoadOptions = {
     progType: s.type,
     insns: input.instructions,

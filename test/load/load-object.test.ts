@@ -287,6 +287,24 @@ describe('loadObject: failures and pins', function () {
     }
   });
 
+  it('pinPrograms/pinMaps pin everything under a directory, like libbpf\'s bpf_object__pin_*', async function () {
+    const root = mkdtempSync('/sys/fs/bpf/bpfts-pinall-');
+    try {
+      using obj = await loadObject(join(BPF_DIR, 'subprogs.bpf.o'));
+      expect(obj.pinPrograms(join(root, 'progs'))).to.deep.equal(['prog_a', 'prog_b', 'prog_xdp'].map((n) => join(root, 'progs', n)));
+      expect(obj.pinMaps(join(root, 'maps'))).to.deep.equal([join(root, 'maps', 'subprogs_bss')]);
+      using maps = await loadObject(join(BPF_DIR, 'maps.bpf.o'), { pinRoot: root });
+      expect(() => maps.pinMaps(join(root, 'all'))).to.throw(
+        LoadError,
+        `maps.bpf.o: map 'pinned_hash': already has pin path '${join(root, 'pinned_hash')}' different from '${join(root, 'all', 'pinned_hash')}'`,
+      );
+      expect(() => obj.pinPrograms('/tmp/bpfts-not-bpffs')).to.throw(LoadError, 'cannot pin in /tmp/bpfts-not-bpffs: not on a BPF file system');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      rmSync('/tmp/bpfts-not-bpffs', { recursive: true, force: true });
+    }
+  });
+
   it('pins by name under pinRoot, reuses a compatible pin, refuses an incompatible one', async function () {
     const object = join(BPF_DIR, 'maps.bpf.o');
     const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-pins-');
