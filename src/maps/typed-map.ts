@@ -1,4 +1,4 @@
-import { parseBtf, type Btf } from '../btf/index.js';
+import { loadKernelBtf, parseBtf, type Btf } from '../btf/index.js';
 import { createBtfCodec, type BtfCodec, type BtfCodecOptions } from '../btf/codec/index.js';
 import { btfGetFdById, getBtfInfo } from '../sys/index.js';
 import { MapError } from './errors.js';
@@ -170,9 +170,12 @@ export class TypedMap<K = unknown, V = unknown> {
  * ```
  */
 export function typedMap<K = unknown, V = unknown>(map: BpfMap, options: TypedMapOptions = {}): TypedMap<K, V> {
-  const btf = options.btf ?? mapBtf(map);
-  const keyTypeId = options.keyTypeId ?? map.btfKeyTypeId;
-  const valueTypeId = options.valueTypeId ?? (map.btfVmlinuxValueTypeId !== 0 ? map.btfVmlinuxValueTypeId : map.btfValueTypeId);
+  // struct_ops maps: the value type lives in vmlinux BTF (`btf_vmlinux_value_type_id`).
+  const vmlinuxValue = options.btf === undefined && options.valueTypeId === undefined && map.btfVmlinuxValueTypeId !== 0;
+  const btf = options.btf ?? (vmlinuxValue ? loadKernelBtf() : mapBtf(map));
+  // Its key is a plain u32 index; take `unsigned int` from the same BTF.
+  const keyTypeId = options.keyTypeId ?? (vmlinuxValue ? (btf.findByName('unsigned int', 'INT')[0] ?? 0) : map.btfKeyTypeId);
+  const valueTypeId = options.valueTypeId ?? (vmlinuxValue ? map.btfVmlinuxValueTypeId : map.btfValueTypeId);
   if (valueTypeId === 0) throw new MapError(map.identity, 'typed view', 'no BTF value type: pass valueTypeId', 0, 'EINVAL');
   if (keyTypeId === 0 && map.keySize !== 0) throw new MapError(map.identity, 'typed view', 'no BTF key type: pass keyTypeId', 0, 'EINVAL');
   const codecOptions: BtfCodecOptions = {
