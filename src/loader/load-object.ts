@@ -7,7 +7,7 @@
 import { CoreCandidateCache, relocateCore, type CoreRelocationResult } from '../btf/core/index.js';
 import type { Btf } from '../btf/index.js';
 import type { BpfMap } from '../maps/index.js';
-import { AttrWriter, BpfCmd, bpfSyscall, type OwnedFd } from '../sys/index.js';
+import { AttrWriter, BpfCmd, bpfSyscall, ProgType, type OwnedFd } from '../sys/index.js';
 import type { CreatedMap } from './create-maps.js';
 import { resolveKsyms, type ResolvedExtern } from './externs-resolve.js';
 import { needsKernelConfig, resolveKconfig } from './kconfig.js';
@@ -157,6 +157,10 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
         continue;
       }
       const prog = state.programType === undefined ? p : Object.assign(p.clone(), { type: state.programType.type, expectedAttachType: state.programType.expectedAttachType });
+      if (prog.type === ProgType.UNSPEC) {
+        // libbpf refuses these at open ("failed to guess program type"); the spec keeps them editable.
+        throw new LoadError(`section '${prog.section}' names no known program type: set the spec's type, or turn autoload off`, { program: p.name });
+      }
       const linked = appendSubprograms(prog, spec.subprograms);
       let instructions = linked.instructions;
       const core = coreRelocations(linked);

@@ -252,6 +252,16 @@ describe('loadObject: failures and pins', function () {
     expect((err as Error).message).to.match(/program 'accept_all': BPF_PROG_LOAD failed: EINVAL .*no verifier log$/);
   });
 
+  it('a program whose section names no known type is a LoadError', async function () {
+    const spec = await loadObjectSpec(join(BPF_DIR, 'minimal.bpf.o'));
+    const p = spec.programs[0];
+    if (p === undefined) throw new Error('no program');
+    p.type = ProgType.UNSPEC;
+    const err = await loadObject(spec).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LoadError);
+    expect((err as Error).message).to.equal(`${spec.fileName ?? ''}: program 'accept_all': section 'socket' names no known program type: set the spec's type, or turn autoload off`);
+  });
+
   it('a big-endian object is refused before anything is created', async function () {
     const err = await loadObject(join(BPF_DIR, 'elf-asm', 'programs-bpfeb.bpf.o')).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(LoadError);
