@@ -5,7 +5,7 @@
  * kernel refuses it anyway, as libbpf does for objects that do not strictly need BTF.
  */
 import { ALL_BTF_FEATURES, BtfLinkage, BtfStringTable, encodeBtf, fixupDatasecs, sanitizeBtf, type Btf, type BtfFeatures, type BtfType } from '../btf/index.js';
-import { kernelVersionCode, OwnedFd, tryBtfLoad } from '../sys/index.js';
+import { OwnedFd, tryBtfLoad } from '../sys/index.js';
 import type { ObjectSpec } from './object-spec.js';
 
 /** `STV_HIDDEN`: how a spec variable marked static but global in BTF is reported to the fix-up. */
@@ -126,24 +126,6 @@ export function finalizeExternBtf(types: readonly BtfType[], spec: ObjectSpec, f
 export function encodeProgramBtf(btf: Btf, types: readonly BtfType[]): ProgramBtf {
   const strings = BtfStringTable.from(btf.strings);
   return { types, strings, bytes: encodeBtf(types, strings) };
-}
-
-/**
- * The BTF kinds a kernel of version `code` supports (the versions libbpf's `FEAT_BTF_*` probes
- * correspond to), for callers that know a target version but cannot probe.
- */
-export function btfFeaturesForVersion(code: number): BtfFeatures {
-  const atLeast = (a: number, b: number): boolean => code >= kernelVersionCode(a, b, 0);
-  return {
-    func: atLeast(5, 0),
-    funcGlobal: atLeast(5, 6),
-    datasec: atLeast(5, 2),
-    float: atLeast(5, 13),
-    declTag: atLeast(5, 16),
-    typeTag: atLeast(5, 17),
-    enum64: atLeast(6, 0),
-    qmarkDatasec: atLeast(5, 19),
-  };
 }
 
 /** A loaded program BTF, or why there is none. */

@@ -11,7 +11,7 @@ import { appendSubprograms, loadObjectSpec, LoadError, parseCInteger, parseKalls
 import type { ExternSpec, KernelFacts } from '../../src/loader/index.js';
 import { resolveKsyms } from '../../src/loader/externs-resolve.js';
 import { effectiveAttributes, pinDifferences, ringbufSize } from '../../src/loader/create-maps.js';
-import { DUMMY_KSYM_NAME, btfFeaturesForVersion, fixupProgramBtf } from '../../src/loader/load-btf.js';
+import { DUMMY_KSYM_NAME, fixupProgramBtf } from '../../src/loader/load-btf.js';
 import { attachBtfName, encodeLineInfo } from '../../src/loader/load-program.js';
 import { POISON_CALL_KFUNC_BASE } from '../../src/loader/relocate-program.js';
 import { AttachType, MapType, ProgType, type MapInfo } from '../../src/sys/index.js';
@@ -212,11 +212,6 @@ describe('attach targets and BTF', function () {
     expect(p('iter/task', ProgType.TRACING, AttachType.TRACE_ITER, 'task')).to.deep.equal({ name: 'bpf_iter_task', kind: 'FUNC' });
     expect(p('fentry/nf_conntrack:nf_ct_delete', ProgType.TRACING, AttachType.TRACE_FENTRY, 'nf_conntrack:nf_ct_delete')).to.deep.equal({ name: 'nf_ct_delete', kind: 'FUNC' });
     expect(p('kprobe/do_nanosleep', ProgType.KPROBE, 0, 'do_nanosleep')).to.equal(undefined);
-  });
-
-  it('picks BTF features by kernel version for the sanitize fallback', function () {
-    expect(btfFeaturesForVersion(0x050f00)).to.deep.include({ float: true, declTag: false, typeTag: false, enum64: false });
-    expect(Object.values(btfFeaturesForVersion(0x061200)).every(Boolean)).to.equal(true);
   });
 
   it('turns extern types into what the kernel accepts, as libbpf does at open', async function () {
