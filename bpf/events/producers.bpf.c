@@ -26,7 +26,7 @@ struct stats {
 	__u64 discarded;
 };
 
-/* Slot 0: ring buffer producer; 1: perf producer; 2: user ring buffer drain. */
+/* Slot 0: ring buffer producer; 1: perf producer. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 4);
@@ -167,43 +167,49 @@ int produce_perf(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-/* What `drain` saw: samples, the sum of their seqs and `len` fields, gaps in the seqs (in stats[2].dropped). */
+/*
+ * What `drain` saw, written back to its ctx: samples, the sum of their seqs and `len` fields,
+ * the last seq, how many seqs did not follow their predecessor, and the helper's return value.
+ * `last_seq` is an input too: the seq before the first expected sample.
+ */
 struct drain_result {
 	__u64 samples;
-	__u64 sum;
-	__u64 bytes;
+	__u64 seq_sum;
+	__u64 len_sum;
 	__u64 last_seq;
+	__u64 gaps;
 	__s64 ret;
 };
 
-struct drain_result drained = {};
-
-static long drain_one(struct bpf_dynptr *d, void *ctx)
+static long drain_one(struct bpf_dynptr *d, struct drain_result *res)
 {
 	__u64 seq = 0;
 	__u32 len = 0;
-	__u32 key = 2;
-	struct stats *st = bpf_map_lookup_elem(&stats, &key);
 
-	if (!st)
-		return 1;
-	drained.samples++;
+	res->samples++;
 	if (bpf_dynptr_read(&len, sizeof(len), d, 12, 0) == 0)
-		drained.bytes += len;
+		res->len_sum += len;
 	if (bpf_dynptr_read(&seq, sizeof(seq), d, 0, 0) == 0) {
-		drained.sum += seq;
-		if (seq != drained.last_seq + 1)
-			st->dropped++;
-		drained.last_seq = seq;
+		res->seq_sum += seq;
+		if (seq != res->last_seq + 1)
+			res->gaps++;
+		res->last_seq = seq;
 	}
-	st->submitted++;
 	return 0;
 }
 
 SEC("syscall")
-int drain(void *ctx)
+int drain(struct drain_result *ctx)
 {
-	drained.ret = bpf_user_ringbuf_drain(&urb, drain_one, NULL, 0);
+	struct drain_result res = { .last_seq = ctx->last_seq };
+
+	res.ret = bpf_user_ringbuf_drain(&urb, drain_one, &res, 0);
+	ctx->samples = res.samples;
+	ctx->seq_sum = res.seq_sum;
+	ctx->len_sum = res.len_sum;
+	ctx->last_seq = res.last_seq;
+	ctx->gaps = res.gaps;
+	ctx->ret = res.ret;
 	return 0;
 }
 

@@ -17,3 +17,4 @@ export {
   type PerfWakeup,
 } from './perf-event-attr.js';
 export { cpuList, onlineCpus, ONLINE_CPUS_PATH } from './online-cpus.js';
+export { UserRingBuffer } from './user-ring-buffer.js';
