@@ -45,12 +45,24 @@ export function attachSocketFilter(program: AttachableProgram, socketFd: number)
 }
 
 /**
- * The fd of a Node `dgram.Socket` or `net.Socket` (POSIX only; its internal handle's `fd`), for
- * {@link attachSocketFilter}. The socket must be bound or connected so it has an fd.
+ * The fd of a Node `dgram.Socket` or `net.Socket` (POSIX only: the `fd` of its libuv handle),
+ * for {@link attachSocketFilter}. The socket must be bound or connected so it has an fd.
+ *
+ * @example
+ * ```ts
+ * const sock = dgram.createSocket('udp4');
+ * sock.bind(0, () => attachSocketFilter(prog, socketFd(sock)));
+ * ```
  */
 export function socketFd(socket: object): number {
-  const handle = (socket as { _handle?: { fd?: unknown } })._handle;
-  const fd = handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new LinkError('socket has no file descriptor yet (bind or connect it first)', { target: 'socket' });
-  return fd;
+  // dgram keeps its handle under a private symbol (its `_handle` getter is deprecated); net
+  // sockets expose `_handle` directly.
+  const holders: unknown[] = Object.getOwnPropertySymbols(socket).map((k) => (socket as Record<symbol, unknown>)[k]);
+  for (const h of holders) {
+    const fd = (h as { handle?: { fd?: unknown } } | null | undefined)?.handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) return fd;
+  }
+  const own = Object.getOwnPropertyDescriptor(socket, '_handle')?.value as { fd?: unknown } | null | undefined;
+  if (typeof own?.fd === 'number' && own.fd >= 0) return own.fd;
+  throw new LinkError('socket has no file descriptor yet (bind or connect it first)', { target: 'socket' });
 }

@@ -1,0 +1,233 @@
+import { expect } from 'chai';
+import { createSocket, type Socket } from 'node:dgram';
+import type { BpfObject } from '../../src/loader/index.js';
+import {
+  attach,
+  attachNetfilter,
+  attachNetns,
+  attachSocketFilter,
+  attachTcx,
+  attachXdp,
+  LinkError,
+  NfInetHook,
+  NfProto,
+  socketFd,
+  XdpFlag,
+} from '../../src/links/index.js';
+import { AttachType, LinkType, linkGetFdById, native, NotSupportedError, ObjectNotFoundError } from '../../src/sys/index.js';
+import { requirePrivileges } from '../helpers/privileges.js';
+import { count, loadCounters, program, Slot } from './fixture.js';
+import { createVethPair, type VethPair } from './netns-fixture.js';
+
+/** Binds a UDP socket on loopback and returns it with its port. */
+async function udpSocket(): Promise<{ socket: Socket; port: number }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { socket, port: socket.address().port };
+}
+
+/** Sends `n` datagrams to 127.0.0.1:`port` and waits until they are sent. */
+async function sendLoopback(n: number, port: number): Promise<void> {
+  const s = createSocket('udp4');
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve, reject) => s.send('ping', port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve) => s.close(resolve));
+}
+
+/** A socket that is not bound has no fd yet. */
+function unboundFdError(): unknown {
+  const s = createSocket('udp4');
+  try {
+    socketFd(s);
+  } catch (e) {
+    return e;
+  } finally {
+    s.close();
+  }
+  return undefined;
+}
+
+/** Sends `n` datagrams from this namespace to `ip`:9. */
+async function sendTo(ip: string, n: number): Promise<void> {
+  const s = createSocket('udp4');
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve, reject) => s.send('x', 9, ip, (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve) => s.close(resolve));
+}
+
+/** Receives `n` datagrams on `socket` (or times out). */
+function receive(socket: Socket, n: number, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve) => {
+    let got = 0;
+    const timer = setTimeout(() => resolve(got), timeoutMs);
+    socket.on('message', () => {
+      if (++got === n) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+  });
+}
+
+describe('links: xdp and tcx on a veth pair', function () {
+  let obj: BpfObject;
+  let veth: VethPair;
+
+  before(async function () {
+    requirePrivileges(this);
+    obj = await loadCounters(['xdp_count', 'xdp_count_second', 'tcx_ingress_count', 'tcx_egress_count']);
+    veth = createVethPair();
+  });
+  after(() => {
+    veth?.remove();
+    obj?.close();
+  });
+
+  it('xdp link counts packets from the namespace; update() swaps the program; detach() stops it', function () {
+    const first = count(obj, Slot.XDP);
+    const second = count(obj, Slot.XDP_SECOND);
+    const link = attachXdp(program(obj, 'xdp_count'), { interface: veth.host });
+    let id: number;
+    try {
+      expect(link.target).to.match(new RegExp(`^${veth.host} \\(ifindex \\d+\\)$`));
+      const info = link.info();
+      id = info.id;
+      expect(info.type).to.equal(LinkType.XDP);
+      expect(info.details).to.deep.equal({ kind: 'xdp', ifindex: native().ifNameToIndex(veth.host) });
+      veth.sendFromPeer(10);
+      expect(count(obj, Slot.XDP) - first >= 10n).to.equal(true);
+
+      link.update(program(obj, 'xdp_count_second'), program(obj, 'xdp_count'));
+      const atSwap = count(obj, Slot.XDP);
+      veth.sendFromPeer(10);
+      expect(count(obj, Slot.XDP)).to.equal(atSwap);
+      expect(count(obj, Slot.XDP_SECOND) - second >= 10n).to.equal(true);
+
+      // BPF_F_REPLACE with the wrong expected program: the kernel refuses (EPERM).
+      expect(() => link.update(program(obj, 'xdp_count'), program(obj, 'xdp_count'))).to.throw(LinkError, /update to program 'xdp_count' failed: BPF_LINK_UPDATE failed \(EPERM\)/);
+
+      link.detach();
+      const atDetach = count(obj, Slot.XDP_SECOND);
+      veth.sendFromPeer(5);
+      expect(count(obj, Slot.XDP_SECOND)).to.equal(atDetach);
+    } finally {
+      link.close();
+    }
+    expect(() => linkGetFdById(id)).to.throw(ObjectNotFoundError);
+  });
+
+  it('a second xdp link on the same device is a LinkError (EBUSY); an unknown device is a LinkError', function () {
+    using _link = attachXdp(program(obj, 'xdp_count'), { interface: veth.host, flags: XdpFlag.SKB_MODE });
+    expect(() => attachXdp(program(obj, 'xdp_count_second'), { interface: veth.host, flags: XdpFlag.SKB_MODE })).to.throw(
+      LinkError,
+      new RegExp(`^program 'xdp_count_second' -> xdp ${veth.host} \\(ifindex \\d+\\): attach failed: BPF_LINK_CREATE failed \\(EBUSY\\)`),
+    );
+    expect(() => attachXdp(program(obj, 'xdp_count'), { interface: 'nosuchdev0' })).to.throw(LinkError, "program 'xdp_count' -> interface nosuchdev0: no network device 'nosuchdev0' in this network namespace");
+  });
+
+  it('tcx ingress and egress links count packets in both directions, attached through attach() from the SEC attach type', async function () {
+    const inBefore = count(obj, Slot.TCX);
+    const outBefore = count(obj, Slot.TCX_EGRESS);
+    {
+      using ingress = attach(program(obj, 'tcx_ingress_count'), { device: { interface: veth.host } });
+      using egress = attachTcx(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'egress' });
+      const info = egress.info();
+      expect(info.details).to.deep.include({ kind: 'tcx', attachType: AttachType.TCX_EGRESS });
+      expect((ingress as { kind: string }).kind).to.equal('tcx');
+      veth.sendFromPeer(10);
+      await sendTo(veth.peerIp, 10);
+    }
+    expect(count(obj, Slot.TCX) - inBefore >= 10n).to.equal(true);
+    expect(count(obj, Slot.TCX_EGRESS) - outBefore >= 10n).to.equal(true);
+    const after = count(obj, Slot.TCX);
+    veth.sendFromPeer(3);
+    expect(count(obj, Slot.TCX)).to.equal(after, 'closed links no longer run');
+  });
+
+  it('tcx ordering: a program placed before another with an anchor runs on the same hook', function () {
+    const before = count(obj, Slot.TCX);
+    const beforeOut = count(obj, Slot.TCX_EGRESS);
+    using last = attachTcx(program(obj, 'tcx_ingress_count'), { interface: veth.host, direction: 'ingress' });
+    // The egress-counting program also works on ingress (same type); put it first via the link anchor.
+    using _first = attachTcx(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'ingress', anchor: { position: 'before', link: last } });
+    veth.sendFromPeer(5);
+    expect(count(obj, Slot.TCX) - before >= 5n).to.equal(true);
+    expect(count(obj, Slot.TCX_EGRESS) - beforeOut >= 5n).to.equal(true);
+  });
+});
+
+describe('links: socket filter, sk_lookup, netfilter (loopback)', function () {
+  let obj: BpfObject;
+
+  before(async function () {
+    requirePrivileges(this);
+    obj = await loadCounters(['socket_count', 'sk_lookup_count', 'netfilter_count']);
+  });
+  after(() => obj?.close());
+
+  it('SO_ATTACH_BPF socket filter counts the datagrams the socket receives; close() detaches it', async function () {
+    const { socket, port } = await udpSocket();
+    try {
+      const before = count(obj, Slot.SOCKET);
+      const link = attachSocketFilter(program(obj, 'socket_count'), socketFd(socket));
+      const got = receive(socket, 5);
+      await sendLoopback(5, port);
+      expect(await got).to.equal(5);
+      expect(count(obj, Slot.SOCKET) - before).to.equal(5n);
+      expect(() => link.pin('/sys/fs/bpf/x')).to.throw(NotSupportedError, 'socket filters are attached with setsockopt(SO_ATTACH_BPF)');
+      link.close();
+      const got2 = receive(socket, 3);
+      await sendLoopback(3, port);
+      expect(await got2).to.equal(3);
+      expect(count(obj, Slot.SOCKET) - before).to.equal(5n);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('socketFd() of an unbound socket is a LinkError', function () {
+    const e = unboundFdError();
+    expect(e).to.be.instanceOf(LinkError);
+    expect((e as Error).message).to.equal('socket: socket has no file descriptor yet (bind or connect it first)');
+  });
+
+  it('SO_ATTACH_BPF on something that is not a socket is a LinkError with the errno', function () {
+    expect(() => attachSocketFilter(program(obj, 'socket_count'), 0)).to.throw(LinkError, /^program 'socket_count' -> socket fd 0: attach failed: setsockopt\(SO_ATTACH_BPF\) on fd 0 failed \(ENOTSOCK\)/);
+  });
+
+  it('sk_lookup netns link runs for each UDP socket lookup in this namespace', async function () {
+    const { socket, port } = await udpSocket();
+    try {
+      const before = count(obj, Slot.SK_LOOKUP);
+      {
+        using link = attachNetns(program(obj, 'sk_lookup_count'));
+        expect(link.info().details).to.deep.include({ kind: 'netns', attachType: AttachType.SK_LOOKUP });
+        const got = receive(socket, 4);
+        await sendLoopback(4, port);
+        expect(await got).to.equal(4);
+      }
+      expect(count(obj, Slot.SK_LOOKUP) - before >= 4n).to.equal(true);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('netfilter link at IPv4 LOCAL_IN sees loopback datagrams; a bad priority is a LinkError', async function () {
+    const { socket, port } = await udpSocket();
+    try {
+      const before = count(obj, Slot.NETFILTER);
+      {
+        using link = attachNetfilter(program(obj, 'netfilter_count'), { pf: NfProto.IPV4, hooknum: NfInetHook.LOCAL_IN, priority: -128 });
+        expect(link.info().details).to.deep.include({ kind: 'netfilter', pf: 2, hooknum: 1, priority: -128 });
+        const got = receive(socket, 4);
+        await sendLoopback(4, port);
+        expect(await got).to.equal(4);
+      }
+      expect(count(obj, Slot.NETFILTER) - before >= 4n).to.equal(true);
+      expect(() => attachNetfilter(program(obj, 'netfilter_count'), { pf: NfProto.IPV4, hooknum: NfInetHook.LOCAL_IN, priority: -2147483648 })).to.throw(
+        LinkError,
+        /^program 'netfilter_count' -> netfilter pf 2 hook 1 prio -2147483648: attach failed: BPF_LINK_CREATE failed \(ERANGE\)/,
+      );
+    } finally {
+      socket.close();
+    }
+  });
+});
