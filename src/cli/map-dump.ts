@@ -13,7 +13,6 @@ import { errnoExit } from './map-args.js';
  * counted. Returns the exit status (a failing walk other than the ENOENT end: its -errno).
  */
 function dumpOne(map: BpfMap, w: JsonWriter | undefined, btfPlain: boolean, showHeader: boolean, ctx: CliContext, out: string[]): number {
-  // In plain BTF mode errors are text, as bpftool printf()s them between the writer's output.
   let btf: Btf | undefined;
   if (w !== undefined) {
     try {
@@ -60,6 +59,7 @@ function dumpOne(map: BpfMap, w: JsonWriter | undefined, btfPlain: boolean, show
       code = e.code;
     }
     if (found === undefined) {
+      // In plain BTF mode errors are text: bpftool printf()s them next to the writer's output.
       out.push(entryError(map, key, errno, code, ctx.json ? w : undefined));
       continue;
     }

@@ -248,11 +248,11 @@ export class BpfMap {
     return getMapInfo(this.fd);
   }
 
-  #fail(cmd: number, operation: string, e: unknown, key?: Uint8Array): MapError {
+  #fail(cmd: number, operation: string, e: unknown, key?: Uint8Array, detail = ''): MapError {
     if (!isNativeError(e)) {
-      return new MapError(this.identity, operation, `${bpfCmdName(cmd)} failed: ${e instanceof Error ? e.message : String(e)}`, 0, 'UNKNOWN', key, { cause: e });
+      return new MapError(this.identity, operation, `${bpfCmdName(cmd)} failed: ${e instanceof Error ? e.message : String(e)}${detail}`, 0, 'UNKNOWN', key, { cause: e });
     }
-    return new MapError(this.identity, operation, `${bpfCmdName(cmd)} failed (${e.code}): ${strerror(e.errno)}`, e.errno, e.code, key?.slice(), { cause: e });
+    return new MapError(this.identity, operation, `${bpfCmdName(cmd)} failed (${e.code}): ${strerror(e.errno)}${detail}`, e.errno, e.code, key?.slice(), { cause: e });
   }
 
   #usage(operation: string, reason: string, key?: Uint8Array): MapError {
@@ -427,9 +427,9 @@ export class BpfMap {
     } catch (e) {
       // ENOENT ends a lookup walk; `count` still says how many entries this last call returned.
       if (endOk && isNativeError(e) && e.code === 'ENOENT') return { count: view.getUint32(BATCH.count, true), end: true };
-      const err = this.#fail(cmd, operation, e);
+      // The kernel reports in `count` how many elements it processed before failing.
       const done = view.getUint32(BATCH.count, true);
-      throw new MapError(this.identity, operation, `${err.message.slice(err.message.indexOf(': ') + 2)} (after ${done} of ${count} elements)`, err.errno, err.code, undefined, { cause: e });
+      throw this.#fail(cmd, operation, e, undefined, ` (after ${done} of ${count} elements)`);
     }
     return { count: view.getUint32(BATCH.count, true), end: false };
   }
