@@ -4,8 +4,7 @@
  * `appendSubprograms`, CO-RE, `relocateInstructions`, `loadProgram`, bind `.rodata`) and
  * `initMapSlots` (prog arrays and map-in-map `.values`).
  */
-import { CoreCandidateCache, relocateCore, type CoreRelocationResult } from '../btf/core/index.js';
-import type { Btf } from '../btf/index.js';
+import { CoreCandidateCache, relocateCore, type Btf, type CoreRelocationResult } from '../btf/index.js';
 import type { BpfMap } from '../maps/index.js';
 import { AttrWriter, BpfCmd, bpfSyscall, ProgType, type OwnedFd } from '../sys/index.js';
 import type { CreatedMap } from './create-maps.js';
