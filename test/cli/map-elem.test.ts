@@ -289,6 +289,21 @@ describe('bpf-ts map dump|lookup|update|delete|getnext|pin|freeze|peek|push|pop 
       await same(['-j', 'map', 'freeze', 'name', name]);
     });
 
+    it('leaves no fd open after 200 runs of each command (success and failure paths)', async function () {
+      const { readdirSync } = await import('node:fs');
+      const fds = (): number => readdirSync('/proc/self/fd').length;
+      const before = fds();
+      for (let i = 0; i < 200; i++) {
+        await ours(['map', 'dump', 'pinned', `${MAPS}/mixed_hash`]);
+        await ours(['-j', 'map', 'lookup', 'pinned', `${MAPS}/typed_array`, 'key', '1', '0', '0', '0']);
+        await ours(['map', 'update', 'pinned', hash, 'key', '1', '0', '0', '0', 'value', '1', '2', '3', '4', '5', '6', '7', '8']);
+        await ours(['map', 'delete', 'pinned', hash, 'key', '7', '0', '0', '0']);
+        await ours(['map', 'update', 'pinned', hash, 'key', '1', '0', '0', '0', 'value', '1']);
+        await ours(['map', 'pop', 'pinned', queue]);
+      }
+      expect(fds()).to.be.at.most(before);
+    });
+
     it('argument errors: messages and exit codes', async function () {
       const cases: string[][] = [
         ['map', 'update', 'pinned', hash, 'key', '1', '0', '0', 'value', '1'],

@@ -56,7 +56,8 @@ describe('BpfMap against the kernel', function () {
     fdsBefore = openFds();
   });
   after(function () {
-    if (fdsBefore !== 0) expect(openFds(), 'fds leaked by the map tests').to.equal(fdsBefore);
+    // At most: finalizers of other suites' forgotten fds may close some meanwhile.
+    if (fdsBefore !== 0) expect(openFds(), 'fds leaked by the map tests').to.be.at.most(fdsBefore);
   });
 
   describe('hash', function () {

@@ -22,7 +22,8 @@ describe('typed maps (BTF key/value codecs) against the kernel', function () {
   });
   after(function () {
     btfFd?.close();
-    if (fdsBefore !== 0) expect(openFds(), 'fds leaked').to.equal(fdsBefore);
+    // At most: finalizers of other suites' forgotten fds may close some meanwhile.
+    if (fdsBefore !== 0) expect(openFds(), 'fds leaked').to.be.at.most(fdsBefore);
   });
 
   function create(type: number, key: string | undefined, value: string, maxEntries = 8): BpfMap {
