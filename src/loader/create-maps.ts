@@ -175,6 +175,11 @@ export function createMaps(maps: readonly MapSpec[], options: CreateMapsOptions)
   const pageSize = native().pageSize();
   try {
     for (const spec of maps) {
+      if (spec.type === MapType.STRUCT_OPS) {
+        // Needs the value translated to vmlinux's bpf_struct_ops_<name> and its programs loaded
+        // first (libbpf's bpf_map__init_kern_struct_ops); not implemented yet.
+        throw new LoadError('struct_ops maps are not supported by the loader yet', { map: spec.name });
+      }
       const attrs = effectiveAttributes(spec, options.possibleCpus, pageSize);
       const replacement = options.replacements?.get(spec.name);
       if (replacement !== undefined) {
