@@ -18,3 +18,5 @@ export {
 } from './perf-event-attr.js';
 export { cpuList, onlineCpus, ONLINE_CPUS_PATH } from './online-cpus.js';
 export { UserRingBuffer } from './user-ring-buffer.js';
+export { DEFAULT_TRACEFS, ensureTracefs, mountTracefs, tracefsMounts } from './tracefs.js';
+export { TracePipeReader, parseTraceLine, type TraceLine, type TracePipeOptions } from './trace-pipe-reader.js';
