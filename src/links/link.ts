@@ -206,6 +206,7 @@ export class Link implements Disposable {
   }
 
   private requireLinkFd(operation: string): OwnedFd {
+    if (this.#closed) throw new LinkError(`${operation}: the link was closed`, { program: this.program, target: `${this.kind} ${this.target}` });
     if (this.#linkFd === undefined) {
       throw new NotSupportedError('bpf_link', `${operation}: ${this.kind} attachment of program '${this.program}' (${this.target}) is not a bpf_link: ${this.#legacyReason}`);
     }
