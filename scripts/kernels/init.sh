@@ -104,6 +104,16 @@ case " $BPF_TS_VM_MOUNTS " in
 esac
 ip link set lo up 2>/dev/null
 
+# What a machine running this kernel has from its package: /boot/config-<release> (Debian builds
+# no /proc/config.gz; .kconfig externs and feature reports read this file) and
+# /lib/modules/<release> (the unpacked package, reached through the host root).
+release=$(uname -r)
+mkdir -p /newroot/boot /newroot/lib/modules
+cp /kconfig "/newroot/boot/config-$release"
+if [ -n "$BPF_TS_VM_MODULES_DIR" ] && [ ! -e "/newroot/lib/modules/$release" ]; then
+  ln -s "$BPF_TS_VM_MODULES_DIR" "/newroot/lib/modules/$release"
+fi
+
 mkdir -p /newroot/run/bpf-ts-vm/out
 # The results share: the one place the guest writes to the host (the reporter's JSON, dmesg, exit code).
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 bpfts_out /newroot/run/bpf-ts-vm/out ||

@@ -10,6 +10,10 @@
 set -euo pipefail
 export LC_ALL=C
 
+# The whole script is one compound command, parsed before it starts: bash otherwise reads a script
+# as it runs, and editing run.sh during a 10-minute VM run would break the running copy.
+{
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 
@@ -306,6 +310,7 @@ build_initramfs() {
     echo "file /bpf-ts-vm.conf $out/bpf-ts-vm.conf 644"
     echo "file /guest.sh $out/guest.sh 755"
     echo "file /modules.list $out/modules.list 644"
+    echo "file /kconfig $root/boot/config-$kver 644"
   } >"$list"
   while IFS= read -r line || [ -n "$line" ]; do
     line=${line%%#*}
@@ -355,6 +360,7 @@ run_kernel() {
     echo "BPF_TS_VM_KERNEL=$(sq "$series")"
     echo "BPF_TS_VM_MOUNTS=$(sq "${MOUNTS//,/ }")"
     echo "BPF_TS_VM_SHELL=$SHELL_MODE"
+    echo "BPF_TS_VM_MODULES_DIR=$(sq "$root/lib/modules/$kver")"
   } >"$rundir/bpf-ts-vm.conf"
 
   # The command the guest runs (as /bin/sh, i.e. dash, in the chrooted host root).
@@ -466,3 +472,5 @@ done
 [ "$SHELL_MODE" = 0 ] || exit 0
 
 node "$HERE/report.mjs" "$RUN_DIR" "${KERNELS[@]}"
+exit
+}
