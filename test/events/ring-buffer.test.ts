@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createBtfCodec } from '../../src/btf/codec/index.js';
 import { BpfMap } from '../../src/maps/index.js';
@@ -55,6 +58,43 @@ describe('events: RingBufferReader', function () {
     expect(BigInt(received)).to.equal(st.submitted);
     expect(BigInt(received) + st.dropped + st.discarded).to.equal(st.attempted);
     expect(reader.consumerPosition > 16384n).to.equal(true);
+  });
+
+  it('with a producer in another process running concurrently, the iterator gets every accepted record once, in order', async () => {
+    using obj = await loadProducers({ ring: 8192 });
+    const reader = RingBufferReader.open(obj.map('rb')!);
+    try {
+      const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'produce-child.js'), String(obj.program('produce')!.info().id), '200', '500'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const ac = new AbortController();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      void exited.then(() => ac.abort());
+      let received = 0;
+      let last = -1n;
+      const check = (r: Uint8Array): void => {
+        const seq = checkRecord(new DataView(r.buffer, r.byteOffset, r.byteLength), 0, r.byteLength, RECORD_SIZE);
+        if (seq <= last || seq % 7n === 0n) throw new Error(`seq ${seq} after ${last}`);
+        last = seq;
+        received++;
+      };
+      try {
+        for await (const r of reader.records({ signal: ac.signal })) check(r);
+      } catch (e) {
+        if ((e as Error).name !== 'AbortError') throw e;
+      }
+      expect(await exited).to.equal(0);
+      // What arrived after the last wait.
+      reader.consume((view, off, len) => check(new Uint8Array(view.buffer, view.byteOffset + off, len)));
+      const st = readStats(obj, StatsSlot.RING);
+      expect(st.attempted).to.equal(BigInt(out.trim()));
+      expect(BigInt(received)).to.equal(st.submitted);
+      expect(BigInt(received) + st.dropped + st.discarded).to.equal(st.attempted);
+    } finally {
+      reader.close();
+    }
   });
 
   it('reads variable-size records across the end of the ring in place (double mapping)', async () => {
