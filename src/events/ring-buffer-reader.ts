@@ -186,8 +186,19 @@ export class RingBufferReader extends EventReader {
     return delivered;
   }
 
+  /**
+   * True when the record at the consumer position is complete (submitted or discarded). A record
+   * still being written does not count: waiting then goes through the event loop (the kernel
+   * reports the fd readable at once), so a stalled producer never spins the microtask queue.
+   */
+  get hasReadyRecord(): boolean {
+    if (this.pendingBytes === 0) return false;
+    const word = Atomics.load(this.#headers, (this.#consumerLow & this.#mask) >>> 2);
+    return (word & RINGBUF_BUSY_BIT) === 0;
+  }
+
   protected waitReadable(options: WaitOptions): Promise<WaitOutcome> {
-    if (this.pendingBytes > 0) return Promise.resolve('ready');
+    if (this.hasReadyRecord) return Promise.resolve('ready');
     return this.#waiter.wait(options);
   }
 

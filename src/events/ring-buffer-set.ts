@@ -86,7 +86,7 @@ export class RingBufferSet extends EventReader {
 
   protected waitReadable(options: WaitOptions): Promise<WaitOutcome> {
     if (this.#closed) return Promise.resolve('closed');
-    for (const m of this.#members) if (m.reader.pendingBytes > 0) return Promise.resolve('ready');
+    for (const m of this.#members) if (m.reader.hasReadyRecord) return Promise.resolve('ready');
     return this.#waiter.wait(options);
   }
 
