@@ -6,7 +6,7 @@ import type { BpfObject } from '../../src/loader/index.js';
 import { attach, attachCgroup, LinkError } from '../../src/links/index.js';
 import { AttachType, LinkType } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { count, loadCounters, program, Slot } from './fixture.js';
+import { count, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';
 
 /** The cgroup v2 hierarchy: /sys/fs/cgroup/unified on hybrid systems, else /sys/fs/cgroup. */
 function cgroup2Root(): string {
@@ -32,7 +32,7 @@ describe('links: cgroup', function () {
   });
   after(() => {
     if (cgroup !== undefined && existsSync(cgroup)) rmdirSync(cgroup);
-    obj?.close();
+    closeCheckingLinks(obj);
   });
 
   it('cgroup_skb/egress and cgroup/sock_create links count what a process in the cgroup does', function () {

@@ -19,7 +19,7 @@ import {
 import { ProgType } from '../../src/sys/index.js';
 import { BpfTsError } from '../../src/errors/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { loadCounters, program } from './fixture.js';
+import { loadCounters, program, closeCheckingLinks } from './fixture.js';
 
 /** A program handle that never reaches the kernel (the error comes first). */
 const fake = (type: number, name = 'fake'): { fd: number; type: number; name: string } => ({ fd: 1_000_000, type, name });
@@ -118,7 +118,7 @@ describe('links: error paths in the kernel', function () {
     requirePrivileges(this);
     obj = await loadCounters(['raw_sys_enter']);
   });
-  after(() => obj?.close());
+  after(() => closeCheckingLinks(obj));
 
   it('pinning over an existing pin is a LinkError naming the path; the first pin stays', function () {
     const path = `/sys/fs/bpf/bpfts-links-pin-${process.pid}`;

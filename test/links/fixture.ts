@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { loadObject, loadObjectSpec, type BpfObject, type BpfProgram } from '../../src/loader/index.js';
+import { getLinkInfo, linkGetFdById, objectIds } from '../../src/sys/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 
 /** Slots of `counts` in bpf/links/counters.bpf.c. */
@@ -54,5 +55,29 @@ export function getppid(n: number): void {
   for (let i = 0; i < n; i++) void process.ppid;
 }
 
-/** Ids of every link in the kernel. */
-export { objectIds } from '../../src/sys/index.js';
+
+/**
+ * Closes `obj` after checking that no link in the kernel still runs one of its programs (every
+ * link a test made was closed; pins removed).
+ */
+export function closeCheckingLinks(obj: BpfObject | undefined): void {
+  if (obj === undefined) return;
+  const progIds = new Set([...obj.programs.values()].map((p) => p.info().id));
+  const leaked: string[] = [];
+  for (const id of objectIds('link')) {
+    let fd;
+    try {
+      fd = linkGetFdById(id);
+    } catch {
+      continue; // freed meanwhile
+    }
+    try {
+      const info = getLinkInfo(fd);
+      if (progIds.has(info.progId)) leaked.push(`link ${id} (${info.details.kind}) of prog ${info.progId}`);
+    } finally {
+      fd.close();
+    }
+  }
+  obj.close();
+  if (leaked.length > 0) throw new Error(`links left behind: ${leaked.join(', ')}`);
+}

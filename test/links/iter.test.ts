@@ -5,7 +5,7 @@ import { attach, attachIter, autoAttach, IterLink, LinkError } from '../../src/l
 import { readFileSync } from 'node:fs';
 import { LinkType, mapCreate, MapType, OwnedFd } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { loadCounters, program } from './fixture.js';
+import { loadCounters, program, closeCheckingLinks } from './fixture.js';
 
 describe('links: iterators', function () {
   let obj: BpfObject;
@@ -14,7 +14,7 @@ describe('links: iterators', function () {
     requirePrivileges(this);
     obj = await loadCounters(['dump_task', 'dump_map']);
   });
-  after(() => obj?.close());
+  after(() => closeCheckingLinks(obj));
 
   it('iter/task lists this process with its comm; each read() is a new walk', function () {
     using it = attachIter(program(obj, 'dump_task'), { targetName: 'task' });

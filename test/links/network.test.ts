@@ -16,7 +16,7 @@ import {
 } from '../../src/links/index.js';
 import { AttachType, LinkType, linkGetFdById, native, NotSupportedError, ObjectNotFoundError } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { count, loadCounters, program, Slot } from './fixture.js';
+import { count, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';
 import { createVethPair, type VethPair } from './netns-fixture.js';
 
 /** Binds a UDP socket on loopback and returns it with its port. */
@@ -78,7 +78,7 @@ describe('links: xdp and tcx on a veth pair', function () {
   });
   after(() => {
     veth?.remove();
-    obj?.close();
+    closeCheckingLinks(obj);
   });
 
   it('xdp link counts packets from the namespace; update() swaps the program; detach() stops it', function () {
@@ -161,7 +161,7 @@ describe('links: socket filter, sk_lookup, netfilter (loopback)', function () {
     requirePrivileges(this);
     obj = await loadCounters(['socket_count', 'sk_lookup_count', 'netfilter_count']);
   });
-  after(() => obj?.close());
+  after(() => closeCheckingLinks(obj));
 
   it('SO_ATTACH_BPF socket filter counts the datagrams the socket receives; close() detaches it', async function () {
     const { socket, port } = await udpSocket();

@@ -3,7 +3,7 @@ import type { BpfObject } from '../../src/loader/index.js';
 import { attach, attachPerfEvent, LinkGroup, onlineCpus, PerfSwConfig, PerfType } from '../../src/links/index.js';
 import { readFileSync } from 'node:fs';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { count, loadCounters, program, Slot } from './fixture.js';
+import { count, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';
 
 function busy(ms: number): void {
   const end = Date.now() + ms;
@@ -19,7 +19,7 @@ describe('links: perf_event', function () {
     requirePrivileges(this);
     obj = await loadCounters(['on_perf_event']);
   });
-  after(() => obj?.close());
+  after(() => closeCheckingLinks(obj));
 
   it('onlineCpus() reads /sys/devices/system/cpu/online', function () {
     const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();

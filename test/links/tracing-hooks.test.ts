@@ -14,7 +14,7 @@ import {
 } from '../../src/links/index.js';
 import { AttachType, LinkType, linkGetFdById, NotSupportedError, ObjectNotFoundError } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { count, getppid, loadCounters, program, Slot } from './fixture.js';
+import { count, getppid, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';
 
 /** The link with `id` is gone from the kernel. */
 function expectLinkGone(id: number): void {
@@ -28,7 +28,7 @@ describe('links: tracepoint, raw_tp, tp_btf', function () {
     requirePrivileges(this);
     obj = await loadCounters(['tp_getppid', 'raw_sys_enter', 'btf_sys_enter', 'xdp_count']);
   });
-  after(() => obj?.close());
+  after(() => closeCheckingLinks(obj));
 
   it('tracepoint syscalls/sys_enter_getppid counts exactly the getppid calls of this process', function () {
     const before = count(obj, Slot.TRACEPOINT);

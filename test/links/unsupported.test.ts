@@ -5,7 +5,7 @@ import { loadObject, matchSection } from '../../src/loader/index.js';
 import { attachKprobe, attachKprobeMulti, attachKsyscall, autoAttach, kprobeUnavailableReason, tracefsRoot } from '../../src/links/index.js';
 import { NotSupportedError } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { program, UNSUPPORTED_OBJ } from './fixture.js';
+import { program, UNSUPPORTED_OBJ, closeCheckingLinks } from './fixture.js';
 
 describe('links: hooks this kernel cannot attach', function () {
   let obj: BpfObject;
@@ -15,7 +15,7 @@ describe('links: hooks this kernel cannot attach', function () {
     // fentry/fexit/lsm programs of the object cannot even be loaded here (see tracing-hooks).
     obj = await loadObject(UNSUPPORTED_OBJ, { programs: ['on_kprobe', 'on_kretprobe', 'on_ksyscall', 'on_kprobe_multi'] });
   });
-  after(() => obj?.close());
+  after(() => closeCheckingLinks(obj));
 
   const kprobeCase = (title: string, run: () => unknown, target: string): void => {
     it(title, function () {

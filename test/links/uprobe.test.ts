@@ -16,7 +16,7 @@ import {
 } from '../../src/links/index.js';
 import { LinkType } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { count, loadCounters, program, Slot } from './fixture.js';
+import { count, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';
 import { buildUprobeTarget, type UprobeTarget } from './uprobe-fixture.js';
 
 /** File offset of `symbol` computed from readelf's section table and nm's symbol value. */
@@ -90,7 +90,7 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
     target = buildUprobeTarget();
   });
   after(() => {
-    obj?.close();
+    closeCheckingLinks(obj);
     target?.remove();
   });
 
@@ -140,10 +140,16 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
     }
   });
 
-  it('auto-attach from SEC("uprobe") without a target attaches nothing, as libbpf', function () {
+  it('auto-attach from SEC("uprobe") without a target attaches nothing, as libbpf; with path:function it attaches', function () {
     const p = program(obj, 'on_uprobe');
     expect(autoAttach(p, matchSection(p.section))).to.equal(undefined);
-    expect(autoAttach(p, { name: `uprobe/${target.path}:bpfts_target`, autoAttach: 'uprobe', attachTo: `${target.path}:bpfts_target` })?.kind).to.equal('uprobe');
+    const before = count(obj, Slot.UPROBE);
+    {
+      using link = autoAttach(p, { name: `uprobe/${target.path}:bpfts_target`, autoAttach: 'uprobe', attachTo: `${target.path}:bpfts_target` });
+      expect(link?.kind).to.equal('uprobe');
+      target.run(2);
+    }
+    expect(count(obj, Slot.UPROBE) - before).to.equal(2n);
   });
 
   it('an unresolvable uprobe is a LinkError with the SymbolResolveError as cause', function () {
