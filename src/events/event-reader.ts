@@ -9,12 +9,25 @@ import type { WaitOptions, WaitOutcome } from './readiness-waiter.js';
  * Receives one record in place: `length` bytes at `offset` of `view`. The bytes belong to the
  * kernel again once the batch ends; copy what must outlive the call. Return `false` to stop the
  * batch after this record.
+ *
+ * @example
+ * ```ts
+ * const onRecord: RecordCallback = (view, offset, length) => {
+ *   total += view.getUint32(offset, true);
+ *   return total < limit; // false: stop this batch here
+ * };
+ * ```
  */
 export type RecordCallback = (view: DataView, offset: number, length: number) => void | boolean;
 
 /**
  * What {@link EventReader.decoded} decodes records with: a `BtfCodec` from `createBtfCodec`
  * (src/btf/codec) fits, as does any decoder of fixed-size values.
+ *
+ * @example
+ * ```ts
+ * const pidDecoder: RecordDecoder<number> = { size: 4, typeName: 'u32 pid', decode: (b, o) => b[o]! | (b[o + 1]! << 8) };
+ * ```
  */
 export interface RecordDecoder<T> {
   /** Bytes a value occupies; shorter records are refused. */

@@ -23,7 +23,14 @@ import { LOW_WORD, MAP_SHARED, PROT_READ, PROT_WRITE } from './ring-layout.js';
 const EPOLL_CTL_ADD = 1;
 const EPOLLIN = 1;
 
-/** Options of {@link PerfBufferReader.open}. */
+/**
+ * Options of {@link PerfBufferReader.open}.
+ *
+ * @example
+ * ```ts
+ * const options: PerfBufferOptions = { pageCount: 64, watermarkBytes: 16384, onLost: (cpu, n) => console.warn(`cpu ${cpu}: lost ${n}`) };
+ * ```
+ */
 export interface PerfBufferOptions extends PerfWakeup {
   /** Data pages per CPU, a power of two (libbpf's `page_cnt`); default 8. */
   readonly pageCount?: number;

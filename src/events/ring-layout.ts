@@ -38,7 +38,14 @@ export const LOW_WORD = endianness() === 'LE' ? 0 : 1;
  */
 export const ORDERED_HEADER_LOADS = process.arch !== 'x64' && process.arch !== 'ia32';
 
-/** Bytes a record of `length` payload bytes occupies: header plus payload, rounded up to 8. */
+/**
+ * Bytes a record of `length` payload bytes occupies: header plus payload, rounded up to 8.
+ *
+ * @example
+ * ```ts
+ * ringRecordSize(64); // 72
+ * ```
+ */
 export function ringRecordSize(length: number): number {
   return (length + RINGBUF_HDR_SZ + 7) & ~7;
 }

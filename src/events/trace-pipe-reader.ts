@@ -9,7 +9,15 @@ import { TracefsError } from './errors.js';
 import { ReadinessWaiter, type WaitOptions } from './readiness-waiter.js';
 import { ensureTracefs } from './tracefs.js';
 
-/** One line of `trace_pipe`. */
+/**
+ * One line of `trace_pipe`.
+ *
+ * @example
+ * ```ts
+ * const line: TraceLine | undefined = parseTraceLine(raw);
+ * if (line?.source === 'bpf_trace_printk') console.log(`${line.task}-${line.pid}: ${line.message}`);
+ * ```
+ */
 export interface TraceLine {
   /** The task's comm (`bash`, `<idle>`, `<...>` when the kernel no longer knows it). */
   readonly task: string;
