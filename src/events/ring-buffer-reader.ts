@@ -41,6 +41,9 @@ const forgotten = new FinalizationRegistry<{ mappings: RingMappings; fd: OwnedFd
  * is published with one aligned 64-bit atomic store after each batch (and every quarter of the
  * ring within a long batch), so the kernel reuses space as soon as records are handled.
  *
+ * One consumer per ring: the reader keeps its own copy of the consumer position (the kernel
+ * never writes it), so two readers of one map would skip each other's records.
+ *
  * Positions are u64 and grow forever; the drain loop works on the low 32 bits as plain numbers
  * (differences of positions are below the ring size, so they are exact) and touches BigInt only
  * when it publishes a batch.
