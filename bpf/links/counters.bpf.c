@@ -22,6 +22,7 @@ enum slot {
 	SLOT_UPROBE_MULTI = 14,
 	SLOT_TCX_EGRESS = 15,
 	SLOT_URETVAL = 16,
+	SLOT_USDT = 17,
 	SLOTS = 24,
 };
 
@@ -94,6 +95,13 @@ SEC("uprobe.multi")
 int on_uprobe_multi(struct pt_regs *ctx)
 {
 	bump(SLOT_UPROBE_MULTI);
+	return 0;
+}
+
+SEC("usdt")
+int on_usdt(struct pt_regs *ctx)
+{
+	bump(SLOT_USDT);
 	return 0;
 }
 

@@ -15,6 +15,7 @@ import { attachTcx } from './tcx.js';
 import { attachTracepoint, parseTracepointTarget } from './tracepoint.js';
 import { attachTracing } from './tracing.js';
 import { attachUprobe, attachUprobeMulti } from './uprobe.js';
+import { attachUsdt, parseUsdtTarget } from './usdt.js';
 import { attachXdp } from './xdp.js';
 import { parseUprobeTarget } from './uprobe-target.js';
 
@@ -32,7 +33,8 @@ export interface SectionAttachInfo {
 }
 
 /**
- * libbpf's `bpf_program__attach()`: attaches a program from its SEC() name alone. Returns
+ * libbpf's `bpf_program__attach()`: attaches a program from its SEC() name alone (a
+ * {@link LinkGroup} for USDT probes with several sites). Returns
  * `undefined` for families that need an explicit target (xdp, tc, cgroup, socket, ...) and for
  * SEC names without a target (`SEC("uprobe")`), as libbpf skips those in skeleton attach.
  *
@@ -44,7 +46,7 @@ export interface SectionAttachInfo {
  * }
  * ```
  */
-export function autoAttach(program: AttachableProgram, section: SectionAttachInfo): Link | undefined {
+export function autoAttach(program: AttachableProgram, section: SectionAttachInfo): Link | LinkGroup | undefined {
   const label = programLabel(program);
   const to = section.attachTo;
   const bad = (why: string): LinkError => new LinkError(`cannot auto-attach SEC("${section.name}"): ${why}`, { program: label });
@@ -84,9 +86,12 @@ export function autoAttach(program: AttachableProgram, section: SectionAttachInf
       if (colon <= 0) throw bad("expected 'uprobe.multi/<binary>:<pattern>'");
       return attachUprobeMulti(program, { binary: to.slice(0, colon), pattern: to.slice(colon + 1), retprobe: section.name.startsWith('uretprobe') });
     }
-    case 'usdt':
+    case 'usdt': {
       if (to === undefined) return undefined;
-      throw bad('USDT attach is not implemented in bpf-ts yet (attach a uprobe at the probe address instead)');
+      const t = parseUsdtTarget(to);
+      if (t === undefined) throw bad("expected 'usdt/<binary>:<provider>:<name>'");
+      return attachUsdt(program, t);
+    }
     case 'none':
       return undefined;
     default:
@@ -138,7 +143,7 @@ export function attach(program: AttachableProgram, options: AttachOptions = {}, 
   const label = programLabel(program);
   const attachType = options.attachType ?? program.expectedAttachType ?? 0;
   const need = (what: string): LinkError => new LinkError(`attach needs ${what} for program type ${program.type ?? 'unknown'}`, { program: label });
-  const fromSection = (): Link => {
+  const fromSection = (): Link | LinkGroup => {
     if (section === undefined) throw need('options.target (or the SEC() info)');
     const link = autoAttach(program, section);
     if (link === undefined) throw need(`a target: SEC("${section.name}") names none`);

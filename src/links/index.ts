@@ -27,4 +27,5 @@ export { attachSocketFilter, socketFd } from './socket-filter.js';
 export { attachNetns, type NetnsOptions } from './netns.js';
 export { attachNetfilter, NfProto, NfInetHook, NETFILTER_IP_DEFRAG, type NetfilterOptions } from './netfilter.js';
 export { attachIter, IterLink, CgroupIterOrder, type IterOptions } from './iter.js';
+export { attachUsdt, readUsdtNotes, parseUsdtTarget, type UsdtNote, type UsdtOptions } from './usdt.js';
 export { attach, autoAttach, type AttachOptions, type SectionAttachInfo } from './attach.js';

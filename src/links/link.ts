@@ -229,7 +229,11 @@ export class Link implements Disposable {
  * ```
  */
 export class LinkGroup implements Disposable {
-  constructor(readonly links: readonly Link[]) {}
+  constructor(
+    readonly links: readonly Link[],
+    /** The hook family of the links (`'perf_event'`, `'usdt'`). */
+    readonly kind: string = links[0]?.kind ?? 'empty',
+  ) {}
 
   /** Closes every link (all are attempted; the first failure is rethrown). */
   close(): void {

@@ -43,12 +43,17 @@ describe('links: error paths without the kernel', function () {
       ['uprobe/nocolon', 'uprobe', 'nocolon', `cannot auto-attach SEC("uprobe/nocolon"): expected 'uprobe/<binary>:<function>[+<offset>]'`],
       ['uprobe.multi/nocolon', 'uprobe_multi', 'nocolon', `cannot auto-attach SEC("uprobe.multi/nocolon"): expected 'uprobe.multi/<binary>:<pattern>'`],
       ['kprobe/f+x', 'kprobe', 'f+x', `cannot auto-attach SEC("kprobe/f+x"): expected 'kprobe/<function>[+<offset>]'`],
-      ['usdt/bin:prov:name', 'usdt', 'bin:prov:name', `cannot auto-attach SEC("usdt/bin:prov:name"): USDT attach is not implemented in bpf-ts yet (attach a uprobe at the probe address instead)`],
+      ['usdt/prov:name', 'usdt', 'prov:name', `cannot auto-attach SEC("usdt/prov:name"): expected 'usdt/<binary>:<provider>:<name>'`],
       ['fancy/x', 'fancy', 'x', `cannot auto-attach SEC("fancy/x"): auto-attach family 'fancy' is not supported by bpf-ts`],
     ];
     for (const [name, family, to, message] of cases) {
       expect(() => autoAttach(p, { name, autoAttach: family, attachTo: to }), name).to.throw(LinkError, `program 'p': ${message}`);
     }
+    expect(() => autoAttach(p, { name: 'usdt/nosuchbin-bpfts:prov:name', autoAttach: 'usdt', attachTo: 'nosuchbin-bpfts:prov:name' })).to.throw(
+      LinkError,
+      "program 'p' -> usdt nosuchbin-bpfts:prov:name: cannot place USDT probe: nosuchbin-bpfts: not found in $PATH",
+    );
+    expect(() => autoAttach(p, { name: 'usdt/sh:prov:name', autoAttach: 'usdt', attachTo: '/bin/sh:prov:name' })).to.throw(LinkError, /^program 'p' -> usdt \/bin\/sh:prov:name: no USDT probe prov:name in \/bin\/sh$/);
     expect(autoAttach(p, { name: 'xdp', autoAttach: 'none' })).to.equal(undefined);
     expect(autoAttach(p, { name: 'raw_tp', autoAttach: 'raw_tracepoint' })).to.equal(undefined);
   });

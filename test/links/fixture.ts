@@ -22,6 +22,7 @@ export const Slot = {
   UPROBE_MULTI: 14,
   TCX_EGRESS: 15,
   URETVAL: 16,
+  USDT: 17,
 } as const;
 
 export const COUNTERS_OBJ = join(BPF_DIR, 'links', 'counters.bpf.o');

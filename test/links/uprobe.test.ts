@@ -6,6 +6,10 @@ import { matchSection } from '../../src/loader/index.js';
 import {
   attachUprobe,
   attachUprobeMulti,
+  attachUsdt,
+  loadUserElf,
+  parseUsdtTarget,
+  readUsdtNotes,
   autoAttach,
   ldSoCache,
   LinkError,
@@ -72,6 +76,21 @@ describe('links: uprobe target resolution (no kernel)', function () {
     expect(() => resolveUprobe({ binary: target.path, symbol: 'no_such_fn' })).to.throw(SymbolResolveError, `${target.path}: symbol 'no_such_fn': no such function symbol in .symtab or .dynsym`);
   });
 
+  it('USDT notes: provider, name, location and semaphore as readelf -n shows them, with file offsets', function () {
+    const notes = readUsdtNotes(loadUserElf(target.path));
+    expect(notes.map((n) => `${n.provider}:${n.name}`)).to.deep.equal(['bpfts:tick']);
+    const n = notes[0]!;
+    const text = execFileSync('readelf', ['-nW', target.path], { encoding: 'utf8' });
+    const m = /Location: 0x([0-9a-f]+), Base: 0x[0-9a-f]+, Semaphore: 0x([0-9a-f]+)/.exec(text);
+    expect(m).to.not.equal(null);
+    expect(n.address).to.equal(BigInt(`0x${m![1]}`));
+    expect(n.semaphore).to.equal(BigInt(`0x${m![2]}`));
+    expect(n.args).to.match(/^-4@%[a-z0-9]+$/);
+    const probes = /\.probes\s+PROGBITS\s+([0-9a-f]+)\s+([0-9a-f]+)/.exec(execFileSync('readelf', ['-SW', target.path], { encoding: 'utf8' }));
+    expect(n.semaphoreOffset).to.equal(n.semaphore - BigInt(`0x${probes![1]}`) + BigInt(`0x${probes![2]}`));
+    expect(parseUsdtTarget('/usr/bin/x:prov:name')).to.deep.equal({ binary: '/usr/bin/x', provider: 'prov', name: 'name' });
+  });
+
   it('SEC() uprobe targets parse as libbpf does', function () {
     expect(parseUprobeTarget('/bin/bash:readline')).to.deep.equal({ binary: '/bin/bash', symbol: 'readline', offset: 0n });
     expect(parseUprobeTarget('libc.so.6:malloc+0x10')).to.deep.equal({ binary: 'libc.so.6', symbol: 'malloc', offset: 16n });
@@ -86,7 +105,7 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
 
   before(async function () {
     requirePrivileges(this);
-    obj = await loadCounters(['on_uprobe', 'on_uretprobe', 'on_uprobe_multi']);
+    obj = await loadCounters(['on_uprobe', 'on_uretprobe', 'on_uprobe_multi', 'on_usdt']);
     target = buildUprobeTarget();
   });
   after(() => {
@@ -162,6 +181,27 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
     expect(caught).to.be.instanceOf(LinkError);
     expect((caught as Error).message).to.equal(`program 'on_uprobe' -> uprobe ${target.path}:nope: cannot place uprobe: ${target.path}: symbol 'nope': no such function symbol in .symtab or .dynsym`);
     expect((caught as Error).cause).to.be.instanceOf(SymbolResolveError);
+  });
+
+  it('USDT probe guarded by a semaphore fires once attached (the kernel raises the semaphore), auto-attached from SEC("usdt/...")', function () {
+    const before = count(obj, Slot.USDT);
+    target.run(3); // not attached: semaphore 0, the probe is skipped
+    expect(count(obj, Slot.USDT)).to.equal(before);
+    {
+      using group = attachUsdt(program(obj, 'on_usdt'), { binary: target.path, provider: 'bpfts', name: 'tick' });
+      expect(group.links.length).to.equal(1);
+      target.run(4);
+      const info = group.links[0]!.info();
+      if (info.details.kind === 'perf_event' && info.details.event.kind === 'uprobe') expect(info.details.event.refCtrOffset > 0n).to.equal(true);
+    }
+    expect(count(obj, Slot.USDT) - before).to.equal(4n);
+    {
+      const p = program(obj, 'on_usdt');
+      using _auto = autoAttach(p, { name: `usdt/${target.path}:bpfts:tick`, autoAttach: 'usdt', attachTo: `${target.path}:bpfts:tick` });
+      target.run(2);
+    }
+    target.run(2);
+    expect(count(obj, Slot.USDT) - before).to.equal(6n);
   });
 
   it('uprobe.multi counts calls through one uprobe_multi link (pid filter, symbol list)', async function () {
