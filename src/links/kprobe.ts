@@ -24,6 +24,12 @@ export interface KprobeOptions extends PerfEventAttachOptions {
 /**
  * Why kprobes cannot work here, or `undefined` when they can: the kprobe PMU (Linux 4.17+) or,
  * before it, `kprobe_events` in tracefs (`CONFIG_KPROBE_EVENTS`).
+ *
+ * @example
+ * ```ts
+ * const why = kprobeUnavailableReason();
+ * if (why !== undefined) console.warn(`kprobes unavailable: ${why}`);
+ * ```
  */
 export function kprobeUnavailableReason(): string | undefined {
   if (probePmu('kprobe') !== undefined) return undefined;
@@ -77,7 +83,14 @@ export function attachKprobe(program: AttachableProgram, func: string, options: 
   return attachLegacyProbe(program, 'kprobe', kind, target, `${options.retprobe === true ? 'r' : 'p'}:%EVENT% ${target}`, options);
 }
 
-/** The kernel's syscall entry prefix for this architecture (`__x64_sys_`), as libbpf picks it. */
+/**
+ * The kernel's syscall entry prefix for this architecture (`__x64_sys_`), as libbpf picks it.
+ *
+ * @example
+ * ```ts
+ * syscallPrefix() + 'getppid'; // '__x64_sys_getppid' on x86-64
+ * ```
+ */
 export function syscallPrefix(): string {
   switch (process.arch) {
     case 'x64':
@@ -160,7 +173,14 @@ export function attachKprobeMulti(program: AttachableProgram, options: KprobeMul
   return new Link({ kind: 'kprobe_multi', program: label, target, linkFd: fd });
 }
 
-/** Text symbols of `/proc/kallsyms` matching a glob (`*` and `?`). */
+/**
+ * Text symbols of `/proc/kallsyms` matching a glob (`*` and `?`).
+ *
+ * @example
+ * ```ts
+ * kallsymsMatching('do_nanosleep*'); // ['do_nanosleep', ...]
+ * ```
+ */
 export function kallsymsMatching(pattern: string): string[] {
   const re = globRegExp(pattern);
   const out = new Set<string>();

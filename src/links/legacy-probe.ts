@@ -16,6 +16,11 @@ let probeCounter = 0;
  * A probe defined through tracefs (`kprobe_events`/`uprobe_events`), for kernels without the
  * probe PMUs (before 4.17): define `bpfts_<pid>_<n>`, open its tracepoint id, attach, and remove
  * the definition again when the link closes.
+ *
+ * @example
+ * ```ts
+ * using link = attachLegacyProbe(prog, 'uprobe', 'uprobe', '/bin/bash:0x1000', 'p:%EVENT% /bin/bash:0x1000', {});
+ * ```
  */
 export function attachLegacyProbe(
   program: AttachableProgram,

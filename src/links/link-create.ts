@@ -56,6 +56,11 @@ export interface LinkCreateRequest {
 /**
  * `BPF_LINK_CREATE`: returns the new `bpf_link` fd. Failures become a {@link LinkError} naming
  * the program and target, with the `SysError` as cause.
+ *
+ * @example
+ * ```ts
+ * using fd = linkCreate({ program: prog, target: ifindex, attachType: AttachType.XDP, description: 'xdp eth0' });
+ * ```
  */
 export function linkCreate(request: LinkCreateRequest): OwnedFd {
   const L = LinkCreateLayout;
@@ -79,6 +84,8 @@ export function linkCreate(request: LinkCreateRequest): OwnedFd {
 /**
  * Wraps a failed attach syscall: a {@link LinkError} with the program and target named and the
  * `SysError` as cause (its message carries the errno and hint).
+ *
+ * @internal Shared by the attach functions of this folder.
  */
 export function attachFailure(e: unknown, program: AttachableProgram, target: string): Error {
   if (e instanceof LinkError || e instanceof NotSupportedError) return e;
@@ -86,7 +93,11 @@ export function attachFailure(e: unknown, program: AttachableProgram, target: st
   return new LinkError(`attach failed: ${detail}`, { program: programLabel(program), target }, { cause: e });
 }
 
-/** The errno code of a failed syscall, if it was one. */
+/**
+ * The errno code of a failed syscall, if it was one.
+ *
+ * @internal Shared by the attach functions of this folder.
+ */
 export function errnoCode(e: unknown): string | undefined {
   if (e instanceof SysError) return e.code;
   if (e instanceof LinkError && e.cause instanceof SysError) return e.cause.code;

@@ -56,6 +56,11 @@ export interface PerfEventAttr {
 /**
  * `perf_event_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC)` with the event created disabled
  * (enabled once the program is attached, as libbpf does).
+ *
+ * @example
+ * ```ts
+ * using fd = perfEventOpen({ type: 1, config: 0, samplePeriod: 1000 }, -1, 0, 'cpu-clock cpu 0');
+ * ```
  */
 export function perfEventOpen(attr: PerfEventAttr, pid: number, cpu: number, what: string): OwnedFd {
   const L = PerfEventAttrLayout;
@@ -89,6 +94,11 @@ export interface PerfEventAttachOptions {
  * `bpf_link` via `BPF_LINK_CREATE` with `BPF_PERF_EVENT` (Linux 5.15+), else the legacy
  * `PERF_EVENT_IOC_SET_BPF` ioctl; then `PERF_EVENT_IOC_ENABLE`. The returned link owns `perf`
  * (and runs `cleanups` after closing it).
+ *
+ * @example
+ * ```ts
+ * using link = attachToPerfEvent(prog, perfEventOpen({ type: 2, config: id }, -1, 0, 'tp'), 'tracepoint', 'sched/sched_switch');
+ * ```
  */
 export function attachToPerfEvent(
   program: AttachableProgram,

@@ -32,7 +32,14 @@ export interface PerfEventOptions extends PerfEventAttachOptions {
   readonly pid?: number;
 }
 
-/** The online CPUs, from `/sys/devices/system/cpu/online` (`0-3,5`). */
+/**
+ * The online CPUs, from `/sys/devices/system/cpu/online` (`0-3,5`).
+ *
+ * @example
+ * ```ts
+ * onlineCpus(); // [0, 1]
+ * ```
+ */
 export function onlineCpus(): number[] {
   const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
   const cpus: number[] = [];

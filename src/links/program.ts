@@ -21,7 +21,15 @@ export interface AttachableProgram {
   readonly section?: string;
 }
 
-/** The name to put in messages: the program's name, or its fd. */
+/**
+ * The name to put in messages: the program's name, or its fd.
+ *
+ * @example
+ * ```ts
+ * programLabel({ fd: 7 });                 // 'fd 7'
+ * programLabel({ fd: 7, name: 'xdp_prog' }); // 'xdp_prog'
+ * ```
+ */
 export function programLabel(program: AttachableProgram): string {
   return program.name ?? `fd ${program.fd}`;
 }

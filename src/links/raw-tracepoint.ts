@@ -29,7 +29,11 @@ export function attachRawTracepoint(program: AttachableProgram, name: string | n
   return new Link({ kind: 'raw_tracepoint', program: programLabel(program), target: name ?? '(BTF target)', linkFd: fd });
 }
 
-/** The `BPF_RAW_TRACEPOINT_OPEN` call itself, for the tracing attach paths that fall back to it. */
+/**
+ * The `BPF_RAW_TRACEPOINT_OPEN` call itself, for the tracing attach paths that fall back to it.
+ *
+ * @internal Shared by the attach functions of this folder.
+ */
 export function rawTracepointOpen(program: AttachableProgram, name: string | null, cookie: bigint): OwnedFd {
   const nameBytes = name === null ? null : new TextEncoder().encode(`${name}\0`);
   const w = new AttrWriter(cookie === 0n ? 16 : RAW_TP.SIZE).pointer(RAW_TP.name, nameBytes).u32(RAW_TP.progFd, program.fd);

@@ -7,7 +7,14 @@ import { BpfTsError } from '../errors/index.js';
 export const TRACEFS = '/sys/kernel/tracing';
 const DEBUGFS_TRACING = '/sys/kernel/debug/tracing';
 
-/** No tracefs, and it could not be mounted (not root, or the mount failed). */
+/**
+ * No tracefs, and it could not be mounted (not root, or the mount failed).
+ *
+ * @example
+ * ```ts
+ * try { tracefsRoot() } catch (e) { if (e instanceof TracefsError) console.error(e.message) }
+ * ```
+ */
 export class TracefsError extends BpfTsError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -59,6 +66,11 @@ export function tracefsRoot(): string {
 /**
  * The numeric id of a tracepoint or a dynamic probe event (`events/<category>/<name>/id`), the
  * `config` of a `PERF_TYPE_TRACEPOINT` perf event.
+ *
+ * @example
+ * ```ts
+ * const id = traceEventId('sched', 'sched_switch'); // config of a PERF_TYPE_TRACEPOINT event
+ * ```
  */
 export function traceEventId(category: string, name: string): number {
   const root = tracefsRoot();
@@ -81,7 +93,14 @@ export interface ProbePmu {
   readonly retprobeBit: number;
 }
 
-/** The `kprobe`/`uprobe` PMU (Linux 4.17+), or `undefined` when the kernel has none. */
+/**
+ * The `kprobe`/`uprobe` PMU (Linux 4.17+), or `undefined` when the kernel has none.
+ *
+ * @example
+ * ```ts
+ * probePmu('uprobe'); // { type: 7, retprobeBit: 0 } where the uprobe PMU exists
+ * ```
+ */
 export function probePmu(name: 'kprobe' | 'uprobe'): ProbePmu | undefined {
   const dir = `/sys/bus/event_source/devices/${name}`;
   let type: number;

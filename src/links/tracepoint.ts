@@ -43,7 +43,14 @@ export function attachTracepoint(program: AttachableProgram, category: string, n
   return attachToPerfEvent(program, perf, 'tracepoint', target, options);
 }
 
-/** Splits `category/name` (the SEC() target of `tracepoint/...`). */
+/**
+ * Splits `category/name` (the SEC() target of `tracepoint/...`).
+ *
+ * @example
+ * ```ts
+ * parseTracepointTarget('sched/sched_switch'); // { category: 'sched', name: 'sched_switch' }
+ * ```
+ */
 export function parseTracepointTarget(target: string): { category: string; name: string } | undefined {
   const slash = target.indexOf('/');
   if (slash <= 0 || slash === target.length - 1) return undefined;

@@ -145,7 +145,14 @@ function libraryInMaps(name: string, pid: number): string | undefined {
 
 const elfCache = new Map<string, { mtimeMs: number; size: number; elf: UserElf }>();
 
-/** Parses (and caches by path, size and mtime) a binary for uprobe placement. */
+/**
+ * Parses (and caches by path, size and mtime) a binary for uprobe placement.
+ *
+ * @example
+ * ```ts
+ * const elf = loadUserElf('/usr/bin/bash');
+ * ```
+ */
 export function loadUserElf(path: string): UserElf {
   const st = statSync(path);
   const cached = elfCache.get(path);
@@ -160,6 +167,11 @@ export function loadUserElf(path: string): UserElf {
  * symbols (incl. IFUNC) of `.symtab` then `.dynsym`; a name without `@` also matches versioned
  * names (`malloc@@GLIBC_2.2.5`). Several matches at different offsets are ambiguous, unless
  * exactly one is global.
+ *
+ * @example
+ * ```ts
+ * symbolFileOffset(loadUserElf('/usr/bin/bash'), 'readline'); // e.g. 0xd5690n
+ * ```
  */
 export function symbolFileOffset(elf: UserElf, symbol: string): bigint {
   const matches = (s: UserSymbol): boolean => {
@@ -181,6 +193,11 @@ export function symbolFileOffset(elf: UserElf, symbol: string): bigint {
 /**
  * Splits a uprobe SEC() target `path:func[+offset]` or `path:0xoffset` (libbpf's
  * `attach_uprobe()` grammar). `func` may carry `@VERSION`.
+ *
+ * @example
+ * ```ts
+ * parseUprobeTarget('libc.so.6:malloc+0x10'); // { binary: 'libc.so.6', symbol: 'malloc', offset: 16n }
+ * ```
  */
 export function parseUprobeTarget(target: string): { binary: string; symbol?: string; offset: bigint } | undefined {
   const colon = target.lastIndexOf(':');

@@ -139,7 +139,14 @@ export function attachUsdt(program: AttachableProgram, options: UsdtOptions): Li
   return new LinkGroup(links, 'usdt');
 }
 
-/** Splits a `usdt/<binary>:<provider>:<name>` SEC() target. */
+/**
+ * Splits a `usdt/<binary>:<provider>:<name>` SEC() target.
+ *
+ * @example
+ * ```ts
+ * parseUsdtTarget('/usr/bin/app:myprov:tick'); // { binary: '/usr/bin/app', provider: 'myprov', name: 'tick' }
+ * ```
+ */
 export function parseUsdtTarget(target: string): { binary: string; provider: string; name: string } | undefined {
   const last = target.lastIndexOf(':');
   const mid = last > 0 ? target.lastIndexOf(':', last - 1) : -1;

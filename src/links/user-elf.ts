@@ -177,6 +177,11 @@ export function parseUserElf(bytes: Uint8Array, path: string): UserElf {
 /**
  * The file offset of a virtual address: through the `PT_LOAD` segment containing it (for
  * addresses that are not symbols, and USDT notes).
+ *
+ * @example
+ * ```ts
+ * addressToFileOffset(loadUserElf('/usr/bin/bash'), 0x30000n);
+ * ```
  */
 export function addressToFileOffset(elf: UserElf, address: bigint): bigint {
   for (const s of elf.segments) {
