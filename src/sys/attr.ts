@@ -17,6 +17,13 @@ import { native } from './native.js';
  * const next = attr.reader().u32(4);              // next_id
  * ```
  */
+/**
+ * The buffers whose addresses each encoded struct holds, keyed by the struct's bytes: whoever
+ * passes `bytes` to a syscall keeps its pointees (and theirs, for nested structs) alive through
+ * the call, even if the writer object itself is already unreachable.
+ */
+const POINTEES = new WeakMap<Uint8Array, ArrayBufferView[]>();
+
 export class AttrWriter {
   /** The encoded struct, as passed to the syscall. */
   readonly bytes: Uint8Array;
@@ -25,6 +32,7 @@ export class AttrWriter {
 
   constructor(size: number) {
     this.bytes = new Uint8Array(size);
+    POINTEES.set(this.bytes, this.referenced);
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 
