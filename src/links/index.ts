@@ -2,6 +2,23 @@
  * Links: attaching loaded programs to kernel hooks. Each attach function returns a disposable
  * {@link Link} (`close`, `pin`, `unpin`, `update`, `detach`, `info`); {@link attach} picks the
  * hook from the program's type, {@link autoAttach} from its SEC() name as libbpf does.
+ *
+ * Decisions:
+ * - Programs come in as `{ fd, type?, expectedAttachType?, name?, section? }` (the loader's
+ *   `BpfProgram` fits), so this folder never imports the loader.
+ * - A `bpf_link` whenever the kernel has one for the hook; legacy attachments (perf event
+ *   `PERF_EVENT_IOC_SET_BPF` before 5.15, `SO_ATTACH_BPF`, tracefs probes before 4.17) are still
+ *   `Link`s, whose pin/update/info throw `NotSupportedError` saying why.
+ * - Tracepoints, kprobes and system-wide uprobes use one perf event (pid -1, CPU 0), as libbpf:
+ *   BPF programs on those events run for hits on every CPU. Sampling perf events get one link
+ *   per CPU in a {@link LinkGroup}.
+ * - tracefs is mounted at /sys/kernel/tracing on demand when root (tracepoint ids, legacy probes).
+ * - Uprobe targets are read with a small reader of linked ELF binaries (`user-elf.ts`): the
+ *   `src/elf` reader validates BPF relocatable objects and refuses executables and libraries.
+ * - Hooks this kernel lacks fail with `NotSupportedError` naming the missing feature (kprobe PMU
+ *   and kprobe_events, fprobe for kprobe.multi, BPF trampolines for fentry/fexit/fmod_ret/lsm).
+ * - USDT attaches uprobes at the note sites with their semaphores; `bpf_usdt_arg()` and
+ *   `bpf_usdt_cookie()` need libbpf's spec maps, which are not filled yet.
  */
 export { Link, LinkGroup, type LinkParts } from './link.js';
 export { LinkError, SymbolResolveError, type LinkErrorContext } from './errors.js';

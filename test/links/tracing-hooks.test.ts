@@ -138,6 +138,18 @@ describe('links: tracepoint, raw_tp, tp_btf', function () {
     expect(count(obj, Slot.RAW_TP) - before).to.equal(3n, 'still attached after the refused calls');
   });
 
+  it('BPF cookies reach the kernel: raw_tp (Linux 6.10+) and perf_event tracepoint links report them', function () {
+    using raw = attachRawTracepoint(program(obj, 'raw_sys_enter'), 'sys_enter', { cookie: 0x1234n });
+    expect(raw.info().details).to.deep.equal({ kind: 'raw_tracepoint', tpName: 'sys_enter', cookie: 0x1234n });
+    using tp = attachTracepoint(program(obj, 'tp_getppid'), 'syscalls', 'sys_enter_getppid', { cookie: 77n });
+    const info = tp.info();
+    if (info.details.kind !== 'perf_event') expect.fail(info.details.kind);
+    expect(info.details.event).to.deep.include({ kind: 'tracepoint', cookie: 77n });
+    const before = count(obj, Slot.RAW_TP);
+    getppid(2);
+    expect(count(obj, Slot.RAW_TP) - before).to.equal(2n);
+  });
+
   it('a raw tracepoint that does not exist is a LinkError with the errno', function () {
     expect(() => attachRawTracepoint(program(obj, 'raw_sys_enter'), 'no_such_tp')).to.throw(LinkError, "program 'raw_sys_enter' -> raw_tracepoint no_such_tp: attach failed: BPF_RAW_TRACEPOINT_OPEN failed (ENOENT)");
   });
