@@ -128,13 +128,13 @@ export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
     ...(input.fdArray === undefined ? {} : { fdArray: input.fdArray }),
   };
   let attempt: ProgLoadAttempt =
-    input.logLevel === 0 ? tryProgLoad(base) : tryProgLoad({ ...base, logLevel: input.logLevel, logSize: FIRST_LOG_SIZE });
+    input.logLevel === 0 ? loadRetryingEagain(base) : loadRetryingEagain({ ...base, logLevel: input.logLevel, logSize: FIRST_LOG_SIZE });
   let size = FIRST_LOG_SIZE;
-  if (!attempt.ok && input.logLevel === 0) attempt = tryProgLoad({ ...base, logLevel: 1, logSize: size });
+  if (!attempt.ok && input.logLevel === 0) attempt = loadRetryingEagain({ ...base, logLevel: 1, logSize: size });
   const level = input.logLevel === 0 ? 1 : input.logLevel;
   while (!attempt.ok && attempt.code === 'ENOSPC' && size < MAX_LOG_SIZE) {
     size = Math.min(MAX_LOG_SIZE, Math.max(size * 2, attempt.logTrueSize));
-    attempt = tryProgLoad({ ...base, logLevel: level, logSize: size });
+    attempt = loadRetryingEagain({ ...base, logLevel: level, logSize: size });
   }
   if (attempt.log !== '') input.onLog?.(attempt.log);
   if (attempt.ok) return { fd: new OwnedFd(attempt.fd, `prog ${s.name}`), log: attempt.log };
@@ -142,4 +142,17 @@ export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
     throw new LoadError(`BPF_PROG_LOAD failed: ${attempt.code} (${attempt.cause.message}), no verifier log`, { program: s.name }, { cause: attempt.cause });
   }
   throw new VerifierError({ program: s.name, rawLog: attempt.log, errno: attempt.errno, context: input.explain, cause: attempt.cause });
+}
+
+/** How often libbpf repeats a program load the kernel interrupted (`sys_bpf_prog_load`). */
+const EAGAIN_ATTEMPTS = 5;
+
+/**
+ * The verifier returns EAGAIN when a signal interrupts it (a profiler's timer, a child exiting):
+ * the load is repeated, as libbpf does, instead of being reported as a failure.
+ */
+function loadRetryingEagain(options: ProgLoadOptions): ProgLoadAttempt {
+  let attempt = tryProgLoad(options);
+  for (let i = 1; i < EAGAIN_ATTEMPTS && !attempt.ok && attempt.code === 'EAGAIN'; i++) attempt = tryProgLoad(options);
+  return attempt;
 }
