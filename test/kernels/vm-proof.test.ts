@@ -11,7 +11,8 @@
  * under CI=true: that is not a missing-privilege skip, these tests have nothing to do on the host.
  */
 import { expect } from 'chai';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { openSync, closeSync, existsSync, readFileSync } from 'node:fs';
 import { loadKernelBtf } from '../../src/btf/index.js';
 import { mapCreate, mapLookupElem, native, progLoad, VerifierLogLevel } from '../../src/sys/index.js';
 
@@ -112,33 +113,53 @@ describe(`kernel matrix VM proof${VM_KERNEL ? ` (kernel ${VM_KERNEL})` : ' (skip
     expect(process.env['CI']).to.equal('true');
   });
 
+  /** Attaches the counter as a k(ret)probe on `symbol` via the kprobe PMU; returns how often it fired during `trigger`. */
+  function kprobeCount(symbol: string, retprobe: boolean, trigger: () => void): bigint {
+    const pmuType = Number(readFileSync('/sys/bus/event_source/devices/kprobe/type', 'utf8').trim());
+    let fired = 0n;
+    withFds((track) => {
+      const mapFd = track(mapCreate({ type: MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: 'vm_proof' }));
+      const prog = progLoad({
+        progType: PROG_TYPE_KPROBE,
+        insns: counterProgram(mapFd),
+        license: 'GPL',
+        name: 'vm_proof',
+        logLevel: VerifierLogLevel.BASIC,
+      });
+      track(prog.fd);
+      const name = new TextEncoder().encode(`${symbol}\0`);
+      const attr = kprobeAttr(pmuType, retprobe, name);
+      // pid -1, cpu 0 (as libbpf): a kprobe's BPF program runs on every CPU regardless.
+      const pfd = track(native().perfEventOpen(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC, name));
+      native().ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog.fd);
+      native().ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0);
+      const before = readCounter(mapFd);
+      trigger();
+      fired = readCounter(mapFd) - before;
+    });
+    return fired;
+  }
+
   for (const retprobe of [false, true]) {
     it(`${retprobe ? 'kretprobe' : 'kprobe'} on ${TARGET} via the kprobe PMU counts our opens`, function () {
-      const pmuType = Number(readFileSync('/sys/bus/event_source/devices/kprobe/type', 'utf8').trim());
-      withFds((track) => {
-        const mapFd = track(mapCreate({ type: MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: 'vm_proof' }));
-        const prog = progLoad({
-          progType: PROG_TYPE_KPROBE,
-          insns: counterProgram(mapFd),
-          license: 'GPL',
-          name: 'vm_proof',
-          logLevel: VerifierLogLevel.BASIC,
-        });
-        track(prog.fd);
-        const symbol = new TextEncoder().encode(`${TARGET}\0`);
-        const attr = kprobeAttr(pmuType, retprobe, symbol);
-        // pid -1, cpu 0 (as libbpf): a kprobe's BPF program runs on every CPU regardless.
-        const pfd = track(native().perfEventOpen(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC, symbol));
-        native().ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog.fd);
-        native().ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0);
-        const before = readCounter(mapFd);
-        openFiles(5);
-        const fired = readCounter(mapFd) - before;
-        // Other processes may open files too (so >=), but ours must have been counted.
-        expect(Number(fired), `${retprobe ? 'kretprobe' : 'kprobe'} fired ${fired} times for 5 opens`).to.be.at.least(5);
-      });
+      const fired = kprobeCount(TARGET, retprobe, () => openFiles(5));
+      // Other processes may open files too (so >=), but ours must have been counted.
+      expect(Number(fired), `${retprobe ? 'kretprobe' : 'kprobe'} fired ${fired} times for 5 opens`).to.be.at.least(5);
     });
   }
+
+  it('kprobe on kernel_clone (bcc hello_world\'s hook: every fork/clone) counts a spawned child', function () {
+    const fired = kprobeCount('kernel_clone', false, () => execFileSync('/bin/true'));
+    expect(Number(fired), `kernel_clone fired ${fired} times for one spawn`).to.be.at.least(1);
+  });
+
+  it('kprobe on blk_mq_start_request (biolatency\'s hook) counts direct reads of /dev/nullb0', function () {
+    if (!existsSync('/dev/nullb0')) throw new Error('/dev/nullb0 missing: run.sh loads null_blk (scripts/kernels/modules.txt)');
+    const fired = kprobeCount('blk_mq_start_request', false, () =>
+      execFileSync('dd', ['if=/dev/nullb0', 'of=/dev/null', 'bs=4096', 'count=8', 'iflag=direct'], { stdio: 'ignore' }),
+    );
+    expect(Number(fired), `blk_mq_start_request fired ${fired} times for 8 direct reads`).to.be.at.least(8);
+  });
 
   for (const [name, attachType] of [
     ['fentry', TRACE_FENTRY],
