@@ -17,8 +17,8 @@
  *   `src/elf` reader validates BPF relocatable objects and refuses executables and libraries.
  * - Hooks this kernel lacks fail with `NotSupportedError` naming the missing feature (kprobe PMU
  *   and kprobe_events, fprobe for kprobe.multi, BPF trampolines for fentry/fexit/fmod_ret/lsm).
- * - USDT attaches uprobes at the note sites with their semaphores; `bpf_usdt_arg()` and
- *   `bpf_usdt_cookie()` need libbpf's spec maps, which are not filled yet.
+ * - USDT attaches uprobes at the note sites with their semaphores and, given the object's
+ *   `__bpf_usdt_specs` map, fills it and passes the spec index as BPF cookie (x86-64 only).
  */
 export { Link, LinkGroup, type LinkParts } from './link.js';
 export { LinkError, SymbolResolveError, type LinkErrorContext } from './errors.js';
@@ -44,5 +44,5 @@ export { attachSocketFilter, socketFd } from './socket-filter.js';
 export { attachNetns, type NetnsOptions } from './netns.js';
 export { attachNetfilter, NfProto, NfInetHook, NETFILTER_IP_DEFRAG, type NetfilterOptions } from './netfilter.js';
 export { attachIter, IterLink, CgroupIterOrder, type IterOptions } from './iter.js';
-export { attachUsdt, readUsdtNotes, parseUsdtTarget, type UsdtNote, type UsdtOptions } from './usdt.js';
+export { attachUsdt, readUsdtNotes, parseUsdtTarget, parseUsdtArgs, encodeUsdtSpec, USDT_SPEC_SIZE, type UsdtNote, type UsdtOptions, type UsdtArgSpec } from './usdt.js';
 export { attach, autoAttach, type AttachOptions, type SectionAttachInfo } from './attach.js';

@@ -1,3 +1,4 @@
+import { AttrWriter, BpfCmd, bpfCmdName, native, toSysError } from '../sys/index.js';
 import { LinkError, SymbolResolveError } from './errors.js';
 import { LinkGroup, type Link } from './link.js';
 import type { PerfEventAttachOptions } from './perf-event-open.js';
@@ -82,6 +83,102 @@ export function readUsdtNotes(elf: UserElf): UsdtNote[] {
   return out;
 }
 
+/** How one USDT argument is fetched (libbpf's `struct __bpf_usdt_arg_spec`). */
+export interface UsdtArgSpec {
+  /** `BPF_USDT_ARG_CONST` 0, `BPF_USDT_ARG_REG` 1, `BPF_USDT_ARG_REG_DEREF` 2. */
+  readonly type: 0 | 1 | 2;
+  /** The constant, or the displacement of a memory operand. */
+  readonly valOff: bigint;
+  /** Byte offset of the register in `struct pt_regs` (0 for constants). */
+  readonly regOff: number;
+  readonly signed: boolean;
+  /** `64 - size * 8`: bits to shift out to narrow the 8-byte read. */
+  readonly bitshift: number;
+}
+
+/** x86-64 `struct pt_regs` offsets of every register name an SDT argument may use. */
+const X86_64_PT_REGS: ReadonlyMap<string, number> = new Map(
+  (
+    [
+      [['r15', 'r15d', 'r15w', 'r15b'], 0], [['r14', 'r14d', 'r14w', 'r14b'], 8], [['r13', 'r13d', 'r13w', 'r13b'], 16],
+      [['r12', 'r12d', 'r12w', 'r12b'], 24], [['rbp', 'ebp', 'bp', 'bpl'], 32], [['rbx', 'ebx', 'bx', 'bl', 'bh'], 40],
+      [['r11', 'r11d', 'r11w', 'r11b'], 48], [['r10', 'r10d', 'r10w', 'r10b'], 56], [['r9', 'r9d', 'r9w', 'r9b'], 64],
+      [['r8', 'r8d', 'r8w', 'r8b'], 72], [['rax', 'eax', 'ax', 'al', 'ah'], 80], [['rcx', 'ecx', 'cx', 'cl', 'ch'], 88],
+      [['rdx', 'edx', 'dx', 'dl', 'dh'], 96], [['rsi', 'esi', 'si', 'sil'], 104], [['rdi', 'edi', 'di', 'dil'], 112],
+      [['rip', 'eip'], 128], [['rsp', 'esp', 'sp', 'spl'], 152],
+    ] as Array<[string[], number]>
+  ).flatMap(([names, off]) => names.map((n): [string, number] => [n, off])),
+);
+
+/**
+ * Parses an x86-64 SDT argument string (`-4@%edi 8@-8(%rbp) 4@$5`) into fetch specs, as libbpf's
+ * `parse_usdt_arg()`: `$imm` constants, `%reg` registers, `off(%reg)` memory operands.
+ *
+ * @example
+ * ```ts
+ * parseUsdtArgs('-4@%edi 8@-8(%rbp)'); // [{ type: 1, regOff: 112, signed: true, bitshift: 32, ... }, { type: 2, valOff: -8n ... }]
+ * ```
+ */
+export function parseUsdtArgs(args: string, path = '(USDT note)'): UsdtArgSpec[] {
+  const out: UsdtArgSpec[] = [];
+  for (const arg of args.trim().split(/\s+/).filter((a) => a !== '')) {
+    const m = /^(-?)(1|2|4|8)@(.+)$/.exec(arg);
+    if (m === null) throw new SymbolResolveError(`USDT argument '${arg}' has no size (expected N@location)`, path);
+    const signed = m[1] === '-';
+    const bitshift = 64 - Number(m[2]) * 8;
+    const loc = m[3] as string;
+    const reg = (name: string): number => {
+      const off = X86_64_PT_REGS.get(name);
+      if (off === undefined) throw new SymbolResolveError(`USDT argument '${arg}': unknown register %${name}`, path);
+      return off;
+    };
+    let r: RegExpExecArray | null;
+    if ((r = /^\$(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(loc)) !== null) {
+      out.push({ type: 0, valOff: BigInt.asUintN(64, BigInt(r[1] as string)), regOff: 0, signed, bitshift });
+    } else if ((r = /^%([a-z0-9]+)$/.exec(loc)) !== null) {
+      out.push({ type: 1, valOff: 0n, regOff: reg(r[1] as string), signed, bitshift });
+    } else if ((r = /^(-?(?:0x[0-9a-fA-F]+|\d+))?\(%([a-z0-9]+)\)$/.exec(loc)) !== null) {
+      out.push({ type: 2, valOff: BigInt.asUintN(64, BigInt(r[1] ?? '0')), regOff: reg(r[2] as string), signed, bitshift });
+    } else {
+      throw new SymbolResolveError(`USDT argument '${arg}': unsupported location '${loc}'`, path);
+    }
+  }
+  if (out.length > USDT_MAX_ARGS) throw new SymbolResolveError(`USDT probe has ${out.length} arguments, more than ${USDT_MAX_ARGS}`, path);
+  return out;
+}
+
+/** `BPF_USDT_MAX_ARG_CNT`. */
+const USDT_MAX_ARGS = 12;
+/** `sizeof(struct __bpf_usdt_spec)`: 12 arg specs of 16 bytes, the cookie, the count (padded). */
+export const USDT_SPEC_SIZE = 208;
+
+/**
+ * Encodes libbpf's `struct __bpf_usdt_spec` for the `__bpf_usdt_specs` map.
+ *
+ * @example
+ * ```ts
+ * specsMap.update(key, encodeUsdtSpec(parseUsdtArgs('-4@%edi'), 0n));
+ * ```
+ */
+export function encodeUsdtSpec(args: readonly UsdtArgSpec[], cookie: bigint): Uint8Array {
+  const b = new Uint8Array(USDT_SPEC_SIZE);
+  const v = new DataView(b.buffer);
+  args.forEach((a, i) => {
+    const at = i * 16;
+    v.setBigUint64(at, a.valOff, true);
+    v.setUint32(at + 8, a.type, true);
+    v.setInt16(at + 12, a.regOff, true);
+    v.setUint8(at + 14, a.signed ? 1 : 0);
+    v.setInt8(at + 15, a.bitshift);
+  });
+  v.setBigUint64(192, cookie, true);
+  v.setInt16(200, args.length, true);
+  return b;
+}
+
+/** Spec ids handed out per specs map (by map id), so links of one object do not collide. */
+const nextSpecId = new Map<number, number>();
+
 /** Options of {@link attachUsdt}. */
 export interface UsdtOptions extends PerfEventAttachOptions {
   /** The binary or library with the probe (resolved as for uprobes). */
@@ -90,6 +187,14 @@ export interface UsdtOptions extends PerfEventAttachOptions {
   readonly name: string;
   /** Only this process. */
   readonly pid?: number;
+  /**
+   * The program's `__bpf_usdt_specs` map (fd and id), for `bpf_usdt_arg()`/`bpf_usdt_cookie()`:
+   * each site's argument spec is written there and its index becomes the uprobe's BPF cookie
+   * (Linux 5.15+).
+   */
+  readonly specsMap?: { readonly fd: number; readonly id: number; readonly maxEntries: number };
+  /** The value `bpf_usdt_cookie()` returns. */
+  readonly usdtCookie?: bigint;
 }
 
 /**
@@ -97,9 +202,10 @@ export interface UsdtOptions extends PerfEventAttachOptions {
  * with the probe's semaphore as the uprobe's `ref_ctr_offset` (Linux 4.20+), so the kernel keeps
  * it non-zero while attached and semaphore-guarded probes fire. SEC name: `usdt/<binary>:<provider>:<name>`.
  *
- * Limitation: libbpf's `bpf_usdt_arg()`/`bpf_usdt_cookie()` read per-site argument specs from
- * the `__bpf_usdt_specs` maps of `usdt.bpf.h`; bpf-ts does not fill those yet, so programs can
- * count and read registers themselves but not use those helpers.
+ * With `specsMap` (the object's `__bpf_usdt_specs` from libbpf's `usdt.bpf.h`), each site's
+ * argument spec is stored there and its index passed as the BPF cookie, which is how
+ * `bpf_usdt_arg()` and `bpf_usdt_cookie()` find it (x86-64 argument syntax; kernels with BPF
+ * cookies only, i.e. the `__bpf_usdt_ip_to_spec_id` fallback is not filled).
  *
  * @example
  * ```ts
@@ -122,13 +228,17 @@ export function attachUsdt(program: AttachableProgram, options: UsdtOptions): Li
   const links: Link[] = [];
   try {
     for (const site of sites) {
+      let cookie = options.cookie;
+      if (options.specsMap !== undefined) {
+        cookie = BigInt(writeUsdtSpec(options.specsMap, site, path, options.usdtCookie ?? 0n, label, what));
+      }
       links.push(
         attachUprobe(program, {
           binary: path,
           offset: site.fileOffset,
           ...(site.semaphoreOffset === 0n ? {} : { refCtrOffset: site.semaphoreOffset }),
           ...(options.pid === undefined ? {} : { pid: options.pid }),
-          ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
+          ...(cookie === undefined ? {} : { cookie }),
         }),
       );
     }
@@ -137,6 +247,31 @@ export function attachUsdt(program: AttachableProgram, options: UsdtOptions): Li
     throw e;
   }
   return new LinkGroup(links, 'usdt');
+}
+
+/** Writes one site's spec into the specs map; returns its index (the uprobe's BPF cookie). */
+function writeUsdtSpec(map: NonNullable<UsdtOptions['specsMap']>, site: UsdtNote, path: string, usdtCookie: bigint, program: string, what: string): number {
+  let args: UsdtArgSpec[];
+  try {
+    args = parseUsdtArgs(site.args, path);
+  } catch (e) {
+    throw new LinkError(`cannot place USDT probe: ${(e as Error).message}`, { program, target: what }, { cause: e });
+  }
+  const id = nextSpecId.get(map.id) ?? 0;
+  if (id >= map.maxEntries) throw new LinkError(`__bpf_usdt_specs is full (${map.maxEntries} specs)`, { program, target: what });
+  nextSpecId.set(map.id, id + 1);
+  const key = new Uint8Array(4);
+  new DataView(key.buffer).setInt32(0, id, true);
+  const value = encodeUsdtSpec(args, usdtCookie);
+  // union bpf_attr for BPF_MAP_UPDATE_ELEM: map_fd, key, value, flags.
+  const w = new AttrWriter(32).u32(0, map.fd).pointer(8, key).pointer(16, value);
+  try {
+    native().bpf(BpfCmd.MAP_UPDATE_ELEM, w.bytes, w, key, value);
+  } catch (e) {
+    const cmd = bpfCmdName(BpfCmd.MAP_UPDATE_ELEM);
+    throw new LinkError(`writing the USDT spec failed: ${toSysError(e, 'bpf', cmd, cmd).message}`, { program, target: what }, { cause: e });
+  }
+  return id;
 }
 
 /**

@@ -27,6 +27,7 @@ export const Slot = {
 
 export const COUNTERS_OBJ = join(BPF_DIR, 'links', 'counters.bpf.o');
 export const UNSUPPORTED_OBJ = join(BPF_DIR, 'links', 'unsupported.bpf.o');
+export const USDT_ARGS_OBJ = join(BPF_DIR, 'links', 'usdt_args.bpf.o');
 
 /** counters.bpf.o loaded for this process (only `programs` when given). */
 export async function loadCounters(programs?: readonly string[]): Promise<BpfObject> {

@@ -2,12 +2,15 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import type { BpfObject } from '../../src/loader/index.js';
-import { matchSection } from '../../src/loader/index.js';
+import { loadObject, loadObjectSpec, matchSection } from '../../src/loader/index.js';
 import {
   attachUprobe,
   attachUprobeMulti,
   attachUsdt,
+  encodeUsdtSpec,
   loadUserElf,
+  parseUsdtArgs,
+  USDT_SPEC_SIZE,
   parseUsdtTarget,
   readUsdtNotes,
   autoAttach,
@@ -20,7 +23,7 @@ import {
 } from '../../src/links/index.js';
 import { LinkType } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { count, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';
+import { count, loadCounters, program, Slot, closeCheckingLinks, USDT_ARGS_OBJ } from './fixture.js';
 import { buildUprobeTarget, type UprobeTarget } from './uprobe-fixture.js';
 
 /** File offset of `symbol` computed from readelf's section table and nm's symbol value. */
@@ -89,6 +92,23 @@ describe('links: uprobe target resolution (no kernel)', function () {
     const probes = /\.probes\s+PROGBITS\s+([0-9a-f]+)\s+([0-9a-f]+)/.exec(execFileSync('readelf', ['-SW', target.path], { encoding: 'utf8' }));
     expect(n.semaphoreOffset).to.equal(n.semaphore - BigInt(`0x${probes![1]}`) + BigInt(`0x${probes![2]}`));
     expect(parseUsdtTarget('/usr/bin/x:prov:name')).to.deep.equal({ binary: '/usr/bin/x', provider: 'prov', name: 'name' });
+  });
+
+  it('USDT argument specs parse as libbpf encodes them (x86-64); bad ones are SymbolResolveErrors', function () {
+    expect(parseUsdtArgs('-4@%edi 8@-8(%rbp) 2@$0x10 1@(%rax)')).to.deep.equal([
+      { type: 1, valOff: 0n, regOff: 112, signed: true, bitshift: 32 },
+      { type: 2, valOff: 0xfffffffffffffff8n, regOff: 32, signed: false, bitshift: 0 },
+      { type: 0, valOff: 16n, regOff: 0, signed: false, bitshift: 48 },
+      { type: 2, valOff: 0n, regOff: 80, signed: false, bitshift: 56 },
+    ]);
+    const spec = encodeUsdtSpec(parseUsdtArgs('-4@%edi'), 9n);
+    expect(spec.byteLength).to.equal(USDT_SPEC_SIZE);
+    const v = new DataView(spec.buffer);
+    expect([v.getUint32(8, true), v.getInt16(12, true), v.getUint8(14), v.getInt8(15), v.getBigUint64(192, true), v.getInt16(200, true)]).to.deep.equal([1, 112, 1, 32, 9n, 1]);
+    expect(() => parseUsdtArgs('%edi', 'bin')).to.throw(SymbolResolveError, "bin: USDT argument '%edi' has no size (expected N@location)");
+    expect(() => parseUsdtArgs('4@%xmm0', 'bin')).to.throw(SymbolResolveError, "bin: USDT argument '4@%xmm0': unknown register %xmm0");
+    expect(() => parseUsdtArgs('4@[x0]', 'bin')).to.throw(SymbolResolveError, "bin: USDT argument '4@[x0]': unsupported location '[x0]'");
+    expect(() => parseUsdtArgs(Array(13).fill('4@%eax').join(' '), 'bin')).to.throw(SymbolResolveError, 'bin: USDT probe has 13 arguments, more than 12');
   });
 
   it('SEC() uprobe targets parse as libbpf does', function () {
@@ -202,6 +222,34 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
     }
     target.run(2);
     expect(count(obj, Slot.USDT) - before).to.equal(6n);
+  });
+
+  it('USDT arguments and cookie: the spec written to __bpf_usdt_specs lets the program read the probe argument', async function () {
+    const spec = await loadObjectSpec(USDT_ARGS_OBJ);
+    const uobj = await loadObject(spec);
+    try {
+      const specs = uobj.map('__bpf_usdt_specs')!;
+      const info = specs.info();
+      {
+        using _g = attachUsdt(program(uobj, 'on_tick_arg'), {
+          binary: target.path,
+          provider: 'bpfts',
+          name: 'tick',
+          specsMap: { fd: specs.fd.fd, id: info.id, maxEntries: info.maxEntries },
+          usdtCookie: 5n,
+        });
+        target.run(4); // ticks with i = 0, 1, 2, 3
+      }
+      const out = (slot: number): bigint => {
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, slot, true);
+        const v = uobj.map('usdt_out')!.lookup(key)!;
+        return new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true);
+      };
+      expect([out(0), out(1), out(2)]).to.deep.equal([4n, 6n, 20n]);
+    } finally {
+      closeCheckingLinks(uobj);
+    }
   });
 
   it('uprobe.multi counts calls through one uprobe_multi link (pid filter, symbol list)', async function () {
