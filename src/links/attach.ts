@@ -32,6 +32,12 @@ export interface SectionAttachInfo {
   readonly attachTo?: string | undefined;
 }
 
+/** What {@link autoAttach} may need from the program's object. */
+export interface AutoAttachContext {
+  /** The object's `__bpf_usdt_specs` map, for USDT programs using `bpf_usdt_arg()`. */
+  readonly usdtSpecsMap?: { readonly fd: number; readonly id: number; readonly maxEntries: number };
+}
+
 /**
  * libbpf's `bpf_program__attach()`: attaches a program from its SEC() name alone (a
  * {@link LinkGroup} for USDT probes with several sites). Returns
@@ -46,7 +52,7 @@ export interface SectionAttachInfo {
  * }
  * ```
  */
-export function autoAttach(program: AttachableProgram, section: SectionAttachInfo): Link | LinkGroup | undefined {
+export function autoAttach(program: AttachableProgram, section: SectionAttachInfo, context: AutoAttachContext = {}): Link | LinkGroup | undefined {
   const label = programLabel(program);
   const to = section.attachTo;
   const bad = (why: string): LinkError => new LinkError(`cannot auto-attach SEC("${section.name}"): ${why}`, { program: label });
@@ -90,7 +96,7 @@ export function autoAttach(program: AttachableProgram, section: SectionAttachInf
       if (to === undefined) return undefined;
       const t = parseUsdtTarget(to);
       if (t === undefined) throw bad("expected 'usdt/<binary>:<provider>:<name>'");
-      return attachUsdt(program, t);
+      return attachUsdt(program, { ...t, ...(context.usdtSpecsMap === undefined ? {} : { specsMap: context.usdtSpecsMap }) });
     }
     case 'none':
       return undefined;

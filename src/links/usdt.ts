@@ -205,7 +205,8 @@ export interface UsdtOptions extends PerfEventAttachOptions {
  * With `specsMap` (the object's `__bpf_usdt_specs` from libbpf's `usdt.bpf.h`), each site's
  * argument spec is stored there and its index passed as the BPF cookie, which is how
  * `bpf_usdt_arg()` and `bpf_usdt_cookie()` find it (x86-64 argument syntax; kernels with BPF
- * cookies only, i.e. the `__bpf_usdt_ip_to_spec_id` fallback is not filled).
+ * cookies only, i.e. the `__bpf_usdt_ip_to_spec_id` fallback is not filled). Spec slots are
+ * handed out in order per map and not reused when links close.
  *
  * @example
  * ```ts

@@ -247,6 +247,13 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
         return new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true);
       };
       expect([out(0), out(1), out(2)]).to.deep.equal([4n, 6n, 20n]);
+      {
+        const p = program(uobj, 'on_tick_arg');
+        const to = `${target.path}:bpfts:tick`;
+        using _auto = autoAttach(p, { name: `usdt/${to}`, autoAttach: 'usdt', attachTo: to }, { usdtSpecsMap: { fd: specs.fd.fd, id: info.id, maxEntries: info.maxEntries } });
+        target.run(3); // 0 + 1 + 2, cookie 0
+      }
+      expect([out(0), out(1), out(2)]).to.deep.equal([7n, 9n, 20n]);
     } finally {
       closeCheckingLinks(uobj);
     }
