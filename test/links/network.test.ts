@@ -142,6 +142,12 @@ describe('links: xdp and tcx on a veth pair', function () {
     expect(count(obj, Slot.TCX)).to.equal(after, 'closed links no longer run');
   });
 
+  it('tcx with a stale expectedRevision is refused (ESTALE); anchoring on a program that is not attached is refused', function () {
+    using _first = attachTcx(program(obj, 'tcx_ingress_count'), { interface: veth.host, direction: 'ingress' });
+    expect(() => attachTcx(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'ingress', expectedRevision: 1n })).to.throw(LinkError, /attach failed: BPF_LINK_CREATE failed \(ESTALE\)/);
+    expect(() => attachTcx(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'ingress', anchor: { position: 'after', program: program(obj, 'xdp_count') } })).to.throw(LinkError, /attach failed: BPF_LINK_CREATE failed \(E[A-Z]+\)/);
+  });
+
   it('tcx ordering: a program placed before another with an anchor runs on the same hook', function () {
     const before = count(obj, Slot.TCX);
     const beforeOut = count(obj, Slot.TCX_EGRESS);
@@ -200,6 +206,7 @@ describe('links: socket filter, sk_lookup, netfilter (loopback)', function () {
       {
         using link = attachNetns(program(obj, 'sk_lookup_count'));
         expect(link.info().details).to.deep.include({ kind: 'netns', attachType: AttachType.SK_LOOKUP });
+        link.update(program(obj, 'sk_lookup_count'));
         const got = receive(socket, 4);
         await sendLoopback(4, port);
         expect(await got).to.equal(4);
