@@ -28,6 +28,11 @@ export interface UprobeOptions extends PerfEventAttachOptions {
   readonly retprobe?: boolean;
   /** File offset of a USDT semaphore the kernel increments while attached (Linux 4.20+). */
   readonly refCtrOffset?: bigint;
+  /**
+   * Define the probe through tracefs `uprobe_events` even when the uprobe PMU exists (what
+   * kernels before 4.17 require; the probe is removed again on `close()`).
+   */
+  readonly legacy?: boolean;
 }
 
 /** Where a uprobe lands, after resolution. */
@@ -76,7 +81,7 @@ export function attachUprobe(program: AttachableProgram, options: UprobeOptions)
   }
   const target = `${resolved.path}:${where}${options.pid !== undefined ? ` pid ${options.pid}` : ''}`;
   const pid = options.pid ?? -1;
-  const pmu = probePmu('uprobe');
+  const pmu = options.legacy === true ? undefined : probePmu('uprobe');
   if (pmu === undefined) {
     let legacyReason: string | undefined;
     try {
@@ -85,7 +90,8 @@ export function attachUprobe(program: AttachableProgram, options: UprobeOptions)
       legacyReason = (e as Error).message;
     }
     if (legacyReason !== undefined) {
-      throw new NotSupportedError('uprobe PMU', `program '${programLabel(program)}' -> ${kind} ${target}: uprobe PMU not available (/sys/bus/event_source/devices/uprobe missing) and ${legacyReason}`);
+      const pmuState = options.legacy === true ? 'legacy uprobe requested' : 'uprobe PMU not available (/sys/bus/event_source/devices/uprobe missing)';
+      throw new NotSupportedError('uprobe PMU', `program '${programLabel(program)}' -> ${kind} ${target}: ${pmuState} and ${legacyReason}`);
     }
     if (options.refCtrOffset !== undefined) throw new NotSupportedError('uprobe ref_ctr_offset', `${kind} ${target}: semaphores need the uprobe PMU (Linux 4.20+)`);
     const def = `${options.retprobe === true ? 'r' : 'p'}:%EVENT% ${resolved.path}:0x${resolved.offset.toString(16)}`;

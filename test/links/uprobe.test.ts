@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { BpfObject } from '../../src/loader/index.js';
 import { loadObject, loadObjectSpec, matchSection } from '../../src/loader/index.js';
 import {
@@ -20,6 +20,7 @@ import {
   resolveBinaryPath,
   resolveUprobe,
   SymbolResolveError,
+  tracefsRoot,
 } from '../../src/links/index.js';
 import { LinkType } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
@@ -151,6 +152,24 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
     expect(count(obj, Slot.UPROBE) - calls).to.equal(5n);
     expect(count(obj, Slot.URETPROBE) - rets).to.equal(5n);
     expect(count(obj, Slot.URETVAL) - sum).to.equal(15n); // 1+2+3+4+5
+  });
+
+  it('legacy uprobe through tracefs uprobe_events: fires, and its probe definition is removed on close', function () {
+    const events = `${tracefsRoot()}/uprobe_events`;
+    const before = count(obj, Slot.UPROBE);
+    const ret = count(obj, Slot.URETPROBE);
+    {
+      using up = attachUprobe(program(obj, 'on_uprobe'), { binary: target.path, symbol: 'bpfts_target', legacy: true });
+      using _ret = attachUprobe(program(obj, 'on_uretprobe'), { binary: target.path, symbol: 'bpfts_target', retprobe: true, legacy: true });
+      const defined = readFileSync(events, 'utf8');
+      expect(defined).to.match(new RegExp(`^p:uprobes/bpfts_${process.pid}_\\d+ ${target.path.replace(/[/.-]/g, '\\$&')}:0x[0-9a-f]+$`, 'm'));
+      expect(defined).to.match(new RegExp(`^r:uprobes/bpfts_${process.pid}_\\d+ `, 'm'));
+      target.run(3);
+      expect(up.info().details.kind).to.equal('perf_event');
+    }
+    expect(count(obj, Slot.UPROBE) - before).to.equal(3n);
+    expect(count(obj, Slot.URETPROBE) - ret).to.equal(3n);
+    expect(readFileSync(events, 'utf8')).to.not.include(`bpfts_${process.pid}_`);
   });
 
   it('a pid filter only counts that process', async function () {
