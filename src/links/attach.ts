@@ -169,6 +169,11 @@ export function attach(program: AttachableProgram, options: AttachOptions = {}, 
     case ProgType.LSM:
     case ProgType.EXT:
       if (attachType === AttachType.TRACE_ITER) return attachIter(program, options.iter ?? {});
+      if (attachType === AttachType.LSM_CGROUP) {
+        // lsm_cgroup programs are cgroup links (Linux 6.0+), not trampolines of their own.
+        if (options.cgroup === undefined) throw need('options.cgroup');
+        return attachCgroup(program, { cgroup: options.cgroup, attachType });
+      }
       return attachTracing(program, options.target === undefined ? {} : { targetName: options.target });
     case ProgType.KPROBE:
       if (attachType === AttachType.TRACE_UPROBE_MULTI) {

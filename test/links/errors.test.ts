@@ -16,7 +16,7 @@ import {
   parseUserElf,
   SymbolResolveError,
 } from '../../src/links/index.js';
-import { ProgType } from '../../src/sys/index.js';
+import { AttachType, ProgType } from '../../src/sys/index.js';
 import { BpfTsError } from '../../src/errors/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { loadCounters, program, closeCheckingLinks } from './fixture.js';
@@ -68,6 +68,7 @@ describe('links: error paths without the kernel', function () {
     need(ProgType.SOCKET_FILTER, 'options.socketFd');
     need(ProgType.NETFILTER, 'options.netfilter');
     need(ProgType.RAW_TRACEPOINT, 'options.target (or the SEC() info)');
+    expect(() => attach({ ...fake(ProgType.LSM), expectedAttachType: AttachType.LSM_CGROUP })).to.throw(LinkError, "program 'fake': attach needs options.cgroup for program type 29");
     expect(() => attach(fake(ProgType.SCHED_CLS), { device: { ifindex: 1 } })).to.throw(LinkError, "program 'fake': attach needs options.direction ('ingress' or 'egress') for program type 3");
     expect(() => attach(fake(ProgType.STRUCT_OPS))).to.throw(LinkError, "program 'fake': bpf-ts cannot attach programs of type 27 (struct_ops maps attach with their map; syscall programs run with BPF_PROG_TEST_RUN)");
   });
