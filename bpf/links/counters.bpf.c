@@ -23,6 +23,7 @@ enum slot {
 	SLOT_TCX_EGRESS = 15,
 	SLOT_URETVAL = 16,
 	SLOT_USDT = 17,
+	SLOT_SK_MSG = 18,
 	SLOTS = 24,
 };
 
@@ -160,6 +161,20 @@ int socket_count(struct __sk_buff *skb)
 {
 	bump(SLOT_SOCKET);
 	return skb->len;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} socks SEC(".maps");
+
+SEC("sk_msg")
+int sk_msg_count(struct sk_msg_md *msg)
+{
+	bump(SLOT_SK_MSG);
+	return SK_PASS;
 }
 
 SEC("sk_lookup")

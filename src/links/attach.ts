@@ -11,6 +11,7 @@ import { attachPerfEvent, type PerfEventOptions } from './perf-event.js';
 import { programLabel, type AttachableProgram } from './program.js';
 import { attachRawTracepoint } from './raw-tracepoint.js';
 import { attachSocketFilter } from './socket-filter.js';
+import { attachSockmap } from './sockmap.js';
 import { attachTcx } from './tcx.js';
 import { attachTracepoint, parseTracepointTarget } from './tracepoint.js';
 import { attachTracing } from './tracing.js';
@@ -126,6 +127,8 @@ export interface AttachOptions {
   readonly socketFd?: number;
   /** sk_lookup / flow_dissector: the netns file or fd (default this process's). */
   readonly netns?: string | number;
+  /** sk_msg / sk_skb programs: the sockmap or sockhash fd. */
+  readonly sockmapFd?: number;
   /** netfilter programs. */
   readonly netfilter?: NetfilterOptions;
   /** iterators. */
@@ -213,6 +216,10 @@ export function attach(program: AttachableProgram, options: AttachOptions = {}, 
     case ProgType.SK_LOOKUP:
     case ProgType.FLOW_DISSECTOR:
       return attachNetns(program, { ...(options.netns === undefined ? {} : { netns: options.netns }), attachType: program.type === ProgType.SK_LOOKUP ? AttachType.SK_LOOKUP : AttachType.FLOW_DISSECTOR });
+    case ProgType.SK_MSG:
+    case ProgType.SK_SKB:
+      if (options.sockmapFd === undefined) throw need('options.sockmapFd');
+      return attachSockmap(program, { mapFd: options.sockmapFd, ...(options.attachType === undefined ? {} : { attachType: options.attachType }) });
     case ProgType.NETFILTER:
       if (options.netfilter === undefined) throw need('options.netfilter');
       return attachNetfilter(program, options.netfilter);

@@ -43,6 +43,7 @@ export { attachCgroup, type CgroupOptions } from './cgroup.js';
 export { attachSocketFilter, socketFd } from './socket-filter.js';
 export { attachNetns, type NetnsOptions } from './netns.js';
 export { attachNetfilter, NfProto, NfInetHook, NETFILTER_IP_DEFRAG, type NetfilterOptions } from './netfilter.js';
+export { attachSockmap, type SockmapOptions } from './sockmap.js';
 export { attachIter, IterLink, CgroupIterOrder, type IterOptions } from './iter.js';
 export { attachUsdt, readUsdtNotes, parseUsdtTarget, parseUsdtArgs, encodeUsdtSpec, USDT_SPEC_SIZE, type UsdtNote, type UsdtOptions, type UsdtArgSpec } from './usdt.js';
 export { attach, autoAttach, type AttachOptions, type AutoAttachContext, type SectionAttachInfo } from './attach.js';

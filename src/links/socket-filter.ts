@@ -55,14 +55,13 @@ export function attachSocketFilter(program: AttachableProgram, socketFd: number)
  * ```
  */
 export function socketFd(socket: object): number {
-  // dgram keeps its handle under a private symbol (its `_handle` getter is deprecated); net
-  // sockets expose `_handle` directly.
-  const holders: unknown[] = Object.getOwnPropertySymbols(socket).map((k) => (socket as Record<symbol, unknown>)[k]);
-  for (const h of holders) {
-    const fd = (h as { handle?: { fd?: unknown } } | null | undefined)?.handle?.fd;
+  // dgram keeps its handle in a private state object (its `_handle` getter is deprecated), net
+  // sockets keep it directly under a private symbol; both handles expose the fd.
+  for (const k of Object.getOwnPropertySymbols(socket)) {
+    const v = (socket as Record<symbol, unknown>)[k] as { fd?: unknown; handle?: { fd?: unknown } | null } | null | undefined;
+    if (v === null || typeof v !== 'object') continue;
+    const fd = v.handle?.fd ?? v.fd;
     if (typeof fd === 'number' && fd >= 0) return fd;
   }
-  const own = Object.getOwnPropertyDescriptor(socket, '_handle')?.value as { fd?: unknown } | null | undefined;
-  if (typeof own?.fd === 'number' && own.fd >= 0) return own.fd;
   throw new LinkError('socket has no file descriptor yet (bind or connect it first)', { target: 'socket' });
 }

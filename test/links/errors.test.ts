@@ -69,6 +69,7 @@ describe('links: error paths without the kernel', function () {
     need(ProgType.NETFILTER, 'options.netfilter');
     need(ProgType.RAW_TRACEPOINT, 'options.target (or the SEC() info)');
     expect(() => attach({ ...fake(ProgType.LSM), expectedAttachType: AttachType.LSM_CGROUP })).to.throw(LinkError, "program 'fake': attach needs options.cgroup for program type 29");
+    need(ProgType.SK_MSG, "options.sockmapFd");
     expect(() => attach(fake(ProgType.SCHED_CLS), { device: { ifindex: 1 } })).to.throw(LinkError, "program 'fake': attach needs options.direction ('ingress' or 'egress') for program type 3");
     expect(() => attach(fake(ProgType.STRUCT_OPS))).to.throw(LinkError, "program 'fake': bpf-ts cannot attach programs of type 27 (struct_ops maps attach with their map; syscall programs run with BPF_PROG_TEST_RUN)");
   });

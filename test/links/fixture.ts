@@ -23,6 +23,7 @@ export const Slot = {
   TCX_EGRESS: 15,
   URETVAL: 16,
   USDT: 17,
+  SK_MSG: 18,
 } as const;
 
 export const COUNTERS_OBJ = join(BPF_DIR, 'links', 'counters.bpf.o');

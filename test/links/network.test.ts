@@ -1,11 +1,14 @@
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
+import { connect, createServer } from 'node:net';
 import type { BpfObject } from '../../src/loader/index.js';
 import {
   attach,
   attachNetfilter,
   attachNetns,
   attachSocketFilter,
+  attachSockmap,
+  Link,
   attachTcx,
   attachXdp,
   LinkError,
@@ -160,12 +163,40 @@ describe('links: xdp and tcx on a veth pair', function () {
   });
 });
 
-describe('links: socket filter, sk_lookup, netfilter (loopback)', function () {
+describe('links: socket filter, sk_lookup, netfilter, sockmap (loopback)', function () {
   let obj: BpfObject;
 
   before(async function () {
     requirePrivileges(this);
-    obj = await loadCounters(['socket_count', 'sk_lookup_count', 'netfilter_count']);
+    obj = await loadCounters(['socket_count', 'sk_lookup_count', 'netfilter_count', 'sk_msg_count']);
+  });
+
+  it('sk_msg sockmap link counts the sends of a TCP socket in the sockmap', async function () {
+    const server = createServer((c) => c.resume());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const client = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    try {
+      const socks = obj.map('socks')!;
+      const before = count(obj, Slot.SK_MSG);
+      using link = attach(program(obj, 'sk_msg_count'), { sockmapFd: socks.fd.fd }) as Link;
+      expect(link.info().details).to.deep.include({ kind: 'sockmap', attachType: AttachType.SK_MSG_VERDICT, mapId: socks.info().id });
+      const key = new Uint8Array(4);
+      const value = new Uint8Array(4);
+      new DataView(value.buffer).setUint32(0, socketFd(client), true);
+      socks.update(key, value);
+      for (let i = 0; i < 5; i++) await new Promise<void>((resolve, reject) => client.write('hello', (e) => (e ? reject(e) : resolve())));
+      expect(count(obj, Slot.SK_MSG) - before >= 5n).to.equal(true);
+      socks.delete(key);
+    } finally {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(() => attachSockmap({ fd: program(obj, 'sk_msg_count').fd, name: 'anon' }, { mapFd: obj.map('socks')!.fd.fd })).to.throw(
+      LinkError,
+      /^program 'anon' -> sockmap fd \d+: no sockmap attach type: pass attachType/,
+    );
   });
   after(() => closeCheckingLinks(obj));
 
