@@ -12,6 +12,7 @@ import { loadKernelBtf } from '../../src/btf/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requireTool } from '../helpers/privileges.js';
 import { loadCoreObject, relocateObject } from './objects.js';
+import { ensureVmlinuxHeader } from '../helpers/vmlinux-header.js';
 
 const CLANG = '/usr/bin/clang';
 
@@ -20,7 +21,7 @@ describe('btf/core on big-endian objects', function () {
   let dir: string;
   before(function () {
     requireTool(this, CLANG);
-    if (!existsSync('/sys/kernel/btf/vmlinux') || !existsSync(join(BPF_DIR, 'vmlinux.h'))) this.skip();
+    ensureVmlinuxHeader();
     dir = mkdtempSync(join(tmpdir(), 'bpf-ts-core-eb-'));
   });
   after(() => {
