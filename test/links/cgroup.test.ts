@@ -31,8 +31,11 @@ describe('links: cgroup', function () {
     mkdirSync(cgroup);
   });
   after(() => {
-    if (cgroup !== undefined && existsSync(cgroup)) rmdirSync(cgroup);
-    closeCheckingLinks(obj);
+    try {
+      closeCheckingLinks(obj);
+    } finally {
+      if (cgroup !== undefined && existsSync(cgroup)) rmdirSync(cgroup);
+    }
   });
 
   it('cgroup_skb/egress and cgroup/sock_create links count what a process in the cgroup does', function () {

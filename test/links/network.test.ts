@@ -80,8 +80,11 @@ describe('links: xdp and tcx on a veth pair', function () {
     veth = createVethPair();
   });
   after(() => {
-    veth?.remove();
-    closeCheckingLinks(obj);
+    try {
+      veth?.remove();
+    } finally {
+      closeCheckingLinks(obj);
+    }
   });
 
   it('xdp link counts packets from the namespace; update() swaps the program; detach() stops it', function () {

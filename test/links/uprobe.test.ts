@@ -130,8 +130,11 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
     target = buildUprobeTarget();
   });
   after(() => {
-    closeCheckingLinks(obj);
-    target?.remove();
+    try {
+      closeCheckingLinks(obj);
+    } finally {
+      target?.remove();
+    }
   });
 
   it('uprobe counts every call of a function in a binary the test runs; uretprobe sees the return values', function () {
