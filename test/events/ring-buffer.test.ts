@@ -70,7 +70,8 @@ describe('events: RingBufferReader', function () {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const ac = new AbortController();
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // 'close', not 'exit': the child's stdout must be fully read and its pipe closed (the fd check).
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       void exited.then(() => ac.abort());
       let received = 0;
       let last = -1n;
