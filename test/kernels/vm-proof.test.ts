@@ -101,7 +101,8 @@ function withFds(fn: (track: (fd: number) => number) => void): void {
   }
 }
 
-describe(`kernel matrix VM proof${VM_KERNEL ? ` (kernel ${VM_KERNEL})` : ' (skipped: not inside a kernel-matrix VM, BPF_TS_VM_KERNEL unset)'}`, function () {
+// One title on every kernel (and the host), so the matrix report lines the kernels up test by test.
+describe('kernel matrix VM proof (only inside scripts/kernels/run.sh VMs: skipped where BPF_TS_VM_KERNEL is unset)', function () {
   before(function () {
     // Not requirePrivileges: on the host these tests are not "unable to run", they do not apply.
     if (!VM_KERNEL) this.skip();
