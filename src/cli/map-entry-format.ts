@@ -1,5 +1,6 @@
 import { loadKernelBtf, type Btf } from '../btf/index.js';
-import { isMapOfMapsType, isPerCpuMapType, mapBtf, perCpuStride, possibleCpus, type BpfMap } from '../maps/index.js';
+import { isMapOfMapsType, isPerCpuMapType, mapBtf, perCpuStride, type BpfMap } from '../maps/index.js';
+import { possibleCpus } from '../sys/index.js';
 import { MapType, strerror } from '../sys/index.js';
 import { BtfValueDumper } from './btf-value-dumper.js';
 import { JsonWriter } from './json-writer.js';
@@ -43,7 +44,7 @@ export interface MapShape {
 }
 
 function cpus(shape: MapShape): { n: number; step: number } {
-  return { n: possibleCpus(), step: perCpuStride(shape.valueSize) };
+  return { n: possibleCpus().length, step: perCpuStride(shape.valueSize) };
 }
 
 /**

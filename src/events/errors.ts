@@ -47,20 +47,3 @@ export class RecordDecodeError extends BpfTsError {
   }
 }
 
-/**
- * tracefs is missing and cannot be mounted, or `trace_pipe` cannot be opened.
- *
- * @example
- * ```ts
- * try { TracePipeReader.open() } catch (e) { if (e instanceof TracefsError) console.error(e.message) }
- * ```
- */
-export class TracefsError extends BpfTsError {
-  constructor(
-    message: string,
-    readonly path: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}

@@ -2,7 +2,7 @@
  * Event buffers: ring buffer, ring buffer set, user ring buffer, perf buffer and trace_pipe
  * readers. Imports src/sys, src/btf, src/maps and src/errors only.
  */
-export { EventBufferError, RecordDecodeError, TracefsError, type EventBufferContext } from './errors.js';
+export { EventBufferError, RecordDecodeError, type EventBufferContext } from './errors.js';
 export { ReadinessWaiter, type WaitOptions, type WaitOutcome } from './readiness-waiter.js';
 export { EventReader, type RecordCallback, type RecordDecoder, type RecordIteratorOptions } from './event-reader.js';
 export { RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ, ringRecordSize } from './ring-layout.js';
@@ -16,7 +16,5 @@ export {
   PERF_RECORD_SAMPLE,
   type PerfWakeup,
 } from './perf-event-attr.js';
-export { cpuList, onlineCpus, ONLINE_CPUS_PATH } from './online-cpus.js';
 export { UserRingBuffer } from './user-ring-buffer.js';
-export { DEFAULT_TRACEFS, ensureTracefs, mountTracefs, tracefsMounts } from './tracefs.js';
 export { TracePipeReader, parseTraceLine, type TraceLine, type TracePipeOptions } from './trace-pipe-reader.js';

@@ -3,10 +3,9 @@
  * read from their mmapped rings (libbpf's `perf_buffer__*`).
  */
 import type { BpfMap } from '../maps/index.js';
-import { MapType, OwnedFd, PollEvents, native, toSysError } from '../sys/index.js';
+import { MapType, OwnedFd, PollEvents, native, onlineCpus, toSysError } from '../sys/index.js';
 import { EventBufferError } from './errors.js';
 import { EventReader, type RecordCallback } from './event-reader.js';
-import { onlineCpus } from './online-cpus.js';
 import {
   PERF_EVENT_IOC_ENABLE,
   PERF_FLAG_FD_CLOEXEC,

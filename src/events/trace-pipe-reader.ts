@@ -4,10 +4,8 @@
  */
 import { constants, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { OwnedFd, PollEvents, isNativeError, native, toSysError } from '../sys/index.js';
-import { TracefsError } from './errors.js';
+import { OwnedFd, PollEvents, TracefsError, isNativeError, native, toSysError, tracefsRoot } from '../sys/index.js';
 import { ReadinessWaiter, type WaitOptions } from './readiness-waiter.js';
-import { ensureTracefs } from './tracefs.js';
 
 /**
  * One line of `trace_pipe`.
@@ -70,7 +68,7 @@ export function parseTraceLine(line: string): TraceLine | undefined {
 
 /** Options of {@link TracePipeReader.open}. */
 export interface TracePipeOptions {
-  /** The tracefs directory; default: found or mounted by `ensureTracefs()`. */
+  /** The tracefs directory; default: found or mounted by `tracefsRoot()`. */
   readonly tracefs?: string;
 }
 
@@ -114,7 +112,7 @@ export class TracePipeReader implements AsyncIterable<TraceLine> {
    * ```
    */
   static open(options: TracePipeOptions = {}): TracePipeReader {
-    const dir = options.tracefs ?? ensureTracefs();
+    const dir = options.tracefs ?? tracefsRoot();
     const path = join(dir, 'trace_pipe');
     let fd: number;
     try {

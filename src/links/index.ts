@@ -25,7 +25,7 @@ export { LinkError, SymbolResolveError, type LinkErrorContext } from './errors.j
 export { programLabel, type AttachableProgram } from './program.js';
 export { LinkCreateLayout, linkCreate, type LinkCreateRequest } from './link-create.js';
 export { PerfEventAttrLayout, PerfAttrFlag, perfEventOpen, attachToPerfEvent, type PerfEventAttr, type PerfEventAttachOptions } from './perf-event-open.js';
-export { TRACEFS, TracefsError, tracefsRoot, traceEventId, probePmu, type ProbePmu } from './tracefs.js';
+export { traceEventId, probePmu, type ProbePmu } from './tracefs.js';
 export { attachTracepoint, parseTracepointTarget, type TracepointOptions } from './tracepoint.js';
 export { attachRawTracepoint, type RawTracepointOptions } from './raw-tracepoint.js';
 export { attachTracing, trampolineUnavailableReason, type TracingOptions } from './tracing.js';
@@ -35,7 +35,7 @@ export { attachUprobe, attachUprobeMulti, resolveUprobe, type UprobeOptions, typ
 export { resolveBinaryPath, ldSoCache, loadUserElf, symbolFileOffset, parseUprobeTarget } from './uprobe-target.js';
 export { parseUserElf, addressToFileOffset, type UserElf, type UserSymbol, type LoadSegment } from './user-elf.js';
 export { globRegExp } from './glob.js';
-export { attachPerfEvent, attachPerfEventFd, onlineCpus, PerfType, PerfSwConfig, PerfHwConfig, type PerfEventOptions } from './perf-event.js';
+export { attachPerfEvent, attachPerfEventFd, PerfType, PerfSwConfig, PerfHwConfig, type PerfEventOptions } from './perf-event.js';
 export { attachXdp, XdpFlag, type XdpOptions } from './xdp.js';
 export { attachTcx, type TcxOptions, type TcxAnchor } from './tcx.js';
 export { deviceIndex, type NetDevice } from './netdev.js';

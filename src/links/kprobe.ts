@@ -8,7 +8,8 @@ import { attachToPerfEvent, perfEventOpen, type PerfEventAttachOptions } from '.
 import { programLabel, type AttachableProgram } from './program.js';
 import { globRegExp } from './glob.js';
 import { attachLegacyProbe } from './legacy-probe.js';
-import { probePmu, tracefsRoot } from './tracefs.js';
+import { probePmu } from './tracefs.js';
+import { tracefsRoot } from '../sys/index.js';
 
 /** `BPF_F_KPROBE_MULTI_RETURN`. */
 const KPROBE_MULTI_RETURN = 1;

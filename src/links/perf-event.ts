@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { OwnedFd } from '../sys/index.js';
+import { OwnedFd, onlineCpus } from '../sys/index.js';
 import { attachFailure } from './link-create.js';
 import { LinkGroup, type Link } from './link.js';
 import { attachToPerfEvent, perfEventOpen, type PerfEventAttachOptions } from './perf-event-open.js';
@@ -30,26 +29,6 @@ export interface PerfEventOptions extends PerfEventAttachOptions {
   readonly cpus?: readonly number[];
   /** Only this process (default: all, `-1`). */
   readonly pid?: number;
-}
-
-/**
- * The online CPUs, from `/sys/devices/system/cpu/online` (`0-3,5`).
- *
- * @example
- * ```ts
- * onlineCpus(); // [0, 1]
- * ```
- */
-export function onlineCpus(): number[] {
-  const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
-  const cpus: number[] = [];
-  for (const part of text.split(',')) {
-    const [a, b] = part.split('-');
-    const lo = Number(a);
-    const hi = b === undefined ? lo : Number(b);
-    for (let c = lo; c <= hi; c++) cpus.push(c);
-  }
-  return cpus;
 }
 
 /**

@@ -1,67 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNativeError, native, NotSupportedError } from '../sys/index.js';
-import { BpfTsError } from '../errors/index.js';
-
-/** Where tracefs lives on current kernels (Linux 4.1+); debugfs' `tracing/` is the old place. */
-export const TRACEFS = '/sys/kernel/tracing';
-const DEBUGFS_TRACING = '/sys/kernel/debug/tracing';
-
-/**
- * No tracefs, and it could not be mounted (not root, or the mount failed).
- *
- * @example
- * ```ts
- * try { tracefsRoot() } catch (e) { if (e instanceof TracefsError) console.error(e.message) }
- * ```
- */
-export class TracefsError extends BpfTsError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
-}
-
-function mountedTracefs(): string | undefined {
-  let mounts: string;
-  try {
-    mounts = readFileSync('/proc/self/mounts', 'utf8');
-  } catch {
-    return undefined;
-  }
-  const dirs = new Set<string>();
-  for (const line of mounts.split('\n')) {
-    const [, dir, fstype] = line.split(' ');
-    if (fstype === 'tracefs' && dir !== undefined) dirs.add(dir);
-  }
-  if (dirs.has(TRACEFS)) return TRACEFS;
-  if (dirs.has(DEBUGFS_TRACING)) return DEBUGFS_TRACING;
-  return dirs.values().next().value;
-}
-
-/**
- * The tracefs mount point. A fresh machine often has none: as root it is mounted at
- * `/sys/kernel/tracing` (as `mount -t tracefs nodev /sys/kernel/tracing` would); otherwise a
- * {@link TracefsError} says what to run.
- *
- * @example
- * ```ts
- * const id = readFileSync(`${tracefsRoot()}/events/syscalls/sys_enter_getpid/id`, 'utf8');
- * ```
- */
-export function tracefsRoot(): string {
-  const found = mountedTracefs();
-  if (found !== undefined) return found;
-  const manual = `mount it with 'mount -t tracefs nodev ${TRACEFS}' as root`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) throw new TracefsError(`tracefs is not mounted and mounting it needs root: ${manual}`);
-  if (!existsSync(TRACEFS)) throw new TracefsError(`tracefs is not mounted and ${TRACEFS} does not exist (kernel without CONFIG_TRACING?): ${manual}`);
-  try {
-    native().mount('nodev', TRACEFS, 'tracefs', 0, null);
-  } catch (e) {
-    const reason = isNativeError(e) ? e.code : String(e);
-    throw new TracefsError(`tracefs is not mounted and mounting it at ${TRACEFS} failed (${reason}): ${manual}`, { cause: e });
-  }
-  return TRACEFS;
-}
+import { NotSupportedError, TracefsError, tracefsRoot } from '../sys/index.js';
 
 /**
  * The numeric id of a tracepoint or a dynamic probe event (`events/<category>/<name>/id`), the
@@ -82,7 +21,7 @@ export function traceEventId(category: string, name: string): number {
     throw new NotSupportedError(`tracepoint ${category}/${name}`, `tracepoint ${category}/${name} does not exist on this kernel (${path} missing)`, { cause: e });
   }
   const id = Number.parseInt(text.trim(), 10);
-  if (!Number.isInteger(id) || id < 0) throw new TracefsError(`${path}: not a tracepoint id: '${text.trim()}'`);
+  if (!Number.isInteger(id) || id < 0) throw new TracefsError(`${path}: not a tracepoint id: '${text.trim()}'`, path);
   return id;
 }
 

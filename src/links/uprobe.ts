@@ -6,7 +6,8 @@ import { attachFailure, errnoCode, linkCreate, LinkCreateLayout } from './link-c
 import { Link } from './link.js';
 import { attachToPerfEvent, perfEventOpen, type PerfEventAttachOptions } from './perf-event-open.js';
 import { programLabel, type AttachableProgram } from './program.js';
-import { probePmu, tracefsRoot } from './tracefs.js';
+import { probePmu } from './tracefs.js';
+import { tracefsRoot } from '../sys/index.js';
 import { loadUserElf, resolveBinaryPath, symbolFileOffset } from './uprobe-target.js';
 
 /** `PERF_UPROBE_REF_CTR_OFFSET_SHIFT`: the semaphore offset goes in `config[63:32]`. */

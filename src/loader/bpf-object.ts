@@ -7,9 +7,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Btf } from '../btf/index.js';
-import { DEFAULT_BPFFS, isBpffs } from '../sys/index.js';
+import { DEFAULT_BPFFS, isBpffs, possibleCpus } from '../sys/index.js';
 import type { BpfMap } from '../maps/index.js';
-import { possibleCpus } from '../maps/index.js';
 import { createMaps, type CreatedMap } from './create-maps.js';
 import { kernelFacts, type KernelFacts } from './kernel-facts.js';
 import { globalDataMemory, releaseGlobalData } from './global-data-view.js';
@@ -234,7 +233,7 @@ export function loadObjectSync(spec: ObjectSpec, options: LoadObjectOptions = {}
     created = createMaps(spec.maps, {
       btfFd: state.btf?.fd.fd,
       pinRoot: options.pinRoot ?? DEFAULT_BPFFS,
-      possibleCpus: possibleCpus(),
+      possibleCpus: possibleCpus().length,
       kconfigValue: state.kconfigValue,
       ...(options.replaceMaps === undefined ? {} : { replacements: options.replaceMaps }),
     });

@@ -167,7 +167,7 @@ function populateInternalMap(spec: MapSpec, map: BpfMap, kconfigValue: Uint8Arra
  *
  * @example
  * ```ts
- * const maps = createMaps(spec.maps, { btfFd: undefined, pinRoot: '/sys/fs/bpf', possibleCpus: possibleCpus(), kconfigValue: undefined });
+ * const maps = createMaps(spec.maps, { btfFd: undefined, pinRoot: '/sys/fs/bpf', possibleCpus: possibleCpus().length, kconfigValue: undefined });
  * ```
  */
 export function createMaps(maps: readonly MapSpec[], options: CreateMapsOptions): CreatedMap[] {

@@ -7,5 +7,4 @@ export { BpfMap, type BpfMapCreateOptions, type BpfMapOpenOptions, type MapEntry
 export { MapBatchCursor } from './map-batch-cursor.js';
 export { MapError, MapIterationError, keyHex, type MapIdentity } from './errors.js';
 export { UpdateFlag, LookupFlag, isPerCpuMapType, isMapOfMapsType, isFdValueMapType, isQueueLikeMapType, perCpuStride } from './map-kinds.js';
-export { possibleCpus, parseCpuList, PossibleCpusError, POSSIBLE_CPUS_PATH } from './possible-cpus.js';
 export { TypedMap, typedMap, mapBtf, type TypedMapOptions } from './typed-map.js';

@@ -12,6 +12,7 @@ import {
   objGet,
   objPin,
   OwnedFd,
+  possibleCpus,
   strerror,
   SysError,
   type FdLike,
@@ -21,7 +22,6 @@ import {
 } from '../sys/index.js';
 import { MapError, MapIterationError, type MapIdentity } from './errors.js';
 import { isPerCpuMapType, perCpuStride, UpdateFlag } from './map-kinds.js';
-import { possibleCpus } from './possible-cpus.js';
 import { MapBatchCursor } from './map-batch-cursor.js';
 import { typedMap, type TypedMap, type TypedMapOptions } from './typed-map.js';
 
@@ -147,7 +147,7 @@ export class BpfMap {
     this.btfValueTypeId = info.btfValueTypeId;
     this.btfVmlinuxValueTypeId = info.btfVmlinuxValueTypeId;
     this.perCpu = isPerCpuMapType(info.type);
-    this.cpus = this.perCpu ? possibleCpus() : 1;
+    this.cpus = this.perCpu ? possibleCpus().length : 1;
     this.valueStride = this.perCpu ? perCpuStride(info.valueSize) : info.valueSize;
     this.valueBufferSize = this.valueStride * this.cpus;
 

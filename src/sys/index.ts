@@ -121,3 +121,5 @@ export {
   probeDeviceHelper,
   probeDeviceMiscFeature,
 } from './feature-probe-device.js';
+export { CpuListError, parseCpuList, onlineCpus, possibleCpus, ONLINE_CPUS_PATH, POSSIBLE_CPUS_PATH } from './cpus.js';
+export { TRACEFS, TracefsError, tracefsMounts, mountTracefs, tracefsRoot } from './tracefs.js';

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { createBtfCodec } from '../../src/btf/codec/index.js';
 import { BpfMap } from '../../src/maps/index.js';
 import { MapType } from '../../src/sys/index.js';
-import { EventBufferError, PerfBufferReader, cpuList, encodeBpfOutputAttr, onlineCpus } from '../../src/events/index.js';
+import { EventBufferError, PerfBufferReader, encodeBpfOutputAttr } from '../../src/events/index.js';
+import { onlineCpus } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { RECORD_SIZE, StatsSlot, checkRecord, loadProducers, producePerf, readStats } from './producers.js';
 
@@ -198,12 +199,6 @@ describe('events: PerfBufferReader', function () {
 });
 
 describe('events: perf helpers (pure)', () => {
-  it('parses CPU lists', () => {
-    expect(cpuList('0-2,4,6-7\n')).to.deep.equal([0, 1, 2, 4, 6, 7]);
-    expect(cpuList('')).to.deep.equal([]);
-    expect(() => cpuList('0-x')).to.throw(EventBufferError, `cannot parse CPU list '0-x' at '0-x'`);
-    expect(() => cpuList('3-1')).to.throw(EventBufferError, `cannot parse CPU list '3-1' at '3-1'`);
-  });
 
   it('encodes the BPF_OUTPUT attr like libbpf (type, config, sample_type, wakeup)', () => {
     const v = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { AttrWriter, OwnedFd, native } from '../../src/sys/index.js';
-import { TracePipeReader, TracefsError, ensureTracefs, mountTracefs, parseTraceLine, tracefsMounts, type TraceLine } from '../../src/events/index.js';
+import { AttrWriter, OwnedFd, TracefsError, mountTracefs, native, tracefsMounts, tracefsRoot } from '../../src/sys/index.js';
+import { TracePipeReader, parseTraceLine, type TraceLine } from '../../src/events/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { loadProducers } from './producers.js';
 
@@ -58,7 +58,7 @@ describe('events: TracePipeReader', function () {
   it('reads the bpf_printk of a tracepoint program without blocking the event loop', async () => {
     const fds = readdirSync('/proc/self/fd').length;
     {
-      const tracefs = ensureTracefs();
+      const tracefs = tracefsRoot();
       using obj = await loadProducers();
       using pipe = TracePipeReader.open();
       expect(pipe.path).to.equal(join(tracefs, 'trace_pipe'));

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { BpfObject } from '../../src/loader/index.js';
-import { attach, attachPerfEvent, LinkGroup, onlineCpus, PerfSwConfig, PerfType } from '../../src/links/index.js';
+import { attach, attachPerfEvent, LinkGroup, PerfSwConfig, PerfType } from '../../src/links/index.js';
+import { onlineCpus } from '../../src/sys/index.js';
 import { readFileSync } from 'node:fs';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { count, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';

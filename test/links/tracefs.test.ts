@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 
-const LINKS = join(REPO_ROOT, 'dist/src/links/index.js');
+// The public entry: tracefsRoot comes from src/sys, kprobeUnavailableReason from src/links.
+const LINKS = join(REPO_ROOT, 'dist/src/index.js');
 
 /**
- * Runs `code` (an ES module body with `m` = src/links) in a private mount namespace where
+ * Runs `code` (an ES module body with `m` = the public API) in a private mount namespace where
  * tracefs is unmounted, optionally as nobody; returns its last output line.
  */
 function withoutTracefs(code: string, asNobody: boolean): string {

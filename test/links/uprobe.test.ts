@@ -20,9 +20,8 @@ import {
   resolveBinaryPath,
   resolveUprobe,
   SymbolResolveError,
-  tracefsRoot,
 } from '../../src/links/index.js';
-import { LinkType } from '../../src/sys/index.js';
+import { LinkType, tracefsRoot } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { count, loadCounters, program, Slot, closeCheckingLinks, USDT_ARGS_OBJ } from './fixture.js';
 import { buildUprobeTarget, type UprobeTarget } from './uprobe-fixture.js';

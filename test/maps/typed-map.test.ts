@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { CodecError } from '../../src/btf/codec/index.js';
-import { BpfMap, MapError, possibleCpus, typedMap } from '../../src/maps/index.js';
+import { BpfMap, MapError, typedMap } from '../../src/maps/index.js';
+import { possibleCpus } from '../../src/sys/index.js';
 import { MapType, type OwnedFd } from '../../src/sys/index.js';
 import type { Btf } from '../../src/btf/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
@@ -104,7 +105,7 @@ describe('typed maps (BTF key/value codecs) against the kernel', function () {
   it('per-CPU: one value for every CPU, or one per CPU', function () {
     using map = create(MapType.PERCPU_ARRAY, 'u32', 'ma_packed', 2);
     const typed = map.typed<number, { a: number; b: number; c: number }>();
-    const cpus = possibleCpus();
+    const cpus = possibleCpus().length;
     typed.set(0, { a: 1, b: 2, c: 3 });
     expect(typed.getPerCpu(0)).to.deep.equal(Array.from({ length: cpus }, () => ({ a: 1, b: 2, c: 3 })));
     const each = Array.from({ length: cpus }, (_, i) => ({ a: i, b: i * 1000, c: 65535 - i }));
