@@ -1,8 +1,8 @@
-import { btfGetFdById, getBtfInfo, getMapInfo, getProgInfo, mapGetFdById, ObjectNotFoundError, progGetFdById, type BtfInfo, type OwnedFd } from '../sys/index.js';
+import { getBtfInfo, getMapInfo, getProgInfo, type BtfInfo, type OwnedFd } from '../sys/index.js';
 import { BpftoolMultiMap } from './bpftool-multimap.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
-import { cliSysError, listObjectIds, parseBtfHandle } from './object-handle.js';
+import { cliSysError, forEachObject, parseBtfHandle } from './object-handle.js';
 import { formatPidsPlain, pidsTable, writePidsJson, type PidsTable } from './show-pids.js';
 
 /** BTF id -> ids of the programs (or maps) using it, in bpftool's order. */
@@ -11,25 +11,15 @@ type UsersTable = BpftoolMultiMap<number>;
 /** bpftool's `build_btf_type_table`: walks every program (or map) and records its `btf_id`. */
 function buildUsersTable(kind: 'prog' | 'map'): UsersTable {
   const table: UsersTable = new BpftoolMultiMap();
-  for (const id of listObjectIds(kind, `can't get next ${kind}`)) {
-    let fd: OwnedFd;
-    try {
-      fd = kind === 'prog' ? progGetFdById(id) : mapGetFdById(id);
-    } catch (e) {
-      if (e instanceof ObjectNotFoundError) continue;
-      throw cliSysError(e, `can't get ${kind} by id (${id})`);
-    }
+  forEachObject(kind, `can't get next ${kind}`, (id) => `can't get ${kind} by id (${id})`, (fd, id) => {
     let btfId: number;
     try {
       btfId = kind === 'prog' ? getProgInfo(fd).btfId : getMapInfo(fd).btfId;
     } catch (e) {
       throw cliSysError(e, `can't get ${kind} info`);
-    } finally {
-      fd.close();
     }
-    if (btfId === 0) continue;
-    table.append(btfId, id);
-  }
+    if (btfId !== 0) table.append(btfId, id);
+  });
   return table;
 }
 
@@ -97,20 +87,9 @@ export async function btfShow(args: readonly string[], ctx: CliContext): Promise
       show(single);
     } else {
       w?.startArray();
-      for (const id of listObjectIds('btf', "can't get next BTF object")) {
-        let fd: OwnedFd;
-        try {
-          fd = btfGetFdById(id);
-        } catch (e) {
-          if (e instanceof ObjectNotFoundError) continue;
-          throw cliSysError(e, `can't get BTF object by id (${id})`);
-        }
-        try {
-          show(fd);
-        } finally {
-          fd.close();
-        }
-      }
+      forEachObject('btf', "can't get next BTF object", (id) => `can't get BTF object by id (${id})`, (fd) => {
+        show(fd);
+      });
       w?.endArray();
     }
   } finally {

@@ -3,9 +3,7 @@ import {
   AttachTypeName,
   getLinkInfo,
   getProgInfo,
-  linkGetFdById,
   LinkTypeName,
-  ObjectNotFoundError,
   progGetFdById,
   ProgTypeName,
   type LinkInfo,
@@ -14,7 +12,7 @@ import {
 } from '../sys/index.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
-import { cliSysError, listObjectIds, parseLinkHandle } from './object-handle.js';
+import { cliSysError, forEachObject, parseLinkHandle } from './object-handle.js';
 import type { BpftoolMultiMap } from './bpftool-multimap.js';
 import { formatPidsPlain, pidsTable, writePidsJson, type PidsTable } from './show-pids.js';
 import { pinnedTable } from './show-pinned.js';
@@ -441,20 +439,9 @@ export async function linkShow(args: readonly string[], ctx: CliContext): Promis
     throw new CliError(`what is '${args[0] ?? ''}'?`);
   } else {
     w?.startArray();
-    for (const id of listObjectIds('link', "can't get next link")) {
-      let fd: OwnedFd;
-      try {
-        fd = linkGetFdById(id);
-      } catch (e) {
-        if (e instanceof ObjectNotFoundError) continue;
-        throw cliSysError(e, `can't get link by id (${id})`);
-      }
-      try {
-        show(fd);
-      } finally {
-        fd.close();
-      }
-    }
+    forEachObject('link', "can't get next link", (id) => `can't get link by id (${id})`, (fd) => {
+      show(fd);
+    });
     w?.endArray();
   }
   ctx.out(w !== undefined ? w.finish() : text);

@@ -1,7 +1,7 @@
-import { getMapInfo, mapGetFdById, MapType, MapTypeName, ObjectNotFoundError, ProgTypeName, readFdInfo, type MapInfo, type OwnedFd } from '../sys/index.js';
+import { getMapInfo, MapType, MapTypeName, ProgTypeName, readFdInfo, type MapInfo, type OwnedFd } from '../sys/index.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
-import { cliSysError, listObjectIds, parseMapHandle } from './object-handle.js';
+import { cliSysError, forEachObject, parseMapHandle } from './object-handle.js';
 import type { BpftoolMultiMap } from './bpftool-multimap.js';
 import { formatPidsPlain, pidsTable, writePidsJson, type PidsTable } from './show-pids.js';
 import { pinnedTable } from './show-pinned.js';
@@ -129,20 +129,9 @@ export async function mapShow(args: readonly string[], ctx: CliContext): Promise
     }
   } else {
     w?.startArray();
-    for (const id of listObjectIds('map', "can't get next map")) {
-      let fd: OwnedFd;
-      try {
-        fd = mapGetFdById(id);
-      } catch (e) {
-        if (e instanceof ObjectNotFoundError) continue;
-        throw cliSysError(e, `can't get map by id (${id})`);
-      }
-      try {
-        show(fd);
-      } finally {
-        fd.close();
-      }
-    }
+    forEachObject('map', "can't get next map", (id) => `can't get map by id (${id})`, (fd) => {
+      show(fd);
+    });
     w?.endArray();
   }
   ctx.out(w !== undefined ? w.finish() : text);

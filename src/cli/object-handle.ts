@@ -6,6 +6,7 @@ import {
   getProgInfo,
   objectIds,
   objGet,
+  ObjectNotFoundError,
   strerror,
   SysError,
   type BpfObjectKind,
@@ -224,5 +225,27 @@ export function* listObjectIds(kind: BpfObjectKind, what: string): Generator<num
     }
     if (next.done === true) return;
     yield next.value;
+  }
+}
+
+/**
+ * Visits every object of `kind` with an fd opened by id, closed afterwards. An object freed
+ * between listing and opening is skipped, as bpftool does on ENOENT; other failures are
+ * reported with bpftool's wording (`nextWhat` for GET_NEXT_ID, `byIdWhat(id)` for GET_FD_BY_ID).
+ */
+export function forEachObject(kind: BpfObjectKind, nextWhat: string, byIdWhat: (id: number) => string, visit: (fd: OwnedFd, id: number) => void): void {
+  for (const id of listObjectIds(kind, nextWhat)) {
+    let fd: OwnedFd;
+    try {
+      fd = getFdById(kind, id);
+    } catch (e) {
+      if (e instanceof ObjectNotFoundError) continue;
+      throw cliSysError(e, byIdWhat(id));
+    }
+    try {
+      visit(fd, id);
+    } finally {
+      fd.close();
+    }
   }
 }

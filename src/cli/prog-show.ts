@@ -1,8 +1,8 @@
-import { getProgInfo, ObjectNotFoundError, progGetFdById, ProgTypeName, readFdInfo, type OwnedFd, type ProgInfo } from '../sys/index.js';
+import { getProgInfo, ProgTypeName, readFdInfo, type OwnedFd, type ProgInfo } from '../sys/index.js';
 import { bootTimeToEpochSeconds, formatLocalIso, realtimeMinusBoottimeNs } from './boot-time.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
-import { cliSysError, listObjectIds, parseProgHandle } from './object-handle.js';
+import { cliSysError, forEachObject, parseProgHandle } from './object-handle.js';
 import { formatMetadataPlain, progMetadata, writeMetadataJson, type ProgMetadataEntry } from './prog-metadata.js';
 import { clearProgNameCache, progFullName } from './prog-name.js';
 import type { BpftoolMultiMap } from './bpftool-multimap.js';
@@ -139,21 +139,9 @@ export async function progShow(args: readonly string[], ctx: CliContext): Promis
       }
     } else {
       w?.startArray();
-      for (const id of listObjectIds('prog', "can't get next program")) {
-        let fd: OwnedFd;
-        try {
-          fd = progGetFdById(id);
-        } catch (e) {
-          // Freed between listing and opening: skip, as bpftool does on ENOENT.
-          if (e instanceof ObjectNotFoundError) continue;
-          throw cliSysError(e, `can't get prog by id (${id})`);
-        }
-        try {
-          text += show(fd, state, w);
-        } finally {
-          fd.close();
-        }
-      }
+      forEachObject('prog', "can't get next program", (id) => `can't get prog by id (${id})`, (fd) => {
+        text += show(fd, state, w);
+      });
       w?.endArray();
     }
   } finally {
