@@ -446,7 +446,7 @@ if [ "$BUILD" = 1 ] && [ -z "$CMD" ] && [ "$SHELL_MODE" = 0 ]; then
   (cd "$REPO" && npx tsc -p .) || die "'npx tsc -p .' failed: fix the type errors (or run with --no-build on the current dist/)"
 fi
 
-mkdir -p "$CACHE/runs"
+mkdir -p "$CACHE/runs" 2>/dev/null || die "cannot create the cache $CACHE: set BPF_TS_KERNELS_CACHE to a writable directory (or add .cache/ to .gitignore to use .cache/kernels in the checkout)"
 RUN_DIR=$CACHE/runs/$(date -u +%Y%m%dT%H%M%SZ)-$$
 mkdir -p "$RUN_DIR"
 TMPDIR_RUN=$RUN_DIR
