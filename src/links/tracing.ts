@@ -1,17 +1,9 @@
 import { loadKernelBtf } from '../btf/index.js';
-import { AttachType, native, NotSupportedError, ProgType, tryProgLoad } from '../sys/index.js';
+import { AttachType, NotSupportedError, trampolineRefusalReason, TRAMPOLINE_ATTACH_TYPES, TRAMPOLINE_FEATURE } from '../sys/index.js';
 import { errnoCode, linkCreate, LinkCreateLayout } from './link-create.js';
 import { Link } from './link.js';
 import { programLabel, type AttachableProgram } from './program.js';
 import { rawTracepointOpen } from './raw-tracepoint.js';
-
-/** Attach types that go through a BPF trampoline (fentry, fexit, fmod_ret, lsm). */
-const TRAMPOLINE_TYPES: ReadonlyMap<number, string> = new Map([
-  [AttachType.TRACE_FENTRY, 'fentry'],
-  [AttachType.TRACE_FEXIT, 'fexit'],
-  [AttachType.MODIFY_RETURN, 'fmod_ret'],
-  [AttachType.LSM_MAC, 'lsm'],
-]);
 
 /** Options of {@link attachTracing}. */
 export interface TracingOptions {
@@ -42,7 +34,7 @@ export interface TracingOptions {
  */
 export function attachTracing(program: AttachableProgram, options: TracingOptions = {}): Link {
   const attachType = program.expectedAttachType ?? AttachType.TRACE_RAW_TP;
-  const family = TRAMPOLINE_TYPES.get(attachType) ?? (attachType === AttachType.TRACE_RAW_TP ? 'tp_btf' : options.targetFd !== undefined ? 'freplace' : 'tracing');
+  const family = TRAMPOLINE_ATTACH_TYPES.get(attachType) ?? (attachType === AttachType.TRACE_RAW_TP ? 'tp_btf' : options.targetFd !== undefined ? 'freplace' : 'tracing');
   const target = options.targetName ?? '(BTF target)';
   const description = `${family} ${target}`;
   let fd;
@@ -59,10 +51,10 @@ export function attachTracing(program: AttachableProgram, options: TracingOption
     });
   } catch (e) {
     const code = errnoCode(e);
-    const trampoline = TRAMPOLINE_TYPES.get(attachType);
+    const trampoline = TRAMPOLINE_ATTACH_TYPES.get(attachType);
     const refused = trampoline === undefined ? undefined : trampolineUnavailableReason();
     if (refused !== undefined) {
-      throw new NotSupportedError('BPF trampoline', `program '${programLabel(program)}' -> ${description}: ${refused}`, { cause: e });
+      throw new NotSupportedError(TRAMPOLINE_FEATURE, `program '${programLabel(program)}' -> ${description}: ${refused}`, { cause: e });
     }
     if (code !== 'EINVAL' || options.cookie !== undefined || options.targetFd !== undefined) throw e;
     fd = rawTracepointOpen(program, null, 0n);
@@ -70,19 +62,12 @@ export function attachTracing(program: AttachableProgram, options: TracingOption
   return new Link({ kind: family, program: programLabel(program), target, linkFd: fd });
 }
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-/** `r0 = 0; exit`: the smallest fentry program. */
-const RETURN_ZERO = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
-let trampolineProbe: { reason: string | undefined } | undefined;
-
 /**
  * Why this kernel cannot run trampoline programs (fentry, fexit, fmod_ret, lsm), or `undefined`
  * when it can: loads a two-instruction `fentry` program on `do_nanosleep` (probed once per
- * process, as root). Kernels without BPF trampolines refuse the load itself (`ENOTSUPP`, or
- * `EPERM` even for root), so an object with such programs fails at load and this explains why.
+ * process, as root; the probe is `src/sys`'s, shared with the loader). Kernels without BPF
+ * trampolines refuse the load itself (`ENOTSUPP`, or `EPERM` even for root), so an object with
+ * such programs fails at load and this explains why.
  *
  * @example
  * ```ts
@@ -91,20 +76,5 @@ let trampolineProbe: { reason: string | undefined } | undefined;
  * ```
  */
 export function trampolineUnavailableReason(): string | undefined {
-  if (trampolineProbe !== undefined) return trampolineProbe.reason;
-  if (!isRoot()) return undefined; // EPERM would only mean "not root"; nothing to conclude.
-  let reason: string | undefined;
-  const [btfId] = loadKernelBtf().findByName('do_nanosleep', 'FUNC');
-  if (btfId === undefined) {
-    reason = 'vmlinux BTF has no do_nanosleep to probe BPF trampolines with';
-  } else {
-    const r = tryProgLoad({ progType: ProgType.TRACING, insns: RETURN_ZERO, license: 'GPL', expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: btfId, name: 'bpfts_tramp' });
-    if (r.ok) {
-      native().close(r.fd);
-    } else if (r.code === 'EPERM' || r.code === 'ENOTSUPP' || r.code === 'EOPNOTSUPP' || r.code === 'UNKNOWN' || r.errno === 524) {
-      reason = `the kernel refused a BPF trampoline (loading an fentry program as root failed with ${r.code}): fentry/fexit/fmod_ret/lsm programs need trampoline support (an x86-64/arm64 JIT with CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS), which this kernel does not provide`;
-    }
-  }
-  trampolineProbe = { reason };
-  return reason;
+  return trampolineRefusalReason((name) => loadKernelBtf().findByName(name, 'FUNC')[0]);
 }

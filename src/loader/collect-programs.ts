@@ -2,7 +2,7 @@
  * libbpf's `bpf_object__add_programs()` + `bpf_object_init_progs()`: one program per FUNC symbol
  * of each executable section, typed from the section name by libbpf's SEC() table.
  */
-import { SymbolBinding, SymbolType } from '../elf/index.js';
+import { SymbolBinding, SymbolType, SymbolVisibility } from '../elf/index.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';
 import { BPF_INSN_SIZE, ProgramSpec } from './program-spec.js';
@@ -53,6 +53,8 @@ export function collectPrograms(ctx: ObjectContext): CollectedPrograms {
         sectionOffset: start,
         isSubprogram: isText,
         global,
+        // libbpf's test in bpf_object__add_programs(): only a non-local symbol can be "hidden".
+        hidden: global && (sym.visibility === SymbolVisibility.HIDDEN || sym.visibility === SymbolVisibility.INTERNAL),
         type: isText ? 0 : match.progType,
         expectedAttachType: isText ? 0 : match.expectedAttachType,
         attachTo: isText ? undefined : match.attachTo,

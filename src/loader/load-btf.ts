@@ -59,7 +59,29 @@ export function fixupProgramBtf(spec: ObjectSpec, btf: Btf): BtfType[] {
     sectionSize: (name) => sizes.get(name),
     variableSymbol: (name) => symbols.get(name),
   });
-  return finalizeExternBtf(fixed, spec, btf.firstId);
+  return markHiddenFuncsStatic(finalizeExternBtf(fixed, spec, btf.firstId), spec);
+}
+
+/**
+ * libbpf's `mark_btf_static` fix-up (`bpf_object__sanitize_and_load_btf`): the BTF FUNC of each
+ * hidden global subprogram (`ProgramSpec.hidden`, e.g. `__hidden` helpers such as
+ * `bpf_usdt_arg()`) becomes `BTF_FUNC_STATIC`. The verifier verifies a global function alone,
+ * assuming nothing of its arguments (a pointer may be NULL); a static one is verified inline with
+ * each caller's registers. Hidden functions cannot be called from outside the object, so the
+ * stricter global check buys nothing, and code written for libbpf relies on the static one.
+ * Entry programs keep their linkage, as in libbpf.
+ */
+export function markHiddenFuncsStatic(types: readonly BtfType[], spec: ObjectSpec): BtfType[] {
+  const out = [...types];
+  for (const p of spec.subprograms) {
+    if (!p.hidden) continue;
+    // By name, the first global FUNC, as libbpf: `btfFuncId` is the first FUNC of that name,
+    // which in a linked object may be another file's static function.
+    const i = out.findIndex((t) => t.kind === 'FUNC' && t.linkage === BtfLinkage.GLOBAL && t.name === p.name);
+    const t = out[i];
+    if (t?.kind === 'FUNC') out[i] = { ...t, linkage: BtfLinkage.STATIC };
+  }
+  return out;
 }
 
 /** Name of the VAR libbpf adds to stand in for kfuncs in `.ksyms` (`add_dummy_ksym_var`). */

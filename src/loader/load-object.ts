@@ -197,6 +197,7 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
         attachBtfObjFd: attach?.module === undefined ? undefined : moduleFd(state, attach.module).fd,
         fdArray: fdArray.length > 1 ? fdArray : undefined,
         logLevel: state.logLevel,
+        fileName: spec.fileName,
         explain: {
           coreFailures: coreResults.filter((r) => r.poisoned).map((r) => ({ insnIndex: r.insnIndex, description: r.description })),
           mapNames,

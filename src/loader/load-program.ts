@@ -4,9 +4,23 @@
  * is retried with a level-1 log, growing the buffer on `ENOSPC`, and reported as a
  * `VerifierError` naming the failing source line.
  */
-import { AttachType, OwnedFd, ProgLoadFlag, ProgType, tryProgLoad, type ProgLoadAttempt, type ProgLoadOptions, type RecordBuffer } from '../sys/index.js';
+import {
+  AttachType,
+  isTrampolineRefusalErrno,
+  NotSupportedError,
+  OwnedFd,
+  ProgLoadFlag,
+  ProgType,
+  trampolineRefusalReason,
+  tryProgLoad,
+  TRAMPOLINE_ATTACH_TYPES,
+  TRAMPOLINE_FEATURE,
+  type ProgLoadAttempt,
+  type ProgLoadOptions,
+  type RecordBuffer,
+} from '../sys/index.js';
 import { VerifierError, type ExplainContext } from '../verifier-log/index.js';
-import type { BtfStringTable } from '../btf/index.js';
+import { loadKernelBtf, type BtfStringTable } from '../btf/index.js';
 import { findKernelBtf, type KernelBtfTarget } from './externs-resolve.js';
 import type { KernelFacts } from './kernel-facts.js';
 import { LoadError } from './load-errors.js';
@@ -90,6 +104,8 @@ export interface ProgramLoadInput {
   readonly explain: ExplainContext;
   /** Called with each log the kernel returned (debug output). */
   readonly onLog?: (log: string) => void;
+  /** The object file, for errors that are not `LoadError`s (those get it from the caller). */
+  readonly fileName?: string | undefined;
 }
 
 /** The loaded program fd and the log (when one was requested or a retry produced one). */
@@ -100,7 +116,9 @@ export interface LoadedProgramFd {
 
 /**
  * Loads one program. Throws `VerifierError` when the verifier rejects it (message names the
- * source line), {@link LoadError} for failures that leave no log (`EINVAL` on attributes, ...).
+ * source line), `NotSupportedError` (feature `'BPF trampoline'`) when a fentry/fexit/fmod_ret/lsm
+ * program is refused because the kernel has no BPF trampolines, {@link LoadError} for other
+ * failures that leave no log (`EINVAL` on attributes, ...).
  *
  * @example
  * ```ts
@@ -139,9 +157,29 @@ export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
   if (attempt.log !== '') input.onLog?.(attempt.log);
   if (attempt.ok) return { fd: new OwnedFd(attempt.fd, `prog ${s.name}`), log: attempt.log };
   if (attempt.log.trim() === '') {
+    const refused = trampolineRefusal(s, attempt.errno);
+    if (refused !== undefined) {
+      const where = `${input.fileName === undefined ? '' : `${input.fileName}: `}program '${s.name}' (${[refused.family, s.attachTo ?? ''].filter((x) => x !== '').join(' ')})`;
+      throw new NotSupportedError(TRAMPOLINE_FEATURE, `${where}: BPF_PROG_LOAD failed with ${attempt.code}: ${refused.reason}`, { cause: attempt.cause });
+    }
     throw new LoadError(`BPF_PROG_LOAD failed: ${attempt.code} (${attempt.cause.message}), no verifier log`, { program: s.name }, { cause: attempt.cause });
   }
   throw new VerifierError({ program: s.name, rawLog: attempt.log, errno: attempt.errno, context: input.explain, cause: attempt.cause });
+}
+
+/**
+ * A trampoline program (fentry, fexit, fmod_ret, lsm) refused with a bare `EPERM`/`ENOTSUPP`:
+ * on a kernel without BPF trampolines that is all the kernel says, even to root. The shared probe
+ * (one tiny fentry load on a known-good target) tells that apart from a problem of this program,
+ * and gives the reason; `undefined` when it does not apply or the probe loads fine.
+ */
+function trampolineRefusal(spec: ProgramSpec, errno: number): { family: string; reason: string } | undefined {
+  if (spec.type !== ProgType.TRACING && spec.type !== ProgType.LSM) return undefined;
+  const family = TRAMPOLINE_ATTACH_TYPES.get(spec.expectedAttachType);
+  if (family === undefined || !isTrampolineRefusalErrno(errno)) return undefined;
+  // The running kernel's BTF, not a CO-RE target's: the probe loads into this kernel.
+  const reason = trampolineRefusalReason((name) => loadKernelBtf().findByName(name, 'FUNC')[0]);
+  return reason === undefined ? undefined : { family, reason };
 }
 
 /** How often libbpf repeats a program load the kernel interrupted (`sys_bpf_prog_load`). */

@@ -30,6 +30,8 @@ export interface ProgramSpecInit {
   readonly sectionOffset: number;
   readonly isSubprogram: boolean;
   readonly global: boolean;
+  /** Defaults to `false` (specs built by hand before this field existed). */
+  readonly hidden?: boolean;
   readonly type: number;
   readonly expectedAttachType: number;
   readonly attachTo: string | undefined;
@@ -67,6 +69,13 @@ export class ProgramSpec {
   readonly isSubprogram: boolean;
   /** The symbol is global (`STB_GLOBAL`/`STB_WEAK`); static functions are only in `.text`. */
   readonly global: boolean;
+  /**
+   * A global symbol with hidden or internal visibility (`STV_HIDDEN`/`STV_INTERNAL`), as
+   * `__hidden` functions (`bpf_usdt_arg()`) are: libbpf's `mark_btf_static`. Such a subprogram's
+   * BTF FUNC is loaded as static, so the verifier checks it with each caller's context instead
+   * of alone as a global function.
+   */
+  readonly hidden: boolean;
   /** `enum bpf_prog_type` (0 when the section is unknown to libbpf's table). */
   type: number;
   /** `enum bpf_attach_type` sent at load as `expected_attach_type`. */
@@ -100,6 +109,7 @@ export class ProgramSpec {
     this.sectionOffset = init.sectionOffset;
     this.isSubprogram = init.isSubprogram;
     this.global = init.global;
+    this.hidden = init.hidden ?? false;
     this.type = init.type;
     this.expectedAttachType = init.expectedAttachType;
     this.attachTo = init.attachTo;

@@ -101,6 +101,7 @@ export {
   probeMiscFeature,
 } from './feature-probe.js';
 export { HELPER_NAMES } from './feature-probe-helper-names.js';
+export { isTrampolineRefusalErrno, trampolineRefusalReason, TRAMPOLINE_ATTACH_TYPES, TRAMPOLINE_FEATURE, TRAMPOLINE_PROBE_FUNC } from './feature-probe-trampoline.js';
 export {
   KERNEL_CONFIG_OPTIONS,
   NOISY_HELPERS,
