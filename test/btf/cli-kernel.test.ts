@@ -1,17 +1,11 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { encodeBtf, type BtfType } from '../../src/btf/index.js';
-import { main } from '../../src/cli/main.js';
 import { btfLoad, getBtfInfo, getMapInfo, getProgInfo, mapCreate, native, progLoad } from '../../src/sys/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
+import { runCli as cli } from '../helpers/cli.js';
 import { BPFTOOL } from './tools.js';
 
-async function cli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
 
 /** bpftool's stdout and stderr, whether it succeeds or not. */
 function bpftoolResult(args: readonly string[]): { out: string; err: string } {

@@ -3,17 +3,11 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BtfStringTable, dumpBtfRaw, dumpBtfRawJson, encodeBtf, parseBtf, type BtfType } from '../../src/btf/index.js';
-import { main } from '../../src/cli/main.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { requireTool } from '../helpers/privileges.js';
+import { runCli as cli } from '../helpers/cli.js';
 import { BPFTOOL, bpftool, firstDifference, KINDS_OBJ, objectsWithBtf, VMLINUX } from './tools.js';
 
-async function cli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
 
 describe('btf raw dump matches bpftool byte for byte', function () {
   before(function () {

@@ -16,7 +16,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { formatMacros, formatPlain, reportToJson } from '../../src/cli/feature.js';
 import { AttachType, HELPER_NAMES, MapTypeName, ProgTypeName, native, tryProgLoad, type KernelFeatureReport, type ProgLoadOptions } from '../../src/sys/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
@@ -31,11 +31,8 @@ interface Run {
   readonly err: string;
 }
 
-async function run(...argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
+function run(...argv: string[]): Promise<Run> {
+  return runCli(argv);
 }
 
 function bpftool(...argv: string[]): string {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { BpfMap } from '../../src/maps/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
@@ -22,12 +22,6 @@ function bpftool(args: readonly string[]): Run {
   return { out: r.stdout, err: r.stderr, code: r.status ?? -1 };
 }
 
-async function ours(args: readonly string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { out, err, code };
-}
 
 /** Runs both tools with the same words and expects the same stdout, stderr and exit status. */
 async function same(args: readonly string[]): Promise<Run> {
@@ -326,3 +320,7 @@ describe('bpf-ts map dump|lookup|update|delete|getnext|pin|freeze|peek|push|pop 
     });
   });
 });
+
+function ours(args: readonly string[]): Promise<Run> {
+  return runCli(args);
+}

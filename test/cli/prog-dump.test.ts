@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { encodeInstructions, type Instruction } from '../../src/asm/index.js';
 import { getProgInfo, OwnedFd, progGetFdById, progLoad, ProgType } from '../../src/sys/index.js';
 import { BPF_DIR, CLI } from '../helpers/paths.js';
@@ -35,11 +35,8 @@ interface Run {
   readonly err: string;
 }
 
-async function run(...argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
+function run(...argv: string[]): Promise<Run> {
+  return runCli(argv);
 }
 
 function bpftool(...argv: string[]): string {

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { AttachType, AttrWriter, BpfCmd, bpfSyscall, native, OwnedFd } from '../../src/sys/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
+import type { CliRun } from '../helpers/cli.js';
 
 /** bpftool, the test-only reference this suite loads objects with and compares against. */
 export const BPFTOOL = '/usr/sbin/bpftool';
@@ -115,21 +116,7 @@ export function cgroupSkbLink(progFd: OwnedFd): { link: OwnedFd; cgroup: string;
   };
 }
 
-/** What one in-process run of the CLI printed and returned. */
-export interface CliRun {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-/** Runs `main(argv)` in this process with captured output. */
-export async function runCli(argv: readonly string[]): Promise<CliRun> {
-  const { main } = await import('../../src/cli/main.js');
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+export { runCli, type CliRun } from '../helpers/cli.js';
 
 /** Runs bpftool, returning its output and exit status instead of throwing. */
 export function bpftoolRun(args: readonly string[], env?: NodeJS.ProcessEnv): CliRun {
