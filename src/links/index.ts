@@ -46,4 +46,5 @@ export { attachNetfilter, NfProto, NfInetHook, NETFILTER_IP_DEFRAG, type Netfilt
 export { attachSockmap, type SockmapOptions } from './sockmap.js';
 export { attachIter, IterLink, CgroupIterOrder, type IterOptions } from './iter.js';
 export { attachUsdt, readUsdtNotes, parseUsdtTarget, parseUsdtArgs, encodeUsdtSpec, USDT_SPEC_SIZE, type UsdtNote, type UsdtOptions, type UsdtArgSpec } from './usdt.js';
+export { attachStructOps, type StructOpsAttachable } from './struct-ops.js';
 export { attach, autoAttach, type AttachOptions, type AutoAttachContext, type SectionAttachInfo } from './attach.js';

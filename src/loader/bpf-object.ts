@@ -16,7 +16,7 @@ import { LoadError } from './load-errors.js';
 import { loadObjectSpec } from './load-object-spec.js';
 import type { ObjectSpec } from './object-spec.js';
 import type { BpfProgram } from './program.js';
-import { loadPrograms, initMapSlots, resolveExterns, loadBtf, type ObjectLoadState } from './load-object.js';
+import { loadPrograms, initMapSlots, resolveExterns, loadBtf, moduleFd, prepareStructOps, writeStructOps, type ObjectLoadState, type StructOpsMap } from './load-object.js';
 
 /** Options of {@link loadObject}. */
 export interface LoadObjectOptions {
@@ -74,11 +74,13 @@ export class BpfObject {
   /** Loaded programs by name, in spec order. */
   readonly programs: ReadonlyMap<string, BpfProgram>;
   readonly #created: readonly CreatedMap[];
+  readonly #structOps: ReadonlyMap<string, StructOpsMap>;
   #closed = false;
 
   /** @internal Built by {@link loadObject}. */
-  constructor(spec: ObjectSpec, created: readonly CreatedMap[], programs: readonly BpfProgram[]) {
+  constructor(spec: ObjectSpec, created: readonly CreatedMap[], programs: readonly BpfProgram[], structOps: readonly StructOpsMap[] = []) {
     this.spec = spec;
+    this.#structOps = new Map(structOps.map((s) => [s.name, s]));
     this.#created = created;
     const maps = new Map<string, BpfMap>();
     for (const c of created) if (!maps.has(c.spec.name)) maps.set(c.spec.name, c.map);
@@ -90,6 +92,14 @@ export class BpfObject {
   /** The map called `name`. */
   map(name: string): BpfMap | undefined {
     return this.maps.get(name);
+  }
+
+  /**
+   * The created struct_ops map called `name`, with its kernel value (program fds filled in):
+   * what `attachStructOps()` of the links layer registers.
+   */
+  structOps(name: string): StructOpsMap | undefined {
+    return this.#structOps.get(name);
   }
 
   /** The program called `name`. */
@@ -224,13 +234,17 @@ export function loadObjectSync(spec: ObjectSpec, options: LoadObjectOptions = {}
     kconfigValue: undefined,
     ksyms: new Map(),
     moduleFds: new Map(),
+    structOps: new Map(),
   };
   let created: CreatedMap[] = [];
   let programs: BpfProgram[] = [];
   try {
     resolveExterns(state);
+    prepareStructOps(state);
     loadBtf(state);
     created = createMaps(spec.maps, {
+      structOps: state.structOps,
+      moduleBtfFd: (module) => moduleFd(state, module).fd,
       btfFd: state.btf?.fd.fd,
       pinRoot: options.pinRoot ?? DEFAULT_BPFFS,
       possibleCpus: possibleCpus().length,
@@ -242,7 +256,8 @@ export function loadObjectSync(spec: ObjectSpec, options: LoadObjectOptions = {}
     }
     programs = loadPrograms(state, created);
     initMapSlots(state, created, programs);
-    return new BpfObject(spec, created, programs);
+    const structOps = writeStructOps(state, created, programs);
+    return new BpfObject(spec, created, programs, structOps);
   } catch (e) {
     for (const p of programs) p.close();
     for (const c of created) {

@@ -10,6 +10,7 @@ import { BpfMap } from '../maps/index.js';
 import { MapCreateFlag, MapType, native, OwnedFd, tryMapCreate, type MapCreateOptions, type MapInfo } from '../sys/index.js';
 import { LoadError, MapPinMismatchError } from './load-errors.js';
 import { PinType, type MapSpec } from './map-spec.js';
+import type { StructOpsLayout } from './struct-ops.js';
 
 /** Map types libbpf creates without BTF key/value types (`bpf_object__create_map`). */
 const NO_BTF_TYPES: ReadonlySet<number> = new Set([
@@ -41,6 +42,10 @@ export interface CreateMapsOptions {
   readonly kconfigValue: Uint8Array | undefined;
   /** Existing maps to use instead of creating these (by spec map name; libbpf's `bpf_map__reuse_fd`). */
   readonly replacements?: ReadonlyMap<string, BpfMap>;
+  /** Kernel layouts of the struct_ops maps to create, by map name (`structOpsLayout`). */
+  readonly structOps?: ReadonlyMap<string, StructOpsLayout>;
+  /** fd of a module's BTF, for struct_ops types that live in a module. */
+  readonly moduleBtfFd?: (module: string) => number;
 }
 
 /** The attributes a map is created with after libbpf's adjustments. */
@@ -131,6 +136,37 @@ export function createMap(spec: MapSpec, attrs: MapAttributes, options: Pick<Cre
   }
 }
 
+/**
+ * `BPF_MAP_CREATE` of a struct_ops map (libbpf's `bpf_object__create_map` for them): the value is
+ * the kernel's `bpf_struct_ops_<name>`, named by `btf_vmlinux_value_type_id` (plus
+ * `value_type_btf_obj_fd` for a module's type); the kernel insists on the object's BTF fd but
+ * no key/value type ids. The value is written after the programs load.
+ */
+export function createStructOpsMap(spec: MapSpec, layout: StructOpsLayout, options: Pick<CreateMapsOptions, 'btfFd' | 'moduleBtfFd'>): OwnedFd {
+  if (options.btfFd === undefined) throw new LoadError("struct_ops maps need the object's BTF, which was not loaded", { map: spec.name });
+  let flags = spec.flags;
+  let moduleFd: number | undefined;
+  if (layout.module !== undefined) {
+    const get = options.moduleBtfFd;
+    if (get === undefined) throw new LoadError(`struct_ops type is in module '${layout.module}', whose BTF fd is not available`, { map: spec.name });
+    moduleFd = get(layout.module);
+    flags |= MapCreateFlag.VTYPE_BTF_OBJ_FD;
+  }
+  const r = tryMapCreate({
+    type: MapType.STRUCT_OPS,
+    keySize: 4,
+    valueSize: layout.valueSize,
+    maxEntries: 1,
+    flags,
+    name: kernelName(spec.name),
+    btfFd: options.btfFd,
+    btfVmlinuxValueTypeId: layout.valueTypeId,
+    ...(moduleFd === undefined ? {} : { valueTypeBtfObjFd: moduleFd }),
+  });
+  if (!r.ok) throw new LoadError(`BPF_MAP_CREATE failed: ${r.code} (${r.cause.message})`, { map: spec.name }, { cause: r.cause });
+  return new OwnedFd(r.fd, `map ${spec.name}`);
+}
+
 /** Opens a pinned map and checks it against the spec; `undefined` when nothing is pinned there. */
 function reusePinned(spec: MapSpec, attrs: MapAttributes, path: string): BpfMap | undefined {
   if (!existsSync(path)) return undefined;
@@ -175,10 +211,13 @@ export function createMaps(maps: readonly MapSpec[], options: CreateMapsOptions)
   const pageSize = native().pageSize();
   try {
     for (const spec of maps) {
+      // libbpf's bpf_map__set_autocreate(false), and `?.struct_ops` maps by default.
+      if (!spec.autocreate) continue;
       if (spec.type === MapType.STRUCT_OPS) {
-        // Needs the value translated to vmlinux's bpf_struct_ops_<name> and its programs loaded
-        // first (libbpf's bpf_map__init_kern_struct_ops); not implemented yet.
-        throw new LoadError('struct_ops maps are not supported by the loader yet', { map: spec.name });
+        const layout = options.structOps?.get(spec.name);
+        if (layout === undefined) throw new LoadError('struct_ops map has no kernel layout', { map: spec.name });
+        out.push({ spec, map: BpfMap.fromFd(createStructOpsMap(spec, layout, options)), reused: false, pinPath: undefined });
+        continue;
       }
       const attrs = effectiveAttributes(spec, options.possibleCpus, pageSize);
       const replacement = options.replacements?.get(spec.name);

@@ -5,6 +5,8 @@
  */
 export { parseObjectSpec, ObjectSpec, type ParseObjectSpecOptions, type ObjectSpecInit } from './object-spec.js';
 export { loadObjectSpec } from './load-object-spec.js';
+export type { StructOpsMap } from './load-object.js';
+export { structOpsLayout, structOpsKernelBtfs, type StructOpsLayout, type StructOpsKernelBtf, type StructOpsDataMember, type StructOpsProgramSlot } from './struct-ops.js';
 export { ObjectSpecError, type ObjectSpecErrorContext } from './errors.js';
 export { ProgramSpec, BPF_INSN_SIZE, type ProgramSpecInit, type FuncInfoRecord, type LineInfoRecord } from './program-spec.js';
 export {

@@ -20,6 +20,7 @@ import type { ObjectSpec } from './object-spec.js';
 import { BpfProgram } from './program.js';
 import { appendSubprograms, coreRelocations, relocateInstructions, type RelocationTargets } from './relocate-program.js';
 import { CoreRelocationKind } from './relocations.js';
+import { structOpsAttachments, structOpsKernelBtfs, structOpsLayout, structOpsValue, type StructOpsLayout } from './struct-ops.js';
 
 /** What the phases share while one object loads. */
 export interface ObjectLoadState {
@@ -36,6 +37,8 @@ export interface ObjectLoadState {
   ksyms: Map<string, ResolvedExtern>;
   /** Module BTF fds opened for kfuncs, ksyms and attach targets; closed after the load. */
   readonly moduleFds: Map<string, OwnedFd>;
+  /** Kernel layouts of the struct_ops maps that will be created, by map name. */
+  structOps: Map<string, StructOpsLayout>;
 }
 
 /** libbpf's `bpf_object__resolve_externs()`: `.kconfig` values, then ksyms and kfuncs. */
@@ -72,7 +75,23 @@ export function loadBtf(state: ObjectLoadState): void {
   }
 }
 
-function moduleFd(state: ObjectLoadState, module: string): OwnedFd {
+/**
+ * libbpf's `bpf_object__init_kern_struct_ops_maps()`: every struct_ops map that will be created,
+ * laid out in the kernel's `bpf_struct_ops_<name>` (before any map or program exists, so a
+ * mismatch fails early).
+ */
+export function prepareStructOps(state: ObjectLoadState): void {
+  const maps = state.spec.maps.filter((m) => m.autocreate && m.structOps !== undefined);
+  if (maps.length === 0) return;
+  const btf = state.spec.btf;
+  if (btf === undefined) throw new LoadError("struct_ops maps need the object's BTF", { map: maps[0]?.name });
+  // The kernel's own types, never a CO-RE target's: the map is created in this kernel.
+  const kernel = structOpsKernelBtfs(state.facts);
+  for (const m of maps) state.structOps.set(m.name, structOpsLayout(m, btf, kernel));
+}
+
+/** The fd of a module's BTF object, opened once per load. */
+export function moduleFd(state: ObjectLoadState, module: string): OwnedFd {
   let fd = state.moduleFds.get(module);
   if (fd === undefined) {
     fd = openModuleBtfFd(module);
@@ -147,6 +166,7 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
     return out;
   };
   const kernVersion = spec.kernelVersion ?? facts.kernelVersion();
+  const structOps = structOpsAttachments([...state.structOps.values()]);
 
   const loaded: BpfProgram[] = [];
   try {
@@ -155,7 +175,22 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
         state.debug?.(`libbpf: prog '${p.name}': skipped loading`);
         continue;
       }
-      const prog = state.programType === undefined ? p : Object.assign(p.clone(), { type: state.programType.type, expectedAttachType: state.programType.expectedAttachType });
+      let prog = state.programType === undefined ? p : Object.assign(p.clone(), { type: state.programType.type, expectedAttachType: state.programType.expectedAttachType });
+      let attach: ReturnType<typeof resolveAttachTarget>;
+      if (prog.type === ProgType.STRUCT_OPS) {
+        const so = structOps.get(p.name);
+        if (so === undefined) {
+          // libbpf's bpf_object_adjust_struct_ops_autoload(): a struct_ops program no created map
+          // uses has no attach point, so it is not loaded (a `?.struct_ops` map's programs).
+          state.debug?.(`libbpf: prog '${p.name}': skipped loading (no created struct_ops map uses it)`);
+          continue;
+        }
+        // The kernel checks the program against member `memberIndex` of the struct (libbpf sets these in bpf_map__init_kern_struct_ops).
+        prog = Object.assign(prog === p ? p.clone() : prog, { expectedAttachType: so.memberIndex });
+        attach = { btfId: so.btfId, module: so.module };
+      } else {
+        attach = resolveAttachTarget(prog, facts);
+      }
       if (prog.type === ProgType.UNSPEC) {
         // libbpf refuses these at open ("failed to guess program type"); the spec keeps them editable.
         throw new LoadError(`section '${prog.section}' names no known program type: set the spec's type, or turn autoload off`, { program: p.name });
@@ -183,7 +218,6 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
         }
       }
       const relocated = relocateInstructions({ ...linked, instructions }, targets);
-      const attach = resolveAttachTarget(prog, facts);
       const strings = state.btf?.btf.strings;
       const { fd, log } = loadProgram({
         spec: prog,
@@ -265,4 +299,48 @@ export function initMapSlots(state: ObjectLoadState, created: readonly CreatedMa
       state.debug?.(`libbpf: map '${c.spec.name}': slot [${slot.index}] set to ${slot.kind} '${slot.target}' fd=${fd}`);
     }
   }
+}
+
+/**
+ * A created struct_ops map with its value (program fds filled in) and whether it is a
+ * `.struct_ops.link` map (`BPF_F_LINK`).
+ */
+export interface StructOpsMap {
+  readonly name: string;
+  readonly map: BpfMap;
+  readonly link: boolean;
+  readonly value: Uint8Array;
+}
+
+/** `BPF_F_LINK`. */
+const BPF_F_LINK = 1 << 13;
+
+/**
+ * Computes each created struct_ops map's value (libbpf's `bpf_map_prepare_vdata`: the layout
+ * with the fds of its loaded programs) and writes it (`BPF_MAP_UPDATE_ELEM` key 0) into the
+ * `.struct_ops.link` maps, where the write only prepares the trampolines: registration waits for
+ * a `BPF_LINK_CREATE` on the map. A `.struct_ops` map (no `BPF_F_LINK`) is NOT written here:
+ * for it the write is the registration, which holds its own map reference and outlives every fd
+ * until the element is deleted, so it belongs to `attachStructOps` (as in libbpf, whose
+ * `bpf_map__attach_struct_ops` does the update).
+ */
+export function writeStructOps(state: ObjectLoadState, created: readonly CreatedMap[], programs: readonly BpfProgram[]): StructOpsMap[] {
+  const fds = new Map(programs.map((p) => [p.name, p.fd]));
+  const out: StructOpsMap[] = [];
+  for (const c of created) {
+    const layout = state.structOps.get(c.spec.name);
+    if (layout === undefined || c.spec.structOps === undefined) continue;
+    const value = structOpsValue(layout, (name) => fds.get(name));
+    const link = (c.spec.flags & BPF_F_LINK) !== 0;
+    if (link) {
+      try {
+        c.map.update(new Uint8Array(4), value);
+      } catch (e) {
+        throw new LoadError(`cannot write the struct_ops value: ${(e as Error).message}`, { map: c.spec.name }, { cause: e });
+      }
+      state.debug?.(`libbpf: map '${c.spec.name}': struct_ops value written (${layout.programs.length} programs)`);
+    }
+    out.push({ name: c.spec.name, map: c.map, link, value });
+  }
+  return out;
 }

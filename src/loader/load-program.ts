@@ -174,8 +174,9 @@ export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
  * and gives the reason; `undefined` when it does not apply or the probe loads fine.
  */
 function trampolineRefusal(spec: ProgramSpec, errno: number): { family: string; reason: string } | undefined {
-  if (spec.type !== ProgType.TRACING && spec.type !== ProgType.LSM) return undefined;
-  const family = TRAMPOLINE_ATTACH_TYPES.get(spec.expectedAttachType);
+  // struct_ops programs are called through a trampoline too; their expected_attach_type is a
+  // member index, not an attach type.
+  const family = spec.type === ProgType.STRUCT_OPS ? 'struct_ops' : spec.type === ProgType.TRACING || spec.type === ProgType.LSM ? TRAMPOLINE_ATTACH_TYPES.get(spec.expectedAttachType) : undefined;
   if (family === undefined || !isTrampolineRefusalErrno(errno)) return undefined;
   // The running kernel's BTF, not a CO-RE target's: the probe loads into this kernel.
   const reason = trampolineRefusalReason((name) => loadKernelBtf().findByName(name, 'FUNC')[0]);

@@ -262,12 +262,6 @@ describe('loadObject: failures and pins', function () {
     expect((err as Error).message).to.equal(`${spec.fileName ?? ''}: program 'accept_all': section 'socket' names no known program type: set the spec's type, or turn autoload off`);
   });
 
-  it('struct_ops maps are refused with a clear LoadError (not implemented)', async function () {
-    const err = await loadObject(join(BPF_DIR, 'struct_ops.bpf.o')).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(LoadError);
-    expect((err as LoadError).reason).to.equal('struct_ops maps are not supported by the loader yet');
-  });
-
   it('a big-endian object is refused before anything is created', async function () {
     const err = await loadObject(join(BPF_DIR, 'elf-asm', 'programs-bpfeb.bpf.o')).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(LoadError);
