@@ -14,9 +14,11 @@ struct tcp_sock___mine {
 SEC("syscall")
 int core_bitfields(__u64 *ctx)
 {
-	struct sk_buff *skb = (void *)ctx[15];
-	struct tcp_sock *tp = (void *)ctx[15];
-	struct tcp_sock___mine *mt = (void *)ctx[15];
+	/* The context itself (a kernel copy of the test run's ctx_in) stands in for the kernel
+	 * objects: user space fills it with known bits at the kernel's bitfield offsets. */
+	struct sk_buff *skb = (void *)ctx;
+	struct tcp_sock *tp = (void *)ctx;
+	struct tcp_sock___mine *mt = (void *)ctx;
 
 	ctx[0] = BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type);
 	ctx[1] = BPF_CORE_READ_BITFIELD_PROBED(skb, cloned);

@@ -21,10 +21,10 @@ const CTX_SLOTS = 16;
 const TEST_RUN_ATTR_SIZE = 80;
 
 /** Loads the relocated syscall program and runs it once; returns the context it wrote. */
-function run(output: RelocateCoreOutput): bigint[] {
+function run(output: RelocateCoreOutput, ctxIn?: BigUint64Array): bigint[] {
   const { fd } = progLoad({ progType: ProgType.SYSCALL, insns: output.instructions, license: 'GPL', flags: ProgLoadFlag.SLEEPABLE });
   try {
-    const ctx = new BigUint64Array(CTX_SLOTS);
+    const ctx = ctxIn ?? new BigUint64Array(CTX_SLOTS);
     const attr = new Uint8Array(TEST_RUN_ATTR_SIZE);
     const v = new DataView(attr.buffer);
     const n = native();
@@ -63,6 +63,36 @@ function member(btf: Btf, struct: string, name: string): { byteOffset: number; s
   const found = id === undefined ? undefined : find(id, 0);
   if (found === undefined) throw new Error(`no ${struct}.${name} in vmlinux`);
   return found;
+}
+
+/** Bit offset and width of a named bitfield (searching anonymous members), from vmlinux BTF. */
+function bitfield(btf: Btf, struct: string, name: string): { bitOffset: number; bits: number } {
+  const find = (id: number, base: number): { bitOffset: number; bits: number } | undefined => {
+    const t = btf.typeById(btf.resolveType(id));
+    if (t.kind !== 'STRUCT' && t.kind !== 'UNION') return undefined;
+    for (const m of t.members) {
+      if (m.name === name) return { bitOffset: base + m.bitOffset, bits: m.bitfieldSize === 0 ? btf.sizeOf(m.type) * 8 : m.bitfieldSize };
+      if (m.name === '') {
+        const inner = find(m.type, base + m.bitOffset);
+        if (inner !== undefined) return inner;
+      }
+    }
+    return undefined;
+  };
+  const [id] = btf.findByName(struct, 'STRUCT');
+  const found = id === undefined ? undefined : find(id, 0);
+  if (found === undefined) throw new Error(`no ${struct}.${name} in vmlinux`);
+  return found;
+}
+
+/** The unsigned value of `bits` bits at `bitOffset` of a little-endian buffer. */
+function readBits(bytes: Uint8Array, bitOffset: number, bits: number): bigint {
+  let v = 0n;
+  for (let i = 0; i < bits; i++) {
+    const b = bitOffset + i;
+    if (((bytes[b >> 3] ?? 0) >> (b & 7)) & 1) v |= 1n << BigInt(i);
+  }
+  return v;
 }
 
 function enumValue(btf: Btf, name: string, value: string): bigint {
@@ -107,6 +137,31 @@ describe('btf/core relocated programs run in the kernel (BPF_PROG_TEST_RUN, root
       BigInt(flags.size),
     ]);
     expect((ctx[7] ?? 0n) < 1n << 32n, 'flags read with a 4-byte load').to.equal(true);
+  });
+
+  it('bitfields.bpf.o extracts kernel bitfields (byte offset, size, lshift, rshift) from bytes laid out like sk_buff/tcp_sock', () => {
+    const size = Math.max(kernel.sizeOf(kernel.findByName('sk_buff', 'STRUCT')[0] ?? 0), kernel.sizeOf(kernel.findByName('tcp_sock', 'STRUCT')[0] ?? 0));
+    const ctx = new BigUint64Array(Math.ceil(size / 8));
+    const bytes = new Uint8Array(ctx.buffer);
+    // A fixed pseudo-random pattern: neighbouring bits differ, so a wrong shift or mask shows.
+    let x = 0x9e3779b9;
+    for (let i = 0; i < bytes.length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      bytes[i] = x >>> 24;
+    }
+    const fields = [
+      bitfield(kernel, 'sk_buff', 'pkt_type'),
+      bitfield(kernel, 'sk_buff', 'cloned'),
+      bitfield(kernel, 'tcp_sock', 'repair'),
+      bitfield(kernel, 'tcp_sock', 'frto'), // read through tcp_sock___mine: other order and width locally
+      bitfield(kernel, 'tcp_sock', 'repair'),
+    ];
+    // The program writes its five results into the first 40 bytes; the fields must lie beyond.
+    for (const f of fields) expect(f.bitOffset).to.be.at.least(40 * 8);
+    const expected = fields.map((f) => readBits(bytes, f.bitOffset, f.bits));
+    const out = run(only('core/bitfields.bpf.o', kernel), ctx);
+    expect(expected.some((v) => v !== 0n) && expected.some((v, i) => v !== (1n << BigInt(fields[i]?.bits ?? 0)) - 1n), "the pattern sets and clears bits").to.equal(true);
+    expect(out.slice(0, 5)).to.deep.equal(expected);
   });
 
   it('types.bpf.o writes vmlinux type ids and sizes (0 for missing types)', () => {
