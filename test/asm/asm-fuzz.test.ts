@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { AsmError, decodeInstructions, encodeInstructions, formatInstruction } from '../../src/asm/index.js';
 import { parseElf, SectionFlags } from '../../src/elf/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
-import { fuzzSeed, Prng } from '../elf/prng.js';
+import { fuzzSeed, Prng } from '../helpers/prng.js';
 
 /** Program bytes of the committed test objects, as mutation seeds. */
 function programSections(): Array<{ bytes: Uint8Array; endianness: 'little' | 'big' }> {

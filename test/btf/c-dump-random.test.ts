@@ -4,18 +4,8 @@ import { join } from 'node:path';
 import { dumpBtfAsC } from '../../src/btf/index.js';
 import { requireTool } from '../helpers/privileges.js';
 import { BPFTOOL, bpftoolDumpC, btfOfObject, CLANG, CLANG_19, compileBpf, scratchDir } from './c-dump-fixture.js';
+import { prng } from '../helpers/prng.js';
 
-/** mulberry32: a tiny seeded PRNG, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SCALARS: readonly (readonly [string, number])[] = [
   ['char', 8],

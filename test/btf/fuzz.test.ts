@@ -5,18 +5,8 @@ import { BtfError, BtfStringTable, dumpBtfRaw, encodeBtf, parseBtf, parseBtfExt,
 import { REPO_ROOT } from '../helpers/paths.js';
 import { craftBtf, info, INT_WORDS } from './craft.js';
 import { btfExtSectionOf, btfSectionOf, objectsWithBtf, VMLINUX } from './tools.js';
+import { prng } from '../helpers/prng.js';
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env['BTF_FUZZ_SEED'] ?? Date.now() % 1_000_000);
 const ITERATIONS = Number(process.env['BTF_FUZZ_ITERATIONS'] ?? 3000);

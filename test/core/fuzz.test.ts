@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { BpfCoreReloKind, loadKernelBtf, parseBtf, type Btf } from '../../src/btf/index.js';
 import { CoreRelocationError, relocateCore, type CoreRelocationRecord } from '../../src/btf/core/index.js';
-import { Prng, fuzzSeed } from '../elf/prng.js';
+import { Prng, fuzzSeed } from '../helpers/prng.js';
 import { CORE_OBJECTS, TARGET_BTF, loadCoreObject } from './objects.js';
 
 const ITERATIONS = 3000;

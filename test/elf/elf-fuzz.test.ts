@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { ElfError, parseElf, SectionType } from '../../src/elf/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { sampleElf } from './elf-builder.js';
-import { fuzzSeed, Prng } from './prng.js';
+import { fuzzSeed, Prng } from '../helpers/prng.js';
 
 /** Parses and walks everything a consumer would touch; only ElfError may escape. */
 function exercise(bytes: Uint8Array): void {

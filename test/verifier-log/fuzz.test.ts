@@ -2,18 +2,8 @@ import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { explainVerifierLog, parseVerifierLog, VerifierError, VerifierFailureKind } from '../../src/verifier-log/index.js';
 import { FIXTURE_DIR, readFixture } from './fixture-files.js';
+import { prng } from '../helpers/prng.js';
 
-/** mulberry32: small, seedable, good enough to pick mutations reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Characters the parser treats specially, plus some it should not care about.
 const ALPHABET = ['(', ')', ';', '=', ':', '@', ' ', '\n', '\r', '\0', '#', '_', '-', '+', 'R', '1', '0', 'x', 'f', 'p', "'", 'é', '\u2028', '\t'];

@@ -29,3 +29,9 @@ export function fuzzSeed(fallback: number): number {
   const env = process.env['BPF_TS_FUZZ_SEED'];
   return env === undefined ? fallback : Number(env) >>> 0;
 }
+
+/** The same generator as a function returning floats in [0, 1), for tests that want `Math.random`'s shape. */
+export function prng(seed: number): () => number {
+  const g = new Prng(seed);
+  return () => g.next() / 0x1_0000_0000;
+}
