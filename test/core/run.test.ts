@@ -45,13 +45,16 @@ function only(rel: string, kernel: Btf): RelocateCoreOutput {
   return prog.output;
 }
 
-/** Byte offset and size of a named field, searching anonymous members (as C name lookup does). */
-function member(btf: Btf, struct: string, name: string): { byteOffset: number; size: number } {
-  const find = (id: number, base: number): { byteOffset: number; size: number } | undefined => {
+/**
+ * Bit offset, width (the bitfield size, or the type's size in bits) and type of a named field,
+ * searching anonymous members as C name lookup does.
+ */
+function field(btf: Btf, struct: string, name: string): { bitOffset: number; bits: number; type: number } {
+  const find = (id: number, base: number): { bitOffset: number; bits: number; type: number } | undefined => {
     const t = btf.typeById(btf.resolveType(id));
     if (t.kind !== 'STRUCT' && t.kind !== 'UNION') return undefined;
     for (const m of t.members) {
-      if (m.name === name) return { byteOffset: (base + m.bitOffset) / 8, size: btf.sizeOf(m.type) };
+      if (m.name === name) return { bitOffset: base + m.bitOffset, bits: m.bitfieldSize === 0 ? btf.sizeOf(m.type) * 8 : m.bitfieldSize, type: m.type };
       if (m.name === '') {
         const inner = find(m.type, base + m.bitOffset);
         if (inner !== undefined) return inner;
@@ -65,24 +68,10 @@ function member(btf: Btf, struct: string, name: string): { byteOffset: number; s
   return found;
 }
 
-/** Bit offset and width of a named bitfield (searching anonymous members), from vmlinux BTF. */
-function bitfield(btf: Btf, struct: string, name: string): { bitOffset: number; bits: number } {
-  const find = (id: number, base: number): { bitOffset: number; bits: number } | undefined => {
-    const t = btf.typeById(btf.resolveType(id));
-    if (t.kind !== 'STRUCT' && t.kind !== 'UNION') return undefined;
-    for (const m of t.members) {
-      if (m.name === name) return { bitOffset: base + m.bitOffset, bits: m.bitfieldSize === 0 ? btf.sizeOf(m.type) * 8 : m.bitfieldSize };
-      if (m.name === '') {
-        const inner = find(m.type, base + m.bitOffset);
-        if (inner !== undefined) return inner;
-      }
-    }
-    return undefined;
-  };
-  const [id] = btf.findByName(struct, 'STRUCT');
-  const found = id === undefined ? undefined : find(id, 0);
-  if (found === undefined) throw new Error(`no ${struct}.${name} in vmlinux`);
-  return found;
+/** Byte offset and size of a named (non-bitfield) field. */
+function member(btf: Btf, struct: string, name: string): { byteOffset: number; size: number } {
+  const f = field(btf, struct, name);
+  return { byteOffset: f.bitOffset / 8, size: btf.sizeOf(f.type) };
 }
 
 /** The unsigned value of `bits` bits at `bitOffset` of a little-endian buffer. */
@@ -150,11 +139,11 @@ describe('btf/core relocated programs run in the kernel (BPF_PROG_TEST_RUN, root
       bytes[i] = x >>> 24;
     }
     const fields = [
-      bitfield(kernel, 'sk_buff', 'pkt_type'),
-      bitfield(kernel, 'sk_buff', 'cloned'),
-      bitfield(kernel, 'tcp_sock', 'repair'),
-      bitfield(kernel, 'tcp_sock', 'frto'), // read through tcp_sock___mine: other order and width locally
-      bitfield(kernel, 'tcp_sock', 'repair'),
+      field(kernel, 'sk_buff', 'pkt_type'),
+      field(kernel, 'sk_buff', 'cloned'),
+      field(kernel, 'tcp_sock', 'repair'),
+      field(kernel, 'tcp_sock', 'frto'), // read through tcp_sock___mine: other order and width locally
+      field(kernel, 'tcp_sock', 'repair'),
     ];
     // The program writes its five results into the first 40 bytes; the fields must lie beyond.
     for (const f of fields) expect(f.bitOffset).to.be.at.least(40 * 8);
