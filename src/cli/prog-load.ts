@@ -1,13 +1,17 @@
 /**
- * `bpf-ts prog load|loadall OBJ PATH [type TYPE] [map { idx IDX | name NAME } MAP] [pinmaps DIR]`,
- * bpftool's grammar: options in any order, `load` pins the first program at PATH, `loadall`
- * pins every program as PATH/<name>; `pinmaps` pins every map as DIR/<name> ('.' -> '_').
- * With `-d`, libbpf-style debug lines go to stderr.
+ * `bpf-ts prog load|loadall OBJ PATH [type TYPE] [map { idx IDX | name NAME } MAP] [pinmaps DIR]
+ * [autoattach]`, bpftool's grammar: options in any order, `load` pins the first program at PATH,
+ * `loadall` pins every program as PATH/<name>; `pinmaps` pins every map as DIR/<name> ('.' -> '_').
+ * `autoattach` (bpftool 7.2+) attaches each program from its SEC() name and pins the link there
+ * instead, so the program stays attached after the command exits; programs that cannot be
+ * auto-attached are pinned themselves, with a note on stderr. With `-d`, libbpf-style debug
+ * lines go to stderr.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BpfMap } from '../maps/index.js';
-import { loadObject, loadObjectSpec, matchSection, type BpfObject } from '../loader/index.js';
+import { attachAndPin, attachAndPinAll, type AttachAndPinOptions, type PinAttachEntry } from '../links/index.js';
+import { loadObject, loadObjectSpec, matchSection, type BpfObject, type BpfProgram } from '../loader/index.js';
 import { ensureBpffs, isBpffs, type OwnedFd } from '../sys/index.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
@@ -27,6 +31,7 @@ interface LoadArgs {
   readonly type: string | undefined;
   readonly replacements: MapReplacement[];
   readonly pinMaps: string | undefined;
+  readonly autoAttach: boolean;
 }
 
 function parseArgs(args: readonly string[], verb: string): LoadArgs {
@@ -34,6 +39,7 @@ function parseArgs(args: readonly string[], verb: string): LoadArgs {
   const [object, path] = args as [string, string];
   let type: string | undefined;
   let pinMaps: string | undefined;
+  let autoAttach = false;
   const replacements: MapReplacement[] = [];
   try {
     for (let i = 2; i < args.length; ) {
@@ -69,7 +75,11 @@ function parseArgs(args: readonly string[], verb: string): LoadArgs {
         pinMaps = args[i + 1];
         if (pinMaps === undefined) throw new CliError("'pinmaps' needs at least 1 arguments, 0 found");
         i += 2;
+      } else if (isKeyword(word, 'autoattach')) {
+        autoAttach = true;
+        i += 1;
       } else {
+        // bpftool 7.1's wording (the reference the tests compare with), though it also takes 'pinmaps' and 'autoattach'.
         throw new CliError(`expected no more arguments, 'type', 'map' or 'dev', got: '${word}'?`);
       }
     }
@@ -77,7 +87,7 @@ function parseArgs(args: readonly string[], verb: string): LoadArgs {
     for (const r of replacements) r.fd.close();
     throw e;
   }
-  return { object, path, type, replacements, pinMaps };
+  return { object, path, type, replacements, pinMaps, autoAttach };
 }
 
 /** bpftool resolves `type T` as the section name `T/` (then `T`) in libbpf's table. */
@@ -93,16 +103,33 @@ function ensurePinDir(path: string): void {
   if (!isBpffs(path)) ensureBpffs(path);
 }
 
-function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean): string[] {
+function attachEntry(p: BpfProgram): PinAttachEntry {
+  return { program: p, section: matchSection(p.section) };
+}
+
+/** Attaches and pins links (`autoattach`) or pins programs; returns every path pinned. */
+function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean, autoAttach: boolean, ctx: CliContext): string[] {
   const first = obj.programs.values().next().value;
   if (first === undefined) throw new CliError("object file doesn't contain any bpf program");
   // bpftool mounts a bpffs on PATH's directory when it is not one (mount_bpffs_for_pin).
   ensurePinDir(dirname(path));
+  const usdtSpecs = obj.map('__bpf_usdt_specs');
+  const options: AttachAndPinOptions = {
+    ...(usdtSpecs === undefined ? {} : { context: { usdtSpecsMap: { fd: usdtSpecs.fd.fd, id: usdtSpecs.id, maxEntries: usdtSpecs.maxEntries } } }),
+    // bpftool's p_info(): silent under -j.
+    onFallback: (name) => ctx.json || ctx.err(`Program ${name} does not support autoattach, falling back to pinning\n`),
+  };
   try {
+    if (autoAttach) {
+      if (firstOnly) return [...attachAndPin(attachEntry(first), path, options).paths];
+      mkdirSync(path, { recursive: true, mode: 0o700 });
+      return attachAndPinAll([...obj.programs.values()].map(attachEntry), path, options).flatMap((a) => a.paths);
+    }
     if (!firstOnly) return obj.pinPrograms(path);
     first.pin(path);
     return [path];
   } catch (e) {
+    if (ctx.debug || autoAttach) ctx.err(`${(e as Error).message}\n`);
     throw new CliError(firstOnly ? `failed to pin program ${first.section}` : 'failed to pin all programs', 255, { cause: e });
   }
 }
@@ -153,7 +180,7 @@ export async function progLoad(args: readonly string[], ctx: CliContext, firstOn
       throw new CliError('failed to load object file', 255, { cause: e });
     }
     try {
-      const pinned = pinPrograms(obj, a.path, firstOnly);
+      const pinned = pinPrograms(obj, a.path, firstOnly, a.autoAttach, ctx);
       if (a.pinMaps !== undefined) {
         try {
           pinAllMaps(obj, a.pinMaps);

@@ -4,6 +4,7 @@ import { isKeyword } from './grammar.js';
 const HELP = `Usage: bpf-ts prog { show | list } [PROG]
        bpf-ts prog dump xlated PROG [{ file FILE | [opcodes] [linum] }]
        bpf-ts prog { load | loadall } OBJ PATH [type TYPE] [map { idx IDX | name NAME } MAP] [pinmaps MAP_DIR]
+                                          [autoattach]
        bpf-ts prog help
 
        PROG := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }

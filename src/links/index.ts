@@ -47,4 +47,5 @@ export { attachSockmap, type SockmapOptions } from './sockmap.js';
 export { attachIter, IterLink, CgroupIterOrder, type IterOptions } from './iter.js';
 export { attachUsdt, readUsdtNotes, parseUsdtTarget, parseUsdtArgs, encodeUsdtSpec, USDT_SPEC_SIZE, type UsdtNote, type UsdtOptions, type UsdtArgSpec } from './usdt.js';
 export { attachStructOps, type StructOpsAttachable } from './struct-ops.js';
+export { attachAndPin, attachAndPinAll, type PinnableProgram, type PinAttachEntry, type PinnedAttachment, type AttachAndPinOptions } from './pin-attached.js';
 export { attach, autoAttach, type AttachOptions, type AutoAttachContext, type SectionAttachInfo } from './attach.js';
