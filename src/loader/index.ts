@@ -52,6 +52,7 @@ export {
 } from './section-defs.js';
 export { internalMapName } from './collect-globals.js';
 export { loadObject, loadObjectSync, BpfObject, type LoadObjectOptions } from './bpf-object.js';
+export { attachObject, ObjectLinks } from './attach-object.js';
 export { BpfProgram, type BpfProgramAttributes, type TestRunOptions, type TestRunResult } from './program.js';
 export { LoadError, MapPinMismatchError, type LoadErrorContext } from './load-errors.js';
 export { kernelFacts, parseKallsyms, type KernelFacts } from './kernel-facts.js';
