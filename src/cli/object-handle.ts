@@ -190,7 +190,8 @@ export function parseLinkHandle(args: readonly string[]): OwnedFd {
   if (isKeyword(kw, 'id')) {
     const id = parseId(nextWord(args, 1));
     try {
-      return byId('link', id, `failed to get link with ID ${id}`);
+      // bpftool prints the id with %d.
+      return byId('link', id, `failed to get link with ID ${id | 0}`);
     } catch (e) {
       // bpftool's link show returns libbpf's -errno as its exit status here (ENOENT: 254).
       const errno = e instanceof CliError && e.cause instanceof SysError ? e.cause.errno : 0;
