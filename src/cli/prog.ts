@@ -5,6 +5,12 @@ const HELP = `Usage: bpf-ts prog { show | list } [PROG]
        bpf-ts prog dump xlated PROG [{ file FILE | [opcodes] [linum] }]
        bpf-ts prog { load | loadall } OBJ PATH [type TYPE] [map { idx IDX | name NAME } MAP] [pinmaps MAP_DIR]
                                           [autoattach]
+       bpf-ts prog run PROG \\
+                         data_in FILE \\
+                         [data_out FILE [data_size_out L]] \\
+                         [ctx_in FILE [ctx_out FILE [ctx_size_out M]]] \\
+                         [repeat N]
+       bpf-ts prog tracelog
        bpf-ts prog help
 
        PROG := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
@@ -24,6 +30,8 @@ export async function runProg(args: readonly string[], ctx: CliContext): Promise
   // 'loadall' first: every prefix of 'load' is also one of 'loadall'.
   if (verb === 'loadall' || (isKeyword(verb, 'loadall') && verb.length > 'load'.length)) return (await import('./prog-load.js')).progLoad(rest, ctx, false);
   if (isKeyword(verb, 'load')) return (await import('./prog-load.js')).progLoad(rest, ctx, true);
+  if (isKeyword(verb, 'run')) return (await import('./prog-run.js')).progRun(rest, ctx);
+  if (isKeyword(verb, 'tracelog')) return (await import('./prog-tracelog.js')).progTracelog(rest, ctx);
   if (isKeyword(verb, 'help')) {
     ctx.out(HELP);
     return 0;

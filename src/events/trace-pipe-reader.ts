@@ -70,6 +70,11 @@ export function parseTraceLine(line: string): TraceLine | undefined {
 export interface TracePipeOptions {
   /** The tracefs directory; default: found or mounted by `tracefsRoot()`. */
   readonly tracefs?: string;
+  /**
+   * Receives the lines that are not events (the kernel's `CPU:1 [LOST 3 EVENTS]` notes), which
+   * the reader otherwise drops: a tool printing the pipe verbatim (`bpf-ts prog tracelog`) wants them.
+   */
+  readonly onOtherLine?: (raw: string) => void;
 }
 
 const O_NONBLOCK = constants.O_NONBLOCK;
@@ -95,10 +100,12 @@ export class TracePipeReader implements AsyncIterable<TraceLine> {
   #partial = '';
   #queue: TraceLine[] = [];
   #closed = false;
+  readonly #onOtherLine: ((raw: string) => void) | undefined;
 
-  private constructor(path: string, fd: OwnedFd) {
+  private constructor(path: string, fd: OwnedFd, onOtherLine: ((raw: string) => void) | undefined) {
     this.path = path;
     this.#fd = fd;
+    this.#onOtherLine = onOtherLine;
     this.#waiter = new ReadinessWaiter(fd.fd, PollEvents.READABLE);
   }
 
@@ -120,7 +127,7 @@ export class TracePipeReader implements AsyncIterable<TraceLine> {
     } catch (e) {
       throw new TracefsError(`cannot open ${path}: ${(e as Error).message}`, path, { cause: e });
     }
-    return new TracePipeReader(path, new OwnedFd(fd, path));
+    return new TracePipeReader(path, new OwnedFd(fd, path), options.onOtherLine);
   }
 
   get closed(): boolean {
@@ -212,6 +219,7 @@ export class TracePipeReader implements AsyncIterable<TraceLine> {
       for (const raw of parts) {
         const line = parseTraceLine(raw);
         if (line !== undefined) this.#queue.push(line);
+        else if (raw !== '') this.#onOtherLine?.(raw);
       }
       if (n < this.#buffer.byteLength) break;
     }
