@@ -9,7 +9,7 @@
  * - SIGINT and SIGTERM end it with exit code 0 after closing its readers, links and objects.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFdById, ObjectNotFoundError, type BpfObjectKind } from '../../src/sys/index.js';
@@ -316,6 +316,13 @@ export interface NamedRun {
   readonly signal: NodeJS.Signals | null;
 }
 
+/** Options of {@link runAs}. */
+export interface RunAsOptions {
+  /** Run as this user (and group): the test runs as root. */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
 /**
  * Runs `target` (an executable path) through a symlink called `comm` in a temporary directory, so
  * that exec gives the process that name, and resolves when it has exited. The symlink is removed.
@@ -325,12 +332,13 @@ export interface NamedRun {
  * const run = await runAs(uniqueComm('bst'), '/bin/sh', ['-c', 'exit 7']); // run.code === 7
  * ```
  */
-export async function runAs(comm: string, target: string, args: readonly string[] = []): Promise<NamedRun> {
+export async function runAs(comm: string, target: string, args: readonly string[] = [], options: RunAsOptions = {}): Promise<NamedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfts-example-'));
+  chmodSync(dir, 0o755); // reachable for another uid
   const path = join(dir, comm);
   symlinkSync(target, path);
   try {
-    const child = spawn(path, args, { stdio: 'ignore' });
+    const child = spawn(path, args, { stdio: 'ignore', ...(options.uid === undefined ? {} : { uid: options.uid }), ...(options.gid === undefined ? {} : { gid: options.gid }) });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.on('error', reject);
       child.on('exit', (c, s) => resolve([c, s]));
