@@ -20,6 +20,7 @@ export * from './events/index.js';
 export * from './links/index.js';
 export * from './histogram/index.js';
 export * from './loader/index.js';
+export * from './compile/index.js';
 // Two layers name their func/line info records alike: the kernel's (`bpf_prog_info`) keep the
 // plain names, the object spec's are exported under `Spec*`.
 export type { FuncInfoRecord, LineInfoRecord } from './sys/index.js';
