@@ -1,53 +1,23 @@
-// libbpf counterpart of bench/btf-parse.ts: parse a BTF file with btf__parse and find a struct
-// by name with btf__find_by_name_kind, RUNS times after one warm-up, timing each run.
-// Prints "cold <ms>", then "run <ms>" per run, then "rss_kb <delta>" (RSS growth from holding one
-// parsed BTF). Built by the bench: gcc -O2 bench/c/btf-parse.c -lbpf
+// libbpf counterpart of bench/scenarios/btf-parse.ts: parse a BTF file with btf__parse and find
+// a struct by name with btf__find_by_name_kind, RUNS times after the first (cold) run.
+// Prints "cold <ms>", "run <ms>" per run, "rss_kb <delta>" (RSS growth from holding one parsed BTF).
 #include <bpf/btf.h>
-#include <bpf/libbpf.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	long pages = 0, resident = 0;
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-			resident = 0;
-		fclose(f);
-	}
-	return resident * 4;
-}
+#include "bench.h"
 
 static double one_run(const char *path, const char *name)
 {
-	double t0 = now_ms();
+	double t0 = now_ns();
 	struct btf *btf = btf__parse(path, NULL);
 	int id;
 
-	if (!btf) {
-		fprintf(stderr, "btf__parse(%s) failed\n", path);
-		exit(1);
-	}
+	if (!btf)
+		die("btf__parse(%s) failed", path);
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
-	if (id <= 0) {
-		fprintf(stderr, "%s not found\n", name);
-		exit(1);
-	}
-	t0 = now_ms() - t0;
+	if (id <= 0)
+		die("%s not found", name);
+	t0 = now_ns() - t0;
 	btf__free(btf);
-	return t0;
+	return t0 / 1e6;
 }
 
 int main(int argc, char **argv)
@@ -59,14 +29,14 @@ int main(int argc, char **argv)
 	struct btf *held;
 	int i;
 
-	libbpf_set_print(NULL);
-	printf("cold %.3f\n", one_run(path, name));
+	libbpf_set_print(silent_print);
+	emit("cold", one_run(path, name));
 	for (i = 0; i < runs; i++)
-		printf("run %.3f\n", one_run(path, name));
+		emit("run", one_run(path, name));
 	before = rss_kb();
 	held = btf__parse(path, NULL);
 	btf__find_by_name_kind(held, name, BTF_KIND_STRUCT);
-	printf("rss_kb %ld\n", rss_kb() - before);
+	emit("rss_kb", rss_kb() - before);
 	btf__free(held);
 	return 0;
 }

@@ -1,0 +1,108 @@
+/**
+ * Scenario 2, ring buffer drain: `bench_fill_ring` (SEC("syscall"), run by BPF_PROG_TEST_RUN)
+ * fills a 16 MiB ring with records whose first 8 bytes are a sequence number until the ring is
+ * full; then only the drain is timed, summing the sequence numbers (checked). bpf-ts's zero-copy
+ * `consume()` and copying async iterator vs libbpf `ring_buffer__consume` (bench/c/ring-buffer.c).
+ * Targets (64-byte records, records/s): zero-copy >= 0.25x libbpf, iterator >= 0.05x.
+ */
+import { RingBufferReader } from '../../src/events/index.js';
+import type { BpfProgram } from '../../src/loader/index.js';
+import { buildC, runC, values } from '../runner/c-program.js';
+import { FILL_OBJECT } from '../runner/repo.js';
+import type { Row, Target } from '../runner/row.js';
+import { alternate, type BenchContext, type Scenario } from '../runner/scenario.js';
+import { checkSequenceSum, loadFillObject, sequenceAt, sequenceOf } from './fill-object.js';
+
+const RING_BYTES = 16 << 20;
+const RUNS_PER_ROUND = 5;
+
+/** Runs the producer once; returns the first sequence number and how many records it wrote. */
+function fill(program: BpfProgram, firstSeq: number, recordSize: number): number {
+  const args = new Uint8Array(16);
+  const v = new DataView(args.buffer);
+  v.setBigUint64(0, BigInt(firstSeq), true);
+  v.setUint32(8, recordSize, true);
+  const r = program.testRun({ ctx: args });
+  if (r.retval !== 0) throw new Error(`bench_fill_ring returned ${r.retval}`);
+  return new DataView(r.ctx.buffer, r.ctx.byteOffset).getUint32(12, true);
+}
+
+/** Drains with the zero-copy callback; returns records/s. */
+function drainInPlace(reader: RingBufferReader, first: number, written: number): number {
+  let sum = 0;
+  const t0 = performance.now();
+  const n = reader.consume((view, offset) => {
+    sum += sequenceAt(view, offset);
+  });
+  const ms = performance.now() - t0;
+  if (n !== written) throw new Error(`consume() delivered ${n} records, the producer wrote ${written}`);
+  checkSequenceSum('zero-copy drain', first, n, sum);
+  return n / (ms / 1e3);
+}
+
+/** Drains with `for await` over copies; returns records/s. */
+async function drainIterator(reader: RingBufferReader, first: number, written: number): Promise<number> {
+  let sum = 0;
+  let n = 0;
+  const t0 = performance.now();
+  for await (const bytes of reader.records({ signal: AbortSignal.timeout(30_000) })) {
+    sum += sequenceOf(bytes);
+    if (++n === written) break;
+  }
+  const ms = performance.now() - t0;
+  checkSequenceSum('async-iterator drain', first, n, sum);
+  return n / (ms / 1e3);
+}
+
+interface Case {
+  readonly recordSize: number;
+  readonly iteratorTarget?: Target;
+  readonly inPlaceTarget?: Target;
+}
+
+const CASES: readonly Case[] = [
+  { recordSize: 64, inPlaceTarget: { minRatio: 0.25 }, iteratorTarget: { minRatio: 0.05 } },
+  { recordSize: 256 },
+  { recordSize: 4096 },
+];
+
+export const ringBuffer: Scenario = {
+  name: 'ringbuf',
+  title: 'ring buffer drain, 16 MiB ring filled by BPF_PROG_TEST_RUN',
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const binary = buildC('ring-buffer');
+    using obj = await loadFillObject(RING_BYTES);
+    const program = obj.program('bench_fill_ring');
+    const map = obj.map('bench_ring');
+    if (program === undefined || map === undefined) throw new Error('fill.bpf.o lacks bench_fill_ring or bench_ring');
+    using reader = RingBufferReader.open(map);
+    const rows: Row[] = [];
+    let seq = 0;
+    const round = async (recordSize: number, inPlace: number[], iterated: number[], runs: number): Promise<void> => {
+      for (let i = 0; i < runs; i++) {
+        let n = fill(program, seq, recordSize);
+        inPlace.push(drainInPlace(reader, seq, n) / 1e6);
+        seq += n;
+        n = fill(program, seq, recordSize);
+        iterated.push((await drainIterator(reader, seq, n)) / 1e6);
+        seq += n;
+      }
+    };
+    // Warm-up: both drain loops compiled by V8 before anything is timed (libbpf's are compiled C).
+    await round(64, [], [], 2);
+    for (const c of CASES) {
+      const inPlace: number[] = [];
+      const iterated: number[] = [];
+      const ref: number[] = [];
+      await alternate(ctx.rounds, [
+        () => round(c.recordSize, inPlace, iterated, RUNS_PER_ROUND),
+        () => ref.push(...values(runC(binary, [FILL_OBJECT, String(c.recordSize), String(RUNS_PER_ROUND)]), 'rate').map((r) => r / 1e6)),
+      ]);
+      const scenario = '2 ring buffer';
+      const size = c.recordSize >= 1024 ? `${c.recordSize / 1024} KiB` : `${c.recordSize}-byte`;
+      rows.push({ scenario, measure: `${size} records, zero-copy consume()`, unit: 'M rec/s', ts: inPlace, ref, ...(c.inPlaceTarget ? { target: c.inPlaceTarget } : {}) });
+      rows.push({ scenario, measure: `${size} records, copying async iterator`, unit: 'M rec/s', ts: iterated, ref, ...(c.iteratorTarget ? { target: c.iteratorTarget } : {}) });
+    }
+    return rows;
+  },
+};
