@@ -28,6 +28,9 @@ import { typedMap, type TypedMap, type TypedMapOptions } from './typed-map.js';
 /** Offsets in the `BPF_MAP_*_BATCH` block of `union bpf_attr` (`struct { in_batch, out_batch, keys, values, count, map_fd, elem_flags, flags } batch`). */
 const BATCH = { inBatch: 0, outBatch: 8, keys: 16, values: 24, count: 32, mapFd: 36, elemFlags: 40, flags: 48, SIZE: 56 } as const;
 
+/** `ENOENT`: what the element and batch commands answer for "no such key" and "end of the walk". */
+const ENOENT = 2;
+
 /** Options of the batch commands. */
 export interface MapBatchOptions {
   /** `elem_flags`: `BPF_F_LOCK` (the only flag the kernel accepts here; others get `EINVAL`). */
@@ -286,20 +289,12 @@ export class BpfMap {
 
   /** Runs an elem command; true on success, false on ENOENT, throws otherwise. */
   #call(cmd: number, attr: Uint8Array, operation: string, key: Uint8Array | undefined, absentOk: boolean): boolean {
-    // The addon reports ENOENT (a miss, the end of a walk) by throwing; capturing a stack trace
-    // for that expected outcome costs ten times the syscall, so none is captured here.
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      this.#sys.bpf(cmd, attr);
-      return true;
-    } catch (e) {
-      if (absentOk && isNativeError(e) && e.code === 'ENOENT') return false;
-      Error.stackTraceLimit = limit;
-      throw this.#fail(cmd, operation, e, key);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    // ENOENT (a miss, the end of a walk) is an expected outcome: returned as -errno, not thrown,
+    // since a thrown addon error costs several times the syscall.
+    const r = this.#sys.bpfErrno(cmd, attr);
+    if (r >= 0) return true;
+    if (absentOk && r === -ENOENT) return false;
+    throw this.#fail(cmd, operation, this.#sys.sysError(-r, 'bpf'), key);
   }
 
   /**
@@ -422,16 +417,13 @@ export class BpfMap {
     view.setUint32(BATCH.count, count, true);
     view.setUint32(BATCH.mapFd, this.fd.fd, true);
     view.setUint32(BATCH.elemFlags, elemFlags, true);
-    try {
-      sys.bpf(cmd, attr);
-    } catch (e) {
-      // ENOENT ends a lookup walk; `count` still says how many entries this last call returned.
-      if (endOk && isNativeError(e) && e.code === 'ENOENT') return { count: view.getUint32(BATCH.count, true), end: true };
-      // The kernel reports in `count` how many elements it processed before failing.
-      const done = view.getUint32(BATCH.count, true);
-      throw this.#fail(cmd, operation, e, undefined, ` (after ${done} of ${count} elements)`);
-    }
-    return { count: view.getUint32(BATCH.count, true), end: false };
+    const r = sys.bpfErrno(cmd, attr, keys, values, cursor);
+    if (r >= 0) return { count: view.getUint32(BATCH.count, true), end: false };
+    // ENOENT ends a lookup walk; `count` still says how many entries this last call returned.
+    if (endOk && r === -ENOENT) return { count: view.getUint32(BATCH.count, true), end: true };
+    // The kernel reports in `count` how many elements it processed before failing.
+    const done = view.getUint32(BATCH.count, true);
+    throw this.#fail(cmd, operation, sys.sysError(-r, 'bpf'), undefined, ` (after ${done} of ${count} elements)`);
   }
 
   #batchCapacity(operation: string, keys: Uint8Array, values: Uint8Array | null): number {

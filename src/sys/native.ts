@@ -42,6 +42,15 @@ export interface NativeAddon {
    */
   bpf(cmd: number, attr: Uint8Array, ...keepAlive: unknown[]): number;
   /**
+   * {@link bpf} that returns `-errno` when the call fails instead of throwing (bad arguments still
+   * throw). For hot paths whose failures are expected outcomes (ENOENT: a missing map key, the
+   * end of a walk): a thrown addon error costs several times the system call. Turn any other
+   * failure into the usual error with {@link sysError}.
+   */
+  bpfErrno(cmd: number, attr: Uint8Array, ...keepAlive: unknown[]): number;
+  /** The error a failed `syscall` with `errno` (1-4095) throws, returned instead of thrown. */
+  sysError(errno: number, syscall: string): NativeError;
+  /**
    * `perf_event_open(attr, pid, cpu, group_fd, flags)`; returns the new fd. `keepAlive` as for
    * {@link bpf} (e.g. the string buffer a kprobe/uprobe attr points to).
    */

@@ -130,7 +130,7 @@ describe('native addon (crates/sys)', function () {
   describe('unprivileged', function () {
     it('exports every function of the NativeAddon interface', function () {
       const names = [
-        'bpf', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'address', 'pollStart', 'pollStop',
+        'bpf', 'bpfErrno', 'sysError', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'address', 'pollStart', 'pollStop',
         'epollCreate', 'epollCtl', 'epollWait', 'mount', 'umount', 'socket', 'setsockopt', 'read', 'write',
         'dup', 'ifNameToIndex', 'pageSize',
       ];
@@ -194,6 +194,14 @@ describe('native addon (crates/sys)', function () {
         ['bpf', [0, [1, 2, 3]]],
         ['bpf', [0, 'attr']],
         ['bpf', [0n, new Uint8Array(8)]],
+        ['bpfErrno', []],
+        ['bpfErrno', ['0', new Uint8Array(8)]],
+        ['bpfErrno', [0, 'attr']],
+        ['bpfErrno', [0, [1, 2, 3]]],
+        ['sysError', [2]],
+        ['sysError', ['2', 'bpf']],
+        ['sysError', [2, 7]],
+        ['sysError', [2, 'b\0pf']],
         ['close', []],
         ['close', ['3']],
         ['close', [{ valueOf: () => 3 }]],
@@ -219,6 +227,11 @@ describe('native addon (crates/sys)', function () {
       }
       const rangeErrors: Array<[string, unknown[]]> = [
         ['close', [1.5]],
+        ['bpfErrno', [1.5, new Uint8Array(8)]],
+        ['bpfErrno', [2 ** 31, new Uint8Array(8)]],
+        ['sysError', [0, 'bpf']],
+        ['sysError', [4096, 'bpf']],
+        ['sysError', [NaN, 'bpf']],
         ['close', [2 ** 40]],
         ['close', [NaN]],
         ['mmap', [-1, 0, 1, 1, 0]],
@@ -245,6 +258,7 @@ describe('native addon (crates/sys)', function () {
       expect(thrown(() => n.address(ab))).to.be.instanceOf(TypeError);
       expect(thrown(() => n.address(view))).to.be.instanceOf(TypeError);
       expect(thrown(() => n.bpf(0, view))).to.be.instanceOf(TypeError);
+      expect(thrown(() => n.bpfErrno(0, view))).to.be.instanceOf(TypeError);
     });
 
     it('mmap()s anonymous memory and munmap() detaches it', function () {
@@ -554,6 +568,54 @@ describe('native addon (crates/sys)', function () {
       expectSysError(() => n.bpf(BPF_MAP_CREATE, big), 'E2BIG', 7, 'bpf');
     });
 
+    it('bpfErrno() returns -errno where bpf() throws, results and write-backs as bpf() does', function () {
+      const fd = n.bpfErrno(BPF_MAP_CREATE, mapCreateAttr());
+      expect(fd).to.be.a('number').greaterThan(2);
+      try {
+        const key = new Uint32Array([4]);
+        const val = new BigUint64Array(1);
+        // Index 4 of a 4-entry array: ENOENT, returned.
+        expect(n.bpfErrno(BPF_MAP_LOOKUP_ELEM, elemAttr(n, fd, key, val), key, val)).to.equal(-2);
+        key[0] = 2;
+        val[0] = 0x0102030405060708n;
+        expect(n.bpfErrno(BPF_MAP_UPDATE_ELEM, elemAttr(n, fd, key, val), key, val)).to.equal(0);
+        val[0] = 0n;
+        expect(n.bpfErrno(BPF_MAP_LOOKUP_ELEM, elemAttr(n, fd, key, val), key, val)).to.equal(0);
+        expect(val[0]).to.equal(0x0102030405060708n);
+        // The kernel's write-back of info_len reaches the caller's attr.
+        const info = new Uint8Array(200);
+        const attr = new Uint8Array(16);
+        const v = new DataView(attr.buffer);
+        v.setUint32(0, fd, true);
+        v.setUint32(4, info.byteLength, true);
+        v.setBigUint64(8, n.address(info), true);
+        expect(n.bpfErrno(BPF_OBJ_GET_INFO_BY_FD, attr, info)).to.equal(0);
+        expect(v.getUint32(4, true)).to.be.greaterThan(20).and.lessThan(200);
+        expect(new DataView(info.buffer).getUint32(12, true)).to.equal(8); // value_size
+        const missing = new Uint8Array(12);
+        new DataView(missing.buffer).setUint32(0, 0xffffffff, true);
+        expect(n.bpfErrno(BPF_MAP_GET_FD_BY_ID, missing)).to.equal(-2);
+        expect(n.bpfErrno(BPF_MAP_CREATE, new Uint8Array(0))).to.equal(-22);
+      } finally {
+        n.close(fd);
+      }
+    });
+
+    it('sysError() returns the very error bpf() throws for that errno', function () {
+      const attr = new Uint8Array(12);
+      new DataView(attr.buffer).setUint32(0, 0xffffffff, true);
+      const threw = expectSysError(() => n.bpf(BPF_MAP_GET_FD_BY_ID, attr), 'ENOENT', 2, 'bpf');
+      const built = n.sysError(-n.bpfErrno(BPF_MAP_GET_FD_BY_ID, attr), 'bpf');
+      expect(built.constructor).to.equal(Error);
+      expect({ message: built.message, code: built.code, errno: built.errno, syscall: built.syscall }).to.deep.equal({
+        message: threw.message,
+        code: threw.code,
+        errno: threw.errno,
+        syscall: threw.syscall,
+      });
+      expect(n.sysError(4095, 'perf_event_open')).to.include({ code: 'UNKNOWN', errno: 4095, syscall: 'perf_event_open', message: 'perf_event_open: Unknown error 4095' });
+    });
+
     it('mmap()s an mmapable map: syscall writes are visible in memory and vice versa', function () {
       const fd = n.bpf(BPF_MAP_CREATE, mapCreateAttr());
       try {
@@ -742,7 +804,7 @@ describe('native addon (crates/sys)', function () {
           new Uint8Array(new SharedArrayBuffer(16), 4)];
 
         // Every function, every argument slot, every hostile value; all other slots invalid fds.
-        const arity = { bpf: 2, perfEventOpen: 5, ioctl: 3, mmap: 5, munmap: 1, close: 1, address: 1, pollStart: 3,
+        const arity = { bpf: 2, bpfErrno: 2, sysError: 2, perfEventOpen: 5, ioctl: 3, mmap: 5, munmap: 1, close: 1, address: 1, pollStart: 3,
           pollStop: 1, epollCreate: 0, epollCtl: 5, epollWait: 3, mount: 5, umount: 2, socket: 3, setsockopt: 4,
           read: 2, write: 2, dup: 1, ifNameToIndex: 1, pageSize: 0 };
         const safeDefault = { close: -1, dup: -1, read: -1, write: -1, ioctl: -1, setsockopt: -1, epollCtl: -1,
@@ -770,6 +832,11 @@ describe('native addon (crates/sys)', function () {
         expectThrow(() => n.bpf(0, detached), 'bpf detached');
         expectThrow(() => n.bpf(0, new Uint8Array(1 << 20)), 'bpf 1 MiB attr');
         expectThrow(() => n.bpf(-1, new Uint8Array(8)), 'bpf negative cmd');
+        expectThrow(() => n.bpfErrno(0, detached), 'bpfErrno detached');
+        // What bpf() throws for, bpfErrno() returns: E2BIG, EINVAL (negative command).
+        if (n.bpfErrno(0, new Uint8Array(1 << 20)) !== -7) { failures++; console.log('bpfErrno 1 MiB attr'); }
+        if (n.bpfErrno(-1, new Uint8Array(8)) !== -22) { failures++; console.log('bpfErrno negative cmd'); }
+        calls += 2;
         expectThrow(() => n.mmap(-1, 2 ** 52, 3, 0x22, 0), 'mmap huge anonymous');
         expectThrow(() => n.mmap(-1, 4096, 3, 0x32, 0), 'mmap MAP_FIXED');
         expectThrow(() => n.mmap(-1, 2 ** 53 - 1, 3, 0x22, 0), 'mmap absurd');

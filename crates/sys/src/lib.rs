@@ -48,7 +48,9 @@ fn unit_result(env: napi_env, r: c_int, syscall: &'static str) -> Result<napi_va
 /// (far above sizeof(union bpf_attr)), and only the caller's bytes are copied back.
 const ATTR_SCRATCH: usize = 4096;
 
-fn bpf(cx: &Ctx) -> Result<napi_value> {
+/// Checks the arguments of `bpf`/`bpfErrno` and makes the call: the syscall's return value,
+/// with `errno` intact when it is negative. Argument errors are `Err`.
+fn bpf_call(cx: &Ctx) -> Result<c_long> {
     cx.expect_args(2)?;
     let cmd = cx.i32(0, "cmd")?;
     let attr = cx.bytes(1, "attr")?;
@@ -75,7 +77,32 @@ fn bpf(cx: &Ctx) -> Result<napi_value> {
         // SAFETY: longer than any union bpf_attr, so the kernel's write-backs land inside it.
         unsafe { libc::syscall(libc::SYS_BPF, cmd as c_long, attr.ptr, attr.len as c_long) }
     };
+    Ok(r)
+}
+
+fn bpf(cx: &Ctx) -> Result<napi_value> {
+    let r = bpf_call(cx)?;
     int_result(cx.env, r, "bpf")
+}
+
+/// `bpf()` that returns a failed call's `-errno` instead of throwing, for the failures hot paths
+/// expect (ENOENT: a missing map key, the end of a walk), where building and throwing a JS error
+/// costs several times the system call. Bad arguments still throw, as for `bpf`.
+fn bpf_errno(cx: &Ctx) -> Result<napi_value> {
+    let r = bpf_call(cx)?;
+    let v = if r < 0 { -(libc::errno() as f64) } else { r as f64 };
+    // SAFETY: valid env.
+    unsafe { js::number(cx.env, v) }
+}
+
+/// The `Error` a failed system call throws (`errno`, `code`, `syscall`, strerror message), built
+/// and returned, not thrown: for callers of `bpfErrno` whose failure was not the expected one.
+fn sys_error(cx: &Ctx) -> Result<napi_value> {
+    cx.expect_args(2)?;
+    let errno = cx.int(0, "errno", 1.0, 4095.0)? as i32;
+    let syscall = cx.cstring(1, "syscall", false)?.unwrap_or_default();
+    // SAFETY: valid env.
+    unsafe { js::sys_error(cx.env, errno, &syscall.to_string_lossy()) }
 }
 
 fn perf_event_open(cx: &Ctx) -> Result<napi_value> {
@@ -361,6 +388,8 @@ macro_rules! exports {
 
 exports! {
     "bpf" => bpf,
+    "bpfErrno" => bpf_errno,
+    "sysError" => sys_error,
     "perfEventOpen" => perf_event_open,
     "ioctl" => ioctl,
     "mmap" => mapping::mmap,
