@@ -20,6 +20,8 @@ pub type napi_async_context = *mut c_void;
 /// `napi_status`: a C enum, `int`-sized.
 pub type napi_status = c_int;
 pub const NAPI_OK: napi_status = 0;
+/// `napi_number_expected`: a value passed where a number was required.
+pub const NAPI_NUMBER_EXPECTED: napi_status = 6;
 
 /// `napi_valuetype`.
 pub type napi_valuetype = c_int;
