@@ -1,4 +1,5 @@
-import { BtfIntEncoding, type Btf, type BtfInt } from '../btf/index.js';
+import type { Btf, BtfInt } from '../btf/index.js';
+import { btfModule } from './lazy-btf.js';
 import type { JsonWriter } from './json-writer.js';
 
 /**
@@ -91,6 +92,7 @@ export class BtfValueDumper {
       this.hex128(dv.getBigUint64(8, true), dv.getBigUint64(0, true));
       return;
     }
+    const BtfIntEncoding = btfModule().BtfIntEncoding;
     if (t.encoding & BtfIntEncoding.BOOL) {
       this.w.bool(dv.getUint8(0) !== 0);
       return;
@@ -144,7 +146,7 @@ export class BtfValueDumper {
     // Qualifiers are looked through, typedefs are not (a typedef to char is not a string).
     while (t.kind === 'CONST' || t.kind === 'VOLATILE' || t.kind === 'RESTRICT' || t.kind === 'TYPE_TAG') t = this.btf.typeById(t.type);
     if (t.kind !== 'INT' || t.size !== 1) return undefined;
-    if ((t.encoding & BtfIntEncoding.CHAR) === 0 && t.name !== 'char') return undefined;
+    if ((t.encoding & btfModule().BtfIntEncoding.CHAR) === 0 && t.name !== 'char') return undefined;
     for (let i = 0; i < nelems; i++) {
       const c = data[i] ?? 0;
       if (c === 0) return new TextDecoder().decode(data.subarray(0, i));

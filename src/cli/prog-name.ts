@@ -1,5 +1,6 @@
-import { parseBtf, type Btf } from '../btf/index.js';
+import type { Btf } from '../btf/index.js';
 import { btfGetFdById, getBtfInfo, getProgInfo, type FdLike, type ProgInfo } from '../sys/index.js';
+import { btfModule } from './lazy-btf.js';
 
 /** `BPF_OBJ_NAME_LEN`: the kernel keeps at most 15 bytes of a program's name. */
 const BPF_OBJ_NAME_LEN = 16;
@@ -19,7 +20,7 @@ export function programBtf(btfId: number): Btf | null {
     const fd = btfGetFdById(btfId);
     try {
       const { data } = getBtfInfo(fd, { data: true });
-      if (data !== undefined) btf = parseBtf(data);
+      if (data !== undefined) btf = btfModule().parseBtf(data);
     } finally {
       fd.close();
     }
