@@ -21,6 +21,7 @@ export * from './links/index.js';
 export * from './histogram/index.js';
 export * from './loader/index.js';
 export * from './compile/index.js';
+export * from './skeleton/index.js';
 // Two layers name their func/line info records alike: the kernel's (`bpf_prog_info`) keep the
 // plain names, the object spec's are exported under `Spec*`.
 export type { FuncInfoRecord, LineInfoRecord } from './sys/index.js';

@@ -8,13 +8,14 @@ const OBJECTS: ReadonlyArray<readonly [string, () => Promise<CommandHandler>]> =
   ['link', async () => (await import('./link.js')).runLink],
   ['btf', async () => (await import('./btf.js')).runBtf],
   ['feature', async () => (await import('./feature.js')).runFeature],
+  ['gen', async () => (await import('./gen.js')).runGen],
 ];
 
 const USAGE = `Usage: bpf-ts [OPTIONS] OBJECT { COMMAND | help }
        bpf-ts batch file FILE
        bpf-ts version
 
-       OBJECT := { prog | map | link | btf | feature }
+       OBJECT := { prog | map | link | btf | gen | feature }
        OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
                     {-f|--bpffs} | {-B|--base-btf} }
 `;
@@ -50,7 +51,13 @@ function parseGlobalOptions(argv: readonly string[]): ParsedArgs {
         case '--help': help = true; break;
         case '--version': version = true; break;
         case '--base-btf': baseBtf = argv[++i]; break;
-        default: throw new CliError(`unrecognized option '${a}'`);
+        default:
+          // `gen skeleton` has its own long options (--name, --embed, --type, ...): pass them on.
+          if (isKeyword(words[0], 'gen')) {
+            words.push(a);
+            break;
+          }
+          throw new CliError(`unrecognized option '${a}'`);
       }
       continue;
     }
