@@ -142,11 +142,36 @@ function findAddon(): string {
 
 let loaded: NativeAddon | undefined;
 
+/**
+ * An addon built before `bpfErrno`/`sysError` existed (a prebuilt `native/` not rebuilt after
+ * crates/sys changed) gets them in JS on top of `bpf()`: same results, only slower on failures.
+ */
+function withErrnoEntries(addon: NativeAddon): NativeAddon {
+  if (typeof addon.bpfErrno === 'function' && typeof addon.sysError === 'function') return addon;
+  // The error bpf() threw last: sysError() is called right after the failing bpfErrno().
+  let last: NativeError | undefined;
+  const bpfErrno = (cmd: number, attr: Uint8Array, ...keepAlive: unknown[]): number => {
+    try {
+      return addon.bpf(cmd, attr, ...keepAlive);
+    } catch (e) {
+      const errno = (e as Partial<NativeError>).errno;
+      if (typeof errno !== 'number' || errno <= 0) throw e;
+      last = e as NativeError;
+      return -errno;
+    }
+  };
+  const sysError = (errno: number, syscall: string): NativeError => {
+    if (last !== undefined && last.errno === errno && last.syscall === syscall) return last;
+    return Object.assign(new Error(`${syscall}: errno ${errno}`), { errno, code: 'UNKNOWN', syscall });
+  };
+  return Object.assign(Object.create(addon) as NativeAddon, { bpfErrno, sysError });
+}
+
 /** The addon, loaded on first use. */
 export function native(): NativeAddon {
   if (loaded === undefined) {
     const require = createRequire(import.meta.url);
-    loaded = require(findAddon()) as NativeAddon;
+    loaded = withErrnoEntries(require(findAddon()) as NativeAddon);
   }
   return loaded;
 }
