@@ -120,6 +120,16 @@ export class JsonWriter {
     return this.endArray();
   }
 
+  /**
+   * What was written since the last call, removed from the writer: streaming commands print
+   * each element of their top-level array as it comes (`map event_pipe`, `prog tracelog`).
+   */
+  take(): string {
+    const t = this.text;
+    this.text = '';
+    return t;
+  }
+
   /** Everything written, plus the final newline bpftool prints when its writer is destroyed. */
   finish(): string {
     return this.text + '\n';

@@ -8,6 +8,7 @@ const HELP = `Usage: bpf-ts map { show | list }   [MAP]
        bpf-ts map getnext    MAP [key DATA]
        bpf-ts map delete     MAP  key DATA
        bpf-ts map pin        MAP  FILE
+       bpf-ts map event_pipe MAP [cpu N index M]
        bpf-ts map peek       MAP
        bpf-ts map push       MAP value VALUE
        bpf-ts map pop        MAP
@@ -36,6 +37,7 @@ const VERBS: ReadonlyArray<readonly [string, () => Promise<Verb>]> = [
   ['getnext', async () => (await import('./map-elem.js')).mapGetNext],
   ['delete', async () => (await import('./map-elem.js')).mapDelete],
   ['pin', async () => (await import('./map-admin.js')).mapPin],
+  ['event_pipe', async () => (await import('./map-event-pipe.js')).mapEventPipe],
   ['peek', async () => { const m = await import('./map-elem.js'); return (a, c) => m.mapLookup(a, c, 'peek'); }],
   ['push', async () => { const m = await import('./map-elem.js'); return (a, c) => m.mapUpdate(a, c, 'push'); }],
   ['enqueue', async () => { const m = await import('./map-elem.js'); return (a, c) => m.mapUpdate(a, c, 'enqueue'); }],

@@ -8,8 +8,8 @@ import { TracePipeReader } from '../events/index.js';
 import { TracefsError, tracefsMounts } from '../sys/index.js';
 import { readFileSync } from 'node:fs';
 import { CliError, type CliContext } from './context.js';
-
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+import { JsonWriter } from './json-writer.js';
+import { stopOnSignals } from './stop-signals.js';
 
 function tracefsMounted(): boolean {
   try {
@@ -19,10 +19,6 @@ function tracefsMounted(): boolean {
   }
 }
 
-/** Escapes a string as JSON, bpftool's writer laid out (compact: no spaces; pretty: 4 spaces). */
-function jsonString(s: string): string {
-  return JSON.stringify(s);
-}
 
 /**
  * `prog tracelog`. `signal` (tests, embedding) stops it like SIGINT does.
@@ -35,16 +31,8 @@ function jsonString(s: string): string {
 export async function progTracelog(args: readonly string[], ctx: CliContext, signal?: AbortSignal): Promise<number> {
   if (args.length > 0) throw new CliError(`what is '${args[0] ?? ''}'?`);
   if (!tracefsMounted() && !ctx.json) ctx.err('could not find tracefs, attempting to mount it now\n');
-  let first = true;
-  const emit = (raw: string): void => {
-    if (!ctx.json) {
-      ctx.out(`${raw}\n`);
-      return;
-    }
-    const sep = first ? '' : ',';
-    first = false;
-    ctx.out(ctx.pretty ? `${sep}\n    ${jsonString(`${raw}\n`)}` : `${sep}${jsonString(`${raw}\n`)}`);
-  };
+  const json = ctx.json ? new JsonWriter(ctx.pretty) : undefined;
+  const emit = (raw: string): void => ctx.out(json === undefined ? `${raw}\n` : json.string(`${raw}\n`).take());
   let reader: TracePipeReader;
   try {
     reader = TracePipeReader.open({ onOtherLine: emit });
@@ -52,11 +40,8 @@ export async function progTracelog(args: readonly string[], ctx: CliContext, sig
     if (e instanceof TracefsError) throw new CliError(e.message, 255, { cause: e });
     throw e;
   }
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
-  for (const s of STOP_SIGNALS) process.on(s, onSignal);
-  signal?.addEventListener('abort', onSignal, { once: true });
-  if (ctx.json) ctx.out('[');
+  using stop = stopOnSignals(signal);
+  if (json !== undefined) ctx.out(json.startArray().take());
   try {
     for (;;) {
       let line;
@@ -70,10 +55,8 @@ export async function progTracelog(args: readonly string[], ctx: CliContext, sig
       emit(line.raw);
     }
   } finally {
-    for (const s of STOP_SIGNALS) process.off(s, onSignal);
-    signal?.removeEventListener('abort', onSignal);
     reader.close();
   }
-  if (ctx.json) ctx.out(ctx.pretty && !first ? '\n]\n' : ']\n');
+  if (json !== undefined) ctx.out(json.endArray().finish());
   return 0;
 }

@@ -8,7 +8,7 @@ export { EventReader, type RecordCallback, type RecordDecoder, type RecordIterat
 export { RINGBUF_BUSY_BIT, RINGBUF_DISCARD_BIT, RINGBUF_HDR_SZ, ringRecordSize } from './ring-layout.js';
 export { RingBufferReader, type RingBufferSource } from './ring-buffer-reader.js';
 export { RingBufferSet } from './ring-buffer-set.js';
-export { PerfBufferReader, type PerfBufferOptions, type PerfEventArray } from './perf-buffer-reader.js';
+export { PerfBufferReader, type PerfBufferOptions, type PerfEventArray, type PerfSampleInfo } from './perf-buffer-reader.js';
 export {
   encodeBpfOutputAttr,
   PerfMmapPage,

@@ -35,8 +35,28 @@ export interface PerfBufferOptions extends PerfWakeup {
   readonly pageCount?: number;
   /** CPUs to open events on; default every online CPU below the map's `max_entries`. */
   readonly cpus?: readonly number[];
-  /** Called for each `PERF_RECORD_LOST` with the CPU and the number of samples the kernel dropped. */
-  readonly onLost?: (cpu: number, lost: number) => void;
+  /**
+   * Map index to store each CPU's event at, in the order of `cpus` (bpftool's `event_pipe MAP cpu
+   * N index M`); default the CPU number.
+   */
+  readonly keys?: readonly number[];
+  /** Ask the kernel for each sample's time (`PERF_SAMPLE_TIME`), read with {@link PerfBufferReader.sample}. */
+  readonly timestamps?: boolean;
+  /**
+   * Called for each `PERF_RECORD_LOST` with the CPU and the number of samples the kernel dropped
+   * (and the record's event id), in order with the samples around it.
+   */
+  readonly onLost?: (cpu: number, lost: number, id: bigint) => void;
+}
+
+/** Where the sample being delivered came from. */
+export interface PerfSampleInfo {
+  /** The CPU whose ring held it. */
+  readonly cpu: number;
+  /** The map index its event is stored at. */
+  readonly key: number;
+  /** Its perf clock time in ns, with the `timestamps` option; 0n otherwise. */
+  readonly time: bigint;
 }
 
 /** A perf buffer map as {@link PerfBufferReader.open} needs it. */
@@ -58,12 +78,14 @@ class PerfRing {
   readonly mask: number;
   readonly head: Uint32Array;
   readonly tailWord: BigUint64Array;
+  readonly key: number;
   tail: bigint;
   tailLow: number;
   lost = 0;
 
-  constructor(cpu: number, fd: OwnedFd, mapping: ArrayBuffer, pageSize: number, pageCount: number) {
+  constructor(cpu: number, key: number, fd: OwnedFd, mapping: ArrayBuffer, pageSize: number, pageCount: number) {
     this.cpu = cpu;
+    this.key = key;
     this.fd = fd;
     this.mapping = mapping;
     const meta = new DataView(mapping, 0, pageSize);
@@ -126,7 +148,11 @@ export class PerfBufferReader extends EventReader {
   readonly #rings: PerfRing[];
   readonly #epoll: OwnedFd;
   readonly #waiter: ReadinessWaiter;
-  readonly #onLost: ((cpu: number, lost: number) => void) | undefined;
+  readonly #onLost: ((cpu: number, lost: number, id: bigint) => void) | undefined;
+  /** Bytes between the sample header and its raw size field: the time, when asked for. */
+  readonly #sampleSkip: number;
+  // Rewritten in place per sample: no allocation on the hot path.
+  readonly #sample: { cpu: number; key: number; time: bigint } = { cpu: -1, key: -1, time: 0n };
   #scratch = new ArrayBuffer(0);
   #scratchBytes = new Uint8Array(0);
   #scratchView = new DataView(this.#scratch);
@@ -142,6 +168,7 @@ export class PerfBufferReader extends EventReader {
     this.#epoll = epoll;
     this.ringSize = rings[0]?.size ?? 0;
     this.#onLost = options.onLost;
+    this.#sampleSkip = options.timestamps === true ? 8 : 0;
     this.#waiter = new ReadinessWaiter(epoll.fd, PollEvents.READABLE);
     forgotten.register(this, { rings, epoll }, this);
   }
@@ -167,14 +194,17 @@ export class PerfBufferReader extends EventReader {
       throw new EventBufferError(`page count ${pageCount} is not a power of two`, ctx);
     }
     const cpus = options.cpus ?? onlineCpus().filter((c) => c < map.maxEntries);
-    for (const cpu of cpus) {
-      if (!Number.isInteger(cpu) || cpu < 0 || cpu >= map.maxEntries) {
-        throw new EventBufferError(`CPU ${cpu} is outside the map (max_entries ${map.maxEntries})`, { ...ctx, cpu });
+    const keys = options.keys ?? cpus;
+    if (keys.length !== cpus.length) throw new EventBufferError(`${keys.length} keys for ${cpus.length} CPUs`, ctx);
+    cpus.forEach((cpu, i) => {
+      const key = keys[i] as number;
+      if (!Number.isInteger(key) || key < 0 || key >= map.maxEntries) {
+        throw new EventBufferError(`${options.keys === undefined ? 'CPU' : 'index'} ${key} is outside the map (max_entries ${map.maxEntries})`, { ...ctx, cpu });
       }
-    }
+    });
     const sys = native();
     const pageSize = sys.pageSize();
-    const attr = encodeBpfOutputAttr(options);
+    const attr = encodeBpfOutputAttr(options, options.timestamps === true);
     const rings: PerfRing[] = [];
     const stored: number[] = [];
     let epoll: OwnedFd | undefined;
@@ -190,7 +220,8 @@ export class PerfBufferReader extends EventReader {
       epoll = step('epoll_create1', undefined, () => new OwnedFd(sys.epollCreate(), 'epoll'));
       const key = new Uint8Array(4);
       const value = new Uint8Array(4);
-      for (const cpu of cpus) {
+      for (const [i, cpu] of cpus.entries()) {
+        const slot = keys[i] as number;
         const fd = step('perf_event_open', cpu, () => new OwnedFd(sys.perfEventOpen(attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC), `perf event cpu ${cpu}`));
         let mapping: ArrayBuffer;
         try {
@@ -199,12 +230,12 @@ export class PerfBufferReader extends EventReader {
           fd.close();
           throw e;
         }
-        rings.push(new PerfRing(cpu, fd, mapping, pageSize, pageCount));
+        rings.push(new PerfRing(cpu, slot, fd, mapping, pageSize, pageCount));
         step('PERF_EVENT_IOC_ENABLE', cpu, () => sys.ioctl(fd.fd, PERF_EVENT_IOC_ENABLE, 0));
-        new DataView(key.buffer).setUint32(0, cpu, true);
+        new DataView(key.buffer).setUint32(0, slot, true);
         new DataView(value.buffer).setUint32(0, fd.fd, true);
         step('BPF_MAP_UPDATE_ELEM', cpu, () => map.update(key, value));
-        stored.push(cpu);
+        stored.push(slot);
         const e = epoll;
         step('epoll_ctl', cpu, () => sys.epollCtl(e.fd, EPOLL_CTL_ADD, fd.fd, EPOLLIN, rings.length - 1));
       }
@@ -219,6 +250,19 @@ export class PerfBufferReader extends EventReader {
   /** The CPUs with an event, in ring order. */
   get cpus(): readonly number[] {
     return this.#rings.map((r) => r.cpu);
+  }
+
+  /**
+   * The CPU, map index and (with `timestamps`) time of the sample being delivered: valid inside
+   * a `consume`/`poll` callback.
+   *
+   * @example
+   * ```ts
+   * await perf.poll(() => console.log(perf.sample.cpu, perf.sample.time));
+   * ```
+   */
+  get sample(): PerfSampleInfo {
+    return this.#sample;
   }
 
   /** Samples the kernel reported lost on `cpu` (all CPUs when omitted), from `PERF_RECORD_LOST`. */
@@ -270,7 +314,7 @@ export class PerfBufferReader extends EventReader {
     this.#closed = true;
     forgotten.unregister(this);
     this.#waiter.close();
-    releaseRings(this.#map, this.#rings, this.#rings.map((r) => r.cpu));
+    releaseRings(this.#map, this.#rings, this.#rings.map((r) => r.key));
     this.#epoll.close();
   }
 
@@ -298,11 +342,15 @@ export class PerfBufferReader extends EventReader {
         done += recordSize;
         if (type === PERF_RECORD_SAMPLE) {
           delivered++;
-          if (callback(v, off + 12, v.getUint32(off + 8, true)) === false || this.#closeRequested) break;
+          const skip = this.#sampleSkip;
+          this.#sample.cpu = ring.cpu;
+          this.#sample.key = ring.key;
+          if (skip !== 0) this.#sample.time = v.getBigUint64(off + 8, true);
+          if (callback(v, off + 12 + skip, v.getUint32(off + 8 + skip, true)) === false || this.#closeRequested) break;
         } else if (type === PERF_RECORD_LOST) {
           const lost = v.getUint32(off + 16, true) + v.getUint32(off + 20, true) * 2 ** 32;
           ring.lost += lost;
-          this.#onLost?.(ring.cpu, lost);
+          this.#onLost?.(ring.cpu, lost, v.getBigUint64(off + 8, true));
         }
       }
     } finally {

@@ -10,6 +10,8 @@ export const PERF_TYPE_SOFTWARE = 1;
 export const PERF_COUNT_SW_BPF_OUTPUT = 10;
 /** `PERF_SAMPLE_RAW`. */
 export const PERF_SAMPLE_RAW = 1 << 10;
+/** `PERF_SAMPLE_TIME`: samples start with the perf clock's u64 time. */
+export const PERF_SAMPLE_TIME = 1 << 2;
 /** `PERF_FLAG_FD_CLOEXEC`. */
 export const PERF_FLAG_FD_CLOEXEC = 8;
 /** `PERF_EVENT_IOC_ENABLE` (`_IO('$', 0)`). */
@@ -43,20 +45,21 @@ export interface PerfWakeup {
 
 /**
  * Encodes the attr of libbpf's perf buffer events: software `BPF_OUTPUT`, `sample_period` 1,
- * raw samples, woken per `wakeup` (one sample by default).
+ * raw samples (with `sampleTime`, preceded by their time, as bpftool's `map event_pipe` asks),
+ * woken per `wakeup` (one sample by default).
  *
  * @example
  * ```ts
  * const fd = native().perfEventOpen(encodeBpfOutputAttr({ watermarkBytes: 4096 }), -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
  * ```
  */
-export function encodeBpfOutputAttr(wakeup: PerfWakeup = {}): Uint8Array {
+export function encodeBpfOutputAttr(wakeup: PerfWakeup = {}, sampleTime = false): Uint8Array {
   const w = new AttrWriter(ATTR_SIZE)
     .u32(0, PERF_TYPE_SOFTWARE)
     .u32(4, ATTR_SIZE)
     .u64(8, PERF_COUNT_SW_BPF_OUTPUT)
     .u64(16, 1)
-    .u64(24, PERF_SAMPLE_RAW);
+    .u64(24, PERF_SAMPLE_RAW | (sampleTime ? PERF_SAMPLE_TIME : 0));
   if (wakeup.watermarkBytes !== undefined) {
     w.u64(40, FLAG_WATERMARK).u32(48, wakeup.watermarkBytes);
   } else {
