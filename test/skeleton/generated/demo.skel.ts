@@ -18,12 +18,12 @@ export interface DemoEvent {
   kind: DemoKind;
 }
 
-/** `enum demo_kind` (BTF id 38, 1 bytes). */
+/** `enum demo_kind` (BTF id 38, 1 byte). */
 export const DemoKind = {
   DEMO_ENTER: 1,
   DEMO_EXIT: 2,
 } as const;
-/** `enum demo_kind` (BTF id 38, 1 bytes). */
+/** `enum demo_kind` (BTF id 38, 1 byte). */
 export type DemoKind = (typeof DemoKind)[keyof typeof DemoKind];
 
 /** Variables of `.rodata`. Settable before `load()`, read-only after. */

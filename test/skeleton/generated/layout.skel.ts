@@ -22,20 +22,20 @@ export interface LEnums {
   se64: LSe64;
 }
 
-/** `enum l_e8` (BTF id 14, 1 bytes). */
+/** `enum l_e8` (BTF id 14, 1 byte). */
 export const LE8 = {
   E8_A: 1,
   E8_B: 250,
 } as const;
-/** `enum l_e8` (BTF id 14, 1 bytes). */
+/** `enum l_e8` (BTF id 14, 1 byte). */
 export type LE8 = (typeof LE8)[keyof typeof LE8];
 
-/** `enum l_se8` (BTF id 15, 1 bytes). */
+/** `enum l_se8` (BTF id 15, 1 byte). */
 export const LSe8 = {
   SE8_NEG: -100,
   SE8_POS: 100,
 } as const;
-/** `enum l_se8` (BTF id 15, 1 bytes). */
+/** `enum l_se8` (BTF id 15, 1 byte). */
 export type LSe8 = (typeof LSe8)[keyof typeof LSe8];
 
 /** `enum l_e16` (BTF id 16, 2 bytes). */
