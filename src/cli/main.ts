@@ -9,13 +9,14 @@ const OBJECTS: ReadonlyArray<readonly [string, () => Promise<CommandHandler>]> =
   ['btf', async () => (await import('./btf.js')).runBtf],
   ['feature', async () => (await import('./feature.js')).runFeature],
   ['gen', async () => (await import('./gen.js')).runGen],
+  ['perf', async () => (await import('./perf.js')).runPerf],
 ];
 
 const USAGE = `Usage: bpf-ts [OPTIONS] OBJECT { COMMAND | help }
        bpf-ts batch file FILE
        bpf-ts version
 
-       OBJECT := { prog | map | link | btf | gen | feature }
+       OBJECT := { prog | map | link | perf | btf | gen | feature }
        OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
                     {-f|--bpffs} | {-B|--base-btf} }
 `;
