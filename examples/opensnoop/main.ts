@@ -1,0 +1,131 @@
+/**
+ * opensnoop: prints every open(2), openat(2) and openat2(2) as it returns, like bcc's opensnoop
+ * (`PID COMM FD ERR PATH`). `-p PID` and `-c COMM` filter in the kernel through `.rodata`
+ * constants set before load; `-x` keeps the failed opens only.
+ *
+ *   node dist/examples/opensnoop/main.js [-p PID] [-c COMM] [-x] [-d SECONDS]
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { attachObject, createBtfCodec, loadObject, loadObjectSpec, RingBufferReader, traceEventId } from '../../src/index.js';
+
+const USAGE = `Usage: opensnoop [-h] [-p PID] [-c COMM] [-x] [-d SECONDS]
+
+Traces the open family of syscalls (open, openat, openat2).
+
+  -p, --pid PID        only this process (thread group) id
+  -c, --comm COMM      only tasks named exactly COMM (its first 15 characters, as the kernel keeps)
+  -x, --failed         only failed opens
+  -d, --duration SEC   stop after SEC seconds
+  -h, --help           show this help`;
+
+const OBJECT = fileURLToPath(new URL('../../../examples/opensnoop/opensnoop.bpf.o', import.meta.url));
+/** `TASK_COMM_LEN`: the kernel keeps 15 characters and a NUL. */
+const TASK_COMM_LEN = 16;
+
+/** `struct event` of opensnoop.bpf.c, as the object's BTF decodes it. */
+interface OpenEvent {
+  ts_ns: bigint;
+  ret: bigint;
+  pid: number;
+  tid: number;
+  uid: number;
+  flags: number;
+  comm: string;
+  path: string;
+}
+
+class UsageError extends Error {}
+
+interface Options {
+  pid: number | undefined;
+  comm: string | undefined;
+  failed: boolean;
+  duration: number | undefined;
+}
+
+function positiveInt(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid ${name}: ${text}`);
+  return n;
+}
+
+function parseOptions(): Options {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        pid: { type: 'string', short: 'p' },
+        comm: { type: 'string', short: 'c' },
+        failed: { type: 'boolean', short: 'x', default: false },
+        duration: { type: 'string', short: 'd' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (values.comm === '') throw new UsageError('invalid COMM: empty');
+  return { pid: positiveInt('PID', values.pid), comm: values.comm, failed: values.failed, duration: positiveInt('duration', values.duration) };
+}
+
+/** bcc's `%-6d %-16s %3d %3d %s`: a failed open shows fd -1 and the errno. */
+function formatEvent(e: OpenEvent): string {
+  const fd = e.ret >= 0n ? Number(e.ret) : -1;
+  const err = e.ret >= 0n ? 0 : Number(-e.ret);
+  return `${String(e.pid).padEnd(6)} ${e.comm.padEnd(16)} ${String(fd).padStart(3)} ${String(err).padStart(3)} ${e.path}`;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  if (options.duration !== undefined) setTimeout(() => stop.abort(), options.duration * 1000).unref();
+
+  const spec = await loadObjectSpec(OBJECT);
+  if (options.pid !== undefined) spec.variables.get('targ_tgid')!.set(options.pid);
+  if (options.comm !== undefined) {
+    const comm = new Uint8Array(TASK_COMM_LEN);
+    comm.set(Buffer.from(options.comm).subarray(0, TASK_COMM_LEN - 1));
+    spec.variables.get('targ_comm')!.setBytes(comm);
+  }
+  spec.variables.get('targ_failed')!.set(options.failed);
+  // open(2) is missing on newer architectures (arm64, riscv) and openat2(2) before Linux 5.6:
+  // only the programs whose tracepoint this kernel has are loaded.
+  for (const p of spec.programs) {
+    const tp = /^tracepoint\/([^/]+)\/(.+)$/.exec(p.section);
+    if (tp === null) continue;
+    try {
+      traceEventId(tp[1]!, tp[2]!);
+    } catch {
+      p.autoload = false;
+    }
+  }
+
+  using obj = await loadObject(spec);
+  using _links = attachObject(obj);
+  using reader = RingBufferReader.open(obj.map('events')!);
+  const [eventType] = spec.btf!.findByName('event', 'STRUCT');
+  const codec = createBtfCodec<OpenEvent>(spec.btf!, eventType!);
+
+  console.log(`${'PID'.padEnd(6)} ${'COMM'.padEnd(16)} ${'FD'.padStart(3)} ${'ERR'.padStart(3)} PATH`);
+  try {
+    for await (const e of reader.decoded(codec, { signal: stop.signal })) console.log(formatEvent(e));
+  } catch (e) {
+    if (!stop.signal.aborted) throw e;
+  }
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof UsageError) {
+    console.error(`opensnoop: ${e.message}\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(`opensnoop: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
