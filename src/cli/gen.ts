@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { parseBtf } from '../btf/index.js';
+import { minCoreBtf, parseObjectSpec } from '../loader/index.js';
 import { generateSkeleton, type GenerateSkeletonOptions } from '../skeleton/index.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
@@ -29,9 +31,7 @@ export async function runGen(args: readonly string[], ctx: CliContext): Promise<
     return verb === undefined ? 255 : 0;
   }
   if (isKeyword(verb, 'skeleton')) return genSkeleton(rest, ctx);
-  if (isKeyword(verb, 'min_core_btf')) {
-    throw new CliError('min_core_btf is not implemented yet (docs/skeletons.md says why); use bpftool gen min_core_btf');
-  }
+  if (isKeyword(verb, 'min_core_btf')) return genMinCoreBtf(rest);
   throw new CliError(`unknown command '${verb}' for 'gen', see 'bpf-ts gen help'`);
 }
 
@@ -83,5 +83,25 @@ function genSkeleton(args: readonly string[], ctx: CliContext): number {
     command: ['bpf-ts', 'gen', 'skeleton', ...args].join(' '),
   });
   ctx.out(text);
+  return 0;
+}
+
+function readInput(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new CliError(`failed to read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 255, { cause: e });
+  }
+}
+
+/** `gen min_core_btf INPUT OUTPUT OBJECT...`: the kernel BTF the objects' CO-RE relocations need. */
+function genMinCoreBtf(args: readonly string[]): number {
+  const [input, output, ...objects] = args;
+  if (input === undefined || output === undefined || objects.length === 0) {
+    throw new CliError('expected INPUT OUTPUT OBJECT [OBJECT...]: bpf-ts gen min_core_btf INPUT OUTPUT OBJECT [OBJECT...]');
+  }
+  const kernel = parseBtf(readInput(input));
+  const specs = objects.map((o) => parseObjectSpec(readInput(o), { fileName: basename(o) }));
+  writeFileSync(output, minCoreBtf(kernel, specs));
   return 0;
 }

@@ -58,3 +58,4 @@ export { LoadError, MapPinMismatchError, type LoadErrorContext } from './load-er
 export { kernelFacts, parseKallsyms, type KernelFacts } from './kernel-facts.js';
 export { resolveKconfig, parseCInteger, type KconfigFacts } from './kconfig.js';
 export { appendSubprograms, relocateInstructions, type LinkedProgram, type RelocationTargets } from './relocate-program.js';
+export { minCoreBtf } from './min-core-btf.js';
