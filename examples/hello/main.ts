@@ -1,0 +1,66 @@
+/**
+ * hello: bcc's hello world without bcc. The BPF C below is compiled at run time with the system
+ * clang (`compile()`, cached by content hash) against a vmlinux.h made from the running kernel's
+ * BTF; its bpf_printk() lines are streamed from trace_pipe, as bcc's `trace_print()` does.
+ *
+ *   node dist/examples/hello/main.js
+ */
+import { parseArgs } from 'node:util';
+import { attachObject, compileObjectSpec, loadObject, TracePipeReader } from '../../src/index.js';
+
+const USAGE = `Usage: hello
+
+Says hello from the kernel on every execve(2), with the file being executed, and prints the
+kernel's trace_pipe as it comes (bpf_printk output of every BPF program on the system).
+Needs clang on PATH (the BPF C is compiled at start, then cached).
+
+  -h, --help   show this help`;
+
+/** The BPF side, as bcc's `BPF(text=...)` would take it. */
+const PROGRAM = String.raw`
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* execve(const char *filename, ...) */
+SEC("tp/syscalls/sys_enter_execve")
+int hello(struct trace_event_raw_sys_enter *ctx)
+{
+	char file[64];
+
+	if (bpf_probe_read_user_str(file, sizeof(file), (const char *)ctx->args[0]) < 0)
+		file[0] = 0;
+	bpf_printk("Hello, World! execve %s", file);
+	return 0;
+}
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+
+  const { spec } = await compileObjectSpec(PROGRAM, { fileName: 'hello.bpf.c' });
+  if (stop.signal.aborted) return; // Ctrl-C during a first, slow compile
+  using obj = await loadObject(spec);
+  using pipe = TracePipeReader.open();
+  using _links = attachObject(obj);
+
+  console.log('Tracing execve()... Hit Ctrl-C to end.');
+  try {
+    for await (const line of pipe.lines({ signal: stop.signal })) console.log(line.raw);
+  } catch (e) {
+    if (!stop.signal.aborted) throw e;
+  }
+}
+
+main().catch((e: unknown) => {
+  const usage = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+  console.error(`hello: ${e instanceof Error ? e.message : String(e)}${usage ? `\n${USAGE}` : ''}`);
+  process.exit(usage ? 2 : 1);
+});
