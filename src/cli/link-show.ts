@@ -116,6 +116,25 @@ const NF_PF = new Map([[1, 'inet'], [2, 'ip'], [3, 'arp'], [5, 'netdev'], [7, 'b
 const NF_INET_HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 const NF_ARP_HOOKS = ['input', 'output'];
 
+/**
+ * bpftool's `netfilter_dump_plain`: `\n\tip input prio -128[ flags 0x1]` (also used by `net show`).
+ *
+ * @example
+ * ```ts
+ * netfilterPlain({ pf: 2, hooknum: 1, priority: -128, flags: 0 }); // '\n\tip input prio -128'
+ * ```
+ */
+export function netfilterPlain(d: { readonly pf: number; readonly hooknum: number; readonly priority: number; readonly flags: number }): string {
+  const pf = NF_PF.get(d.pf);
+  const hooks = d.pf === 3 ? NF_ARP_HOOKS : [1, 2, 7, 10].includes(d.pf) ? NF_INET_HOOKS : [];
+  const hook = hooks[d.hooknum];
+  let s = pf !== undefined ? `\n\t${pf}` : `\n\tpf: ${d.pf}`;
+  s += hook !== undefined ? ` ${hook}` : `, hook ${d.hooknum},`;
+  s += ` prio ${d.priority}`;
+  if (d.flags !== 0) s += ` flags 0x${hex(d.flags)}`;
+  return s;
+}
+
 function hex(v: bigint | number): string {
   return v.toString(16);
 }
@@ -207,16 +226,9 @@ export function formatLinkPlain(info: LinkInfo, env: LinkShowEnv): string {
     case 'netns':
       s += `\n\tnetns_ino ${d.netnsIno}  attach_type ${attachTypeName(d.attachType)}  `;
       break;
-    case 'netfilter': {
-      const pf = NF_PF.get(d.pf);
-      const hooks = d.pf === 3 ? NF_ARP_HOOKS : [1, 2, 7, 10].includes(d.pf) ? NF_INET_HOOKS : [];
-      const hook = hooks[d.hooknum];
-      s += pf !== undefined ? `\n\t${pf}` : `\n\tpf: ${d.pf}`;
-      s += hook !== undefined ? ` ${hook}` : `, hook ${d.hooknum},`;
-      s += ` prio ${d.priority}`;
-      if (d.flags !== 0) s += ` flags 0x${hex(d.flags)}`;
+    case 'netfilter':
+      s += netfilterPlain(d);
       break;
-    }
     case 'tcx':
     case 'netkit':
       s += `\n\t${ifindexPlain(d.ifindex, env)}attach_type ${attachTypeName(d.attachType)}  `;

@@ -10,13 +10,14 @@ const OBJECTS: ReadonlyArray<readonly [string, () => Promise<CommandHandler>]> =
   ['feature', async () => (await import('./feature.js')).runFeature],
   ['gen', async () => (await import('./gen.js')).runGen],
   ['perf', async () => (await import('./perf.js')).runPerf],
+  ['net', async () => (await import('./net.js')).runNet],
 ];
 
 const USAGE = `Usage: bpf-ts [OPTIONS] OBJECT { COMMAND | help }
        bpf-ts batch file FILE
        bpf-ts version
 
-       OBJECT := { prog | map | link | perf | btf | gen | feature }
+       OBJECT := { prog | map | link | perf | net | btf | gen | feature }
        OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
                     {-f|--bpffs} | {-B|--base-btf} }
 `;

@@ -125,3 +125,5 @@ export {
 } from './feature-probe-device.js';
 export { CpuListError, parseCpuList, onlineCpus, possibleCpus, ONLINE_CPUS_PATH, POSSIBLE_CPUS_PATH } from './cpus.js';
 export { TRACEFS, TracefsError, tracefsMounts, mountTracefs, tracefsRoot } from './tracefs.js';
+export { rtnetlinkDump, parseNetlinkAttributes, netlinkString, netlinkUint, NetlinkError, RtmType, type NetlinkMessage } from './netlink.js';
+export { progQuery, BPF_F_QUERY_EFFECTIVE, type ProgQueryOptions, type ProgQueryResult } from './prog-query.js';

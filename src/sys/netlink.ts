@@ -1,0 +1,149 @@
+/**
+ * rtnetlink dumps (`NLM_F_DUMP` requests on a `NETLINK_ROUTE` socket) and netlink attribute
+ * parsing: what `bpf-ts net show` needs to list XDP programs (`RTM_GETLINK`, `IFLA_XDP`) and
+ * classic tc filters (`RTM_GETQDISC`, `RTM_GETTCLASS`, `RTM_GETTFILTER`), as bpftool does.
+ */
+import { BpfTsError } from '../errors/index.js';
+import { OwnedFd } from './fd.js';
+import { native } from './native.js';
+import { toSysError } from './errors.js';
+
+/** rtnetlink message types used here. */
+export const RtmType = {
+  GETLINK: 18,
+  GETQDISC: 38,
+  GETTCLASS: 42,
+  GETTFILTER: 46,
+} as const;
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const NETLINK_ROUTE = 0;
+const NLM_F_REQUEST = 0x1;
+const NLM_F_DUMP = 0x300;
+const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
+const NLMSG_HDRLEN = 16;
+const NLA_TYPE_MASK = 0x3fff;
+
+/** A failed netlink request: the kernel's `NLMSG_ERROR` errno, or a malformed answer. */
+export class NetlinkError extends BpfTsError {
+  constructor(
+    message: string,
+    /** The errno the kernel answered with (0 for a malformed answer). */
+    readonly errno: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** One message of a dump answer: its type and the bytes after the netlink header. */
+export interface NetlinkMessage {
+  readonly type: number;
+  readonly payload: Uint8Array;
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+/**
+ * Netlink attributes (`struct nlattr` runs) by type, the nested/byte-order flag bits removed; the
+ * first of repeated types wins.
+ *
+ * @example
+ * ```ts
+ * const attrs = parseNetlinkAttributes(msg.payload.subarray(16)); // after struct ifinfomsg
+ * const name = attrs.get(3); // IFLA_IFNAME
+ * ```
+ */
+export function parseNetlinkAttributes(bytes: Uint8Array): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at + 4 <= bytes.byteLength; ) {
+    const len = v.getUint16(at, true);
+    const type = v.getUint16(at + 2, true) & NLA_TYPE_MASK;
+    if (len < 4 || at + len > bytes.byteLength) break;
+    if (!out.has(type)) out.set(type, bytes.subarray(at + 4, at + len));
+    at += align4(len);
+  }
+  return out;
+}
+
+/** A NUL-terminated string attribute. */
+export function netlinkString(attr: Uint8Array | undefined): string | undefined {
+  if (attr === undefined) return undefined;
+  const end = attr.indexOf(0);
+  return new TextDecoder().decode(end < 0 ? attr : attr.subarray(0, end));
+}
+
+/** A u32 (or shorter, for u8 attributes) little-endian attribute. */
+export function netlinkUint(attr: Uint8Array | undefined): number | undefined {
+  if (attr === undefined || attr.byteLength === 0) return undefined;
+  const v = new DataView(attr.buffer, attr.byteOffset, attr.byteLength);
+  return attr.byteLength >= 4 ? v.getUint32(0, true) : attr.byteLength >= 2 ? v.getUint16(0, true) : v.getUint8(0);
+}
+
+let sequence = Math.floor(Date.now() / 1000) >>> 0;
+
+/**
+ * Sends one rtnetlink dump request (`type` with the family header `header`, e.g. an `ifinfomsg`
+ * or `tcmsg`) and collects every answer until `NLMSG_DONE`. Throws {@link NetlinkError} with
+ * the kernel's errno on `NLMSG_ERROR`, `SysError` when the socket calls fail.
+ *
+ * @example
+ * ```ts
+ * const links = rtnetlinkDump(RtmType.GETLINK, new Uint8Array(16).fill(17, 0, 1)); // AF_PACKET
+ * ```
+ */
+export function rtnetlinkDump(type: number, header: Uint8Array): NetlinkMessage[] {
+  const sys = native();
+  let raw: number;
+  try {
+    raw = sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  } catch (e) {
+    throw toSysError(e, 'socket', 'socket(AF_NETLINK, NETLINK_ROUTE)');
+  }
+  using fd = new OwnedFd(raw, 'netlink socket');
+  const seq = (sequence = (sequence + 1) >>> 0);
+  const req = new Uint8Array(NLMSG_HDRLEN + align4(header.byteLength));
+  const rv = new DataView(req.buffer);
+  rv.setUint32(0, NLMSG_HDRLEN + header.byteLength, true);
+  rv.setUint16(4, type, true);
+  rv.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, true);
+  rv.setUint32(8, seq, true);
+  req.set(header, NLMSG_HDRLEN);
+  try {
+    sys.write(fd.fd, req.subarray(0, NLMSG_HDRLEN + header.byteLength));
+  } catch (e) {
+    throw toSysError(e, 'write', 'netlink request');
+  }
+  const out: NetlinkMessage[] = [];
+  // Dump answers come a page or so at a time; 64 KiB never truncates one.
+  const buf = new Uint8Array(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = sys.read(fd.fd, buf);
+    } catch (e) {
+      throw toSysError(e, 'read', 'netlink answer');
+    }
+    if (n <= 0) return out;
+    const v = new DataView(buf.buffer, 0, n);
+    for (let at = 0; at + NLMSG_HDRLEN <= n; ) {
+      const len = v.getUint32(at, true);
+      const msgType = v.getUint16(at + 4, true);
+      if (len < NLMSG_HDRLEN || at + len > n) throw new NetlinkError(`malformed netlink message (length ${len} at ${at} of ${n})`, 0);
+      if (v.getUint32(at + 8, true) === seq) {
+        if (msgType === NLMSG_DONE) return out;
+        if (msgType === NLMSG_ERROR) {
+          const err = -v.getInt32(at + NLMSG_HDRLEN, true);
+          if (err !== 0) throw new NetlinkError(`netlink request ${type} failed (errno ${err})`, err);
+        } else {
+          out.push({ type: msgType, payload: buf.slice(at + NLMSG_HDRLEN, at + len) });
+        }
+      }
+      at += align4(len);
+    }
+  }
+}
