@@ -8,8 +8,8 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBtfCodec, type Btf, type BtfCodec, type BtfKindName } from '../btf/index.js';
 import { PerfBufferReader, RingBufferReader, type PerfBufferOptions } from '../events/index.js';
-import { autoAttach, type Link, type LinkGroup } from '../links/index.js';
-import { loadObjectSync, matchSection, parseObjectSpec, type BpfObject, type BpfProgram, type DataSection, type LoadObjectOptions, type ObjectSpec } from '../loader/index.js';
+import type { Link, LinkGroup } from '../links/index.js';
+import { attachObject, loadObjectSync, parseObjectSpec, type BpfObject, type ObjectLinks, type BpfProgram, type DataSection, type LoadObjectOptions, type ObjectSpec } from '../loader/index.js';
 import { TypedMap, type BpfMap } from '../maps/index.js';
 import { MapType } from '../sys/index.js';
 import { SkeletonError } from './errors.js';
@@ -74,6 +74,8 @@ export function openSkeletonSpec(source: SkeletonObjectSource, layout: SkeletonL
   return parseObjectSpec(bytes, { fileName, objectName: layout.name });
 }
 
+const NO_LINKS: ReadonlyMap<string, Link | LinkGroup> = new Map();
+
 /** Where a section accessor reads and writes: the spec before load, the kernel's map after. */
 interface SectionBacking {
   read(): Uint8Array;
@@ -106,7 +108,7 @@ export class Skeleton<P extends object, M extends object> implements Disposable 
   #object: BpfObject | undefined;
   #programs: P | undefined;
   #maps: M | undefined;
-  readonly #links = new Map<string, Link | LinkGroup>();
+  #links: ObjectLinks | undefined;
   readonly #sections = new Map<string, object>();
   readonly #codecs = new Map<string, BtfCodec<unknown>>();
   #closed = false;
@@ -274,37 +276,25 @@ export class Skeleton<P extends object, M extends object> implements Disposable 
 
   /**
    * Attaches every loaded program whose SEC() name says where (libbpf's
-   * `bpf_object__attach_skeleton()`); programs that need a target (xdp, tc, cgroup, ...) are
-   * skipped: attach those with the links API. On failure the links made so far are closed.
+   * `bpf_object__attach_skeleton()`, through `attachObject`); programs that need a target (xdp,
+   * tc, cgroup, ...) are skipped: attach those with the links API. On failure the links made so
+   * far are closed. Attaching again is a no-op until `detach()`.
    */
   attach(): this {
     const obj = this.#loaded('attach()');
-    const usdt = obj.map('__bpf_usdt_specs');
-    const context = usdt === undefined ? {} : { usdtSpecsMap: { fd: usdt.fd.fd, id: usdt.id, maxEntries: usdt.maxEntries } };
-    const made: [string, Link | LinkGroup][] = [];
-    try {
-      for (const [name, program] of obj.programs) {
-        if (this.#links.has(name)) continue;
-        const link = autoAttach(program, matchSection(program.section), context);
-        if (link !== undefined) made.push([name, link]);
-      }
-    } catch (e) {
-      for (const [, l] of made) l.close();
-      throw e;
-    }
-    for (const [name, l] of made) this.#links.set(name, l);
+    if (this.#links === undefined || this.#links.closed) this.#links = attachObject(obj);
     return this;
   }
 
-  /** Links made by `attach()`, by program name. */
+  /** Links made by `attach()`, by program name (empty before `attach()` and after `detach()`). */
   get links(): ReadonlyMap<string, Link | LinkGroup> {
-    return this.#links;
+    return this.#links === undefined || this.#links.closed ? NO_LINKS : this.#links.links;
   }
 
   /** Closes the links `attach()` made (programs stay loaded; `attach()` may be called again). */
   detach(): void {
-    for (const l of this.#links.values()) l.close();
-    this.#links.clear();
+    this.#links?.close();
+    this.#links = undefined;
   }
 
   /** Detaches, then closes every map and program (libbpf's `__destroy()`). Idempotent. */

@@ -23,6 +23,8 @@ describe('skeleton demo: open -> set rodata -> load -> attach -> read typed resu
     skel.data.seq_base = 5000n;
     skel.load().attach();
     expect([...skel.links.keys()].sort()).to.deep.equal(['on_enter', 'on_exit']);
+    skel.attach(); // attached already: no second set of links (the counts below would double)
+    expect(skel.links.size).to.equal(2);
     expect(skel.rodata.target_tgid).to.equal(process.pid);
     expect(skel.bss.hits).to.equal(0n);
 
