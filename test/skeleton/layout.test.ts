@@ -110,6 +110,55 @@ function fails(bss: LayoutBss): Record<Rule, bigint> {
 
 const noFails: Record<Rule, bigint> = { padding: 0n, align: 0n, bits: 0n, nested: 0n, arrays: 0n, enums: 0n, packed: 0n };
 
+/** The fields of each rule in the order of the C FIELDS lists: index N is bit N of `fails_<rule>`. */
+const FIELDS: Record<Rule, readonly string[]> = {
+  padding: ['c', 'u64', 'u16', 'u32', 'u8', 's64', 'tail'],
+  align: ['a', 'b', 'c', 'nested.x', 'nested.y', 'last'],
+  bits: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'],
+  nested: ['id', 'pair.lo', 'pair.hi', 'u.word', 'x', 'sy', 'lo32', 'hi32'],
+  arrays: [
+    ...[0, 1, 2].flatMap((i) => [`pts[${i}].x`, `pts[${i}].y`, `pts[${i}].tag`]),
+    ...[0, 1].flatMap((r) => [0, 1, 2].map((c) => `grid[${r}][${c}]`)),
+    ...[0, 1, 2, 3, 4, 5, 6].map((i) => `name[${i}]`),
+    ...[0, 1, 2, 3, 4, 5].map((i) => `raw[${i}]`),
+    'wide[0]',
+    'wide[1]',
+  ],
+  enums: ['e8', 'se8', 'e16', 'se16', 'e32', 'se32', 'e64', 'se64'],
+  packed: ['tag', 'p.a', 'p.b', 'p.c', 'p.d', 'after', 'flag'],
+};
+
+/** `nested` written through one member of each union, so changing that member is not overwritten by a sibling. */
+const nestedMinimal: LNested = { id: 42, pair: { lo: 0x1111, hi: 0x2222 }, u: { word: 0x04030201 }, x: 0x7f, sy: -2, lo32: 0xcafef00d, hi32: 0x0badc0de };
+
+/** A copy of `value` with the field at `path` changed to a different value of the same width. */
+function perturb<T>(value: T, path: string): T {
+  const copy = structuredClone(value) as Record<string, unknown>;
+  const segments = [...path.matchAll(/\w+|\[(\d+)\]/g)].map((m) => (m[1] === undefined ? m[0] : Number(m[1])));
+  let parent: Record<string | number, unknown> = copy;
+  for (const seg of segments.slice(0, -1)) {
+    const next = parent[seg];
+    if (typeof next === 'string' || next instanceof Uint8Array) break;
+    parent = next as Record<string | number, unknown>;
+  }
+  const last = segments[segments.length - 1]!;
+  const owner = segments.length >= 2 && typeof segments[segments.length - 1] === 'number' ? segments[segments.length - 2]! : undefined;
+  const held = owner === undefined ? undefined : parent[owner];
+  if (typeof held === 'string') {
+    const i = last as number;
+    parent[owner!] = i >= held.length ? `${held}X` : `${held.slice(0, i)}${held[i] === 'Q' ? 'R' : 'Q'}${held.slice(i + 1)}`;
+  } else if (held instanceof Uint8Array) {
+    held[last as number] = (held[last as number]! ^ 1) & 0xff;
+  } else {
+    const v = parent[last];
+    if (typeof v === 'boolean') parent[last] = !v;
+    else if (typeof v === 'bigint') parent[last] = v % 2n === 0n ? v + 1n : v - 1n;
+    else if (typeof v === 'number') parent[last] = v % 2 === 0 ? v + 1 : v - 1;
+    else throw new Error(`cannot perturb ${path}: ${String(v)}`);
+  }
+  return copy as T;
+}
+
 describe('skeleton layout: C structs <-> generated TypeScript types through BTF codecs', function () {
   let skel: LayoutSkeleton;
 
@@ -185,6 +234,17 @@ describe('skeleton layout: C structs <-> generated TypeScript types through BTF 
     skel.programs.check.testRun();
     expect(fails(skel.bss)).to.deep.equal({ padding: 1n << 6n, align: 1n << 4n, bits: 1n << 2n, nested: 1n << 7n, arrays: 1n << 29n, enums: 1n << 7n, packed: 1n << 6n });
   });
+
+  for (const rule of rules) {
+    it(`TS -> C: ${rule}, every field changed alone sets exactly its own bit`, () => {
+      const base = { ...expected, nested: nestedMinimal };
+      FIELDS[rule].forEach((path, bit) => {
+        inputs(skel.bss, { ...base, [rule]: perturb(base[rule], path) });
+        skel.programs.check.testRun();
+        expect(fails(skel.bss), `${rule}.${path}`).to.deep.equal({ ...noFails, [rule]: 1n << BigInt(bit) });
+      });
+    });
+  }
 
   it('refuses values that do not fit, leaving the variable as it was', () => {
     inputs(skel.bss, expected);
