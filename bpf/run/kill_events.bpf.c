@@ -134,7 +134,9 @@ int on_kill(struct trace_event_raw_sys_enter *ctx)
 	e.tag = tag;
 	e.shifted = (__s64)target + delta + data_offset;
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
-	__builtin_memcpy(e.label, (const void *)label, sizeof(e.label));
+	/* Read through the volatile: a cast-away memcpy would be folded to the initializer. */
+	for (int i = 0; i < sizeof(e.label); i++)
+		e.label[i] = label[i];
 	e.perf = use_perf;
 	e.mode = mode;
 	if (use_perf)

@@ -11,11 +11,38 @@ const OBJECTS: ReadonlyArray<readonly [string, () => Promise<CommandHandler>]> =
   ['gen', async () => (await import('./gen.js')).runGen],
   ['perf', async () => (await import('./perf.js')).runPerf],
   ['net', async () => (await import('./net.js')).runNet],
+  ['run', async () => (await import('./run.js')).runRun],
+  ['load', async () => (await import('./load.js')).runLoad],
+  ['unload', async () => (await import('./load.js')).runUnload],
 ];
+
+/**
+ * bpf-ts's own commands (not bpftool's), which take `--long` options of their own after the
+ * command word (`run OBJ --set x=-1`): those words are not read as global options.
+ */
+const OWN_OPTION_COMMANDS = new Set(['run', 'load', 'unload']);
+
+/** `argv` split before the words of an own-option command, when that is the command. */
+function splitOwnOptionCommand(argv: readonly string[]): { globals: string[]; rest: string[] } | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') return undefined;
+    if (a === '-B' || a === '--base-btf') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) continue;
+    return OWN_OPTION_COMMANDS.has(a) ? { globals: argv.slice(0, i + 1), rest: argv.slice(i + 1) } : undefined;
+  }
+  return undefined;
+}
 
 const USAGE = `Usage: bpf-ts [OPTIONS] OBJECT { COMMAND | help }
        bpf-ts batch file FILE
        bpf-ts version
+       bpf-ts run OBJ|FILE.bpf.c [--set NAME=VALUE] [--events MAP[:STRUCT]] [--hist MAP] [--duration S]
+       bpf-ts load OBJ|FILE.bpf.c [PINDIR] [--set NAME=VALUE]
+       bpf-ts unload PINDIR
 
        OBJECT := { prog | map | link | perf | net | btf | gen | feature }
        OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
@@ -109,7 +136,9 @@ export async function main(argv: readonly string[], io?: Pick<CliContext, 'out' 
   const err = io?.err ?? writeStderr;
   let parsed: ParsedArgs;
   try {
-    parsed = parseGlobalOptions(argv);
+    const own = splitOwnOptionCommand(argv);
+    parsed = parseGlobalOptions(own?.globals ?? argv);
+    if (own !== undefined) parsed = { ...parsed, words: [...parsed.words, ...own.rest] };
   } catch (e) {
     err(`bpf-ts: ${(e as Error).message}\n${USAGE}`);
     return 255;

@@ -39,6 +39,8 @@ export interface StartExampleOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Working directory (default the repository root). */
   readonly cwd?: string;
+  /** The script to run instead of `dist/examples/NAME/main.js` (`bin/bpf-ts` for CLI runs). */
+  readonly script?: string;
 }
 
 /** Options of {@link ExampleProcess.waitForLine}. */
@@ -99,7 +101,7 @@ export class ExampleProcess implements AsyncDisposable {
     readonly args: readonly string[],
     options: StartExampleOptions = {},
   ) {
-    this.child = spawn(process.execPath, [exampleMain(name), ...args], {
+    this.child = spawn(process.execPath, [options.script ?? exampleMain(name), ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,115 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpfMap } from '../../src/index.js';
+import { objGet, readFdInfo } from '../../src/sys/index.js';
+import { BPF_DIR, CLI } from '../helpers/paths.js';
+import { requirePrivileges } from '../helpers/privileges.js';
+import { runCli } from '../helpers/cli.js';
+import { bpfObjectsLeft, startExample } from '../helpers/example-process.js';
+
+const OBJ = join(BPF_DIR, 'run', 'kill_events.bpf.o');
+
+function kills(targets: readonly number[]): void {
+  for (const t of targets) {
+    try {
+      process.kill(t, 0);
+    } catch {
+      // ESRCH: expected
+    }
+  }
+}
+
+/** slot 0 of the pinned `calls` counter. */
+function calls(dir: string): bigint {
+  using map = BpfMap.fromPin(join(dir, 'maps', 'calls'));
+  const v = map.lookup(new Uint8Array(4))!;
+  return new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(0, true);
+}
+
+/** The id of the object pinned at `path` (`prog_id`, `map_id` or `link_id` from fdinfo). */
+function pinnedId(path: string, field: 'prog_id' | 'map_id' | 'link_id'): number {
+  const fd = objGet(path);
+  try {
+    return Number(readFdInfo(fd).get(field));
+  } finally {
+    fd.close();
+  }
+}
+
+describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
+  this.timeout(60_000);
+  const dir = `/sys/fs/bpf/bpf_ts_load_test_${process.pid}`;
+
+  before(function () {
+    requirePrivileges(this);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps the program attached after the command exits; unload detaches it and removes only its pins', async function () {
+    const r = spawnSync(process.execPath, [CLI, 'load', OBJ, dir, '--set', `target_tgid=${process.pid}`], { encoding: 'utf8' });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).to.deep.equal({
+      status: 0,
+      stdout: '',
+      stderr: `bpf-ts load: 1 link pinned under ${dir}; 'bpf-ts unload ${dir}' detaches\n`,
+    });
+    expect(readdirSync(dir).sort()).to.deep.equal(['bpf_ts_load', 'maps', 'on_kill']);
+    expect(readdirSync(join(dir, 'maps')).sort()).to.deep.equal(['calls', 'events', 'hist', 'hist_by_sig', 'kill_eve_bss', 'kill_eve_rodata', 'lin', 'perf_events']);
+    const linkId = pinnedId(join(dir, 'on_kill'), 'link_id');
+    const progId = pinnedId(join(dir, 'on_kill'), 'prog_id');
+    const mapIds = readdirSync(join(dir, 'maps')).map((m) => pinnedId(join(dir, 'maps', m), 'map_id'));
+
+    // The loading process is gone; the program still counts this process's kill(2) calls.
+    const before = calls(dir);
+    kills([91_000_001, 91_000_002, 91_000_003]);
+    expect(calls(dir) - before).to.equal(3n);
+
+    // Something of the user's own in PINDIR: unload must leave it.
+    mkdirSync(join(dir, 'mine'));
+    const u = await runCli(['unload', dir]);
+    expect(u).to.deep.equal({ code: 0, out: '', err: '' });
+    expect(readdirSync(dir)).to.deep.equal(['mine']);
+    expect(await bpfObjectsLeft({ progs: [progId], maps: mapIds, links: [linkId] })).to.deep.equal({ progs: [], maps: [], links: [] });
+  });
+
+  it('unload leaves a pin that was replaced meanwhile, and exits 1', async function () {
+    expect((await runCli(['load', OBJ, dir])).code).to.equal(0);
+    // Replace maps/calls by another map at the same path.
+    using other = BpfMap.fromPin(join(dir, 'maps', 'hist'));
+    rmSync(join(dir, 'maps', 'calls'));
+    other.pin(join(dir, 'maps', 'calls'));
+    const u = await runCli(['unload', dir]);
+    expect(u.code).to.equal(1);
+    expect(u.err).to.match(new RegExp(`^bpf-ts unload: ${dir}/maps/calls no longer holds map \\d+; left in place\\n$`));
+    expect(readdirSync(dir)).to.deep.equal(['maps']);
+    expect(readdirSync(join(dir, 'maps'))).to.deep.equal(['calls']);
+  });
+
+  it('refuses a PINDIR that is not empty, and unload of a directory load did not make', async function () {
+    mkdirSync(dir);
+    mkdirSync(join(dir, 'x'));
+    expect(await runCli(['load', OBJ, dir])).to.deep.equal({ code: 255, out: '', err: `Error: ${dir} is not empty\n` });
+    expect(await runCli(['unload', dir])).to.deep.equal({
+      code: 255,
+      out: '',
+      err: `Error: ${dir}: no bpf_ts_load manifest here; not a directory made by 'bpf-ts load OBJ PINDIR'\n`,
+    });
+    expect(existsSync(join(dir, 'x'))).to.equal(true);
+    expect(await runCli(['load', OBJ, dir, '--duration', '1'])).to.deep.equal({
+      code: 255,
+      out: '',
+      err: 'Error: load OBJ PINDIR: --events, --hist and --duration apply only without PINDIR (use bpf-ts run)\n',
+    });
+  });
+
+  it('without PINDIR behaves as run: streams until stopped, exits 0, leaves nothing', async function () {
+    await using run = startExample('bpf-ts load', ['load', OBJ, '--set', `target_tgid=${process.pid}`], { script: CLI });
+    await run.waitForLine(/^bpf-ts run: 1 program attached \(on_kill\)/, { stream: 'stderr', timeoutMs: 20_000 });
+    const held = run.bpfObjects();
+    kills([92_000_001]);
+    await run.waitForLine((l) => l.includes('target=92000001'));
+    expect(await run.stop('SIGINT')).to.deep.equal({ code: 0, signal: null });
+    expect(await bpfObjectsLeft(held)).to.deep.equal({ progs: [], maps: [], links: [] });
+  });
+});
