@@ -198,6 +198,7 @@ export class CTypeEmitter {
 
   #emitStructDef(id: number, t: BtfComposite, level: number): void {
     const isStruct = t.kind === 'STRUCT';
+    checkCompositeBounds(id, t);
     const align = this.#layout.alignOf(id);
     const packed = isStruct && this.#layout.isPacked(t);
     const memberIndent = indent(level + 1);
@@ -273,6 +274,8 @@ export class CTypeEmitter {
     const chain: number[] = [];
     let next: number | undefined = id;
     while (next !== undefined) {
+      // Every link is a distinct type unless the chain loops (a pointer to itself).
+      if (chain.length > this.#btf.typeCount) throw new BtfDumpError(`declarator chain of type ${id} loops`, id);
       chain.push(next);
       next = next === 0 ? undefined : this.#declaredThrough(this.#btf.typeById(next));
     }
@@ -450,4 +453,21 @@ function isCompilerBuiltin(t: BtfType): boolean {
 function needsWordMode(t: BtfEnum | BtfEnum64): boolean {
   if (t.kind === 'ENUM') return true;
   return t.values.every((v) => BigInt.asUintN(64, v.value) >> 32n === 0n);
+}
+
+/** The kernel's `BTF_MAX_SIZE`: no struct, union or array it accepts is larger. */
+const BTF_MAX_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Refuses composites the kernel would refuse (`btf_struct_check_member`, `BTF_MAX_SIZE`): their
+ * padding lines would otherwise run to billions (one `long: 64;` per 8 bytes of a 4 GiB hole).
+ */
+function checkCompositeBounds(id: number, t: BtfComposite): void {
+  if (t.size > BTF_MAX_SIZE) throw new BtfDumpError(`${t.kind} '${t.name}' has size ${t.size}, larger than BTF allows (${BTF_MAX_SIZE})`, id);
+  const bits = t.size * 8;
+  for (const m of t.members) {
+    if (m.bitOffset + m.bitfieldSize > bits) {
+      throw new BtfDumpError(`member '${m.name}' of ${t.kind} '${t.name}' at bit ${m.bitOffset} lies past its ${t.size} bytes`, id);
+    }
+  }
 }

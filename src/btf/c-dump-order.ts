@@ -1,9 +1,14 @@
 import { BtfDumpError } from './c-dump-error.js';
-import type { BtfTypeTable } from './types.js';
+import type { BtfType, BtfTypeTable } from './types.js';
 
 const NOT_ORDERED = 0;
 const ORDERING = 1;
 const ORDERED = 2;
+/**
+ * Deepest chain of references followed while ordering. Real headers nest a few dozen levels
+ * (vmlinux: under 40); a longer chain is hostile BTF, refused before it exhausts the JS stack.
+ */
+const MAX_ORDER_DEPTH = 1024;
 
 /**
  * Decides which types a C header must define, and in which order, so that every type is complete
@@ -27,12 +32,23 @@ export class CDumpOrder {
   readonly #state: Uint8Array;
   /** Types some other type refers to: an anonymous enum nobody refers to is a top-level one. */
   readonly #referenced: Uint8Array;
+  /**
+   * For each type on the current path: 1 + the number of structs/unions being ordered when it
+   * was entered (0 = not on the path). C cannot express a cycle that passes through no struct
+   * or union, so reaching a type again with no composite entered since is malformed BTF
+   * (`typedef a b; typedef b a;`, a pointer to itself); through a composite it is the ordinary
+   * `typedef struct s s_t; struct s { s_t *next; }`, which the composite's own state resolves.
+   */
+  readonly #onPath: Int32Array;
   readonly #queue: number[] = [];
+  #depth = 0;
+  #composites = 0;
 
   constructor(btf: BtfTypeTable) {
     this.#btf = btf;
     this.#state = new Uint8Array(btf.typeCount);
     this.#state[0] = ORDERED;
+    this.#onPath = new Int32Array(btf.typeCount);
     this.#referenced = markReferenced(btf);
   }
 
@@ -56,6 +72,20 @@ export class CDumpOrder {
       if ((t.kind === 'STRUCT' || t.kind === 'UNION') && throughPtr && t.name !== '') return false;
       throw new BtfDumpError(`unsatisfiable type cycle through ${t.kind} '${t.name}'`, id);
     }
+    const entered = this.#onPath[id] ?? 0;
+    if (entered === this.#composites + 1) throw new BtfDumpError(`type cycle through ${t.kind} '${t.name}' that no struct breaks`, id);
+    if (this.#depth >= MAX_ORDER_DEPTH) throw new BtfDumpError(`type chain deeper than ${MAX_ORDER_DEPTH} at ${t.kind} '${t.name}'`, id);
+    this.#onPath[id] = this.#composites + 1;
+    this.#depth++;
+    try {
+      return this.#orderType(id, t, throughPtr);
+    } finally {
+      this.#onPath[id] = entered;
+      this.#depth--;
+    }
+  }
+
+  #orderType(id: number, t: BtfType, throughPtr: boolean): boolean {
     switch (t.kind) {
       case 'INT':
       case 'FLOAT':
@@ -73,7 +103,12 @@ export class CDumpOrder {
         // Named and behind a pointer: a forward declaration will do.
         if (throughPtr && t.name !== '') return false;
         this.#state[id] = ORDERING;
-        for (const m of t.members) this.#order(m.type, false);
+        this.#composites++;
+        try {
+          for (const m of t.members) this.#order(m.type, false);
+        } finally {
+          this.#composites--;
+        }
         if (t.name !== '') this.#queue.push(id);
         this.#state[id] = ORDERED;
         return true;

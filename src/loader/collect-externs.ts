@@ -63,7 +63,9 @@ export function essentialName(name: string): string {
 }
 
 /** libbpf's `find_kcfg_type()`. */
-function kconfigType(btf: Btf, id: number): { type: KconfigType; signed: boolean } | undefined {
+function kconfigType(btf: Btf, id: number, depth = 0): { type: KconfigType; signed: boolean } | undefined {
+  // An array of arrays of ... is no kconfig type; an array of itself (hostile BTF) would recurse forever.
+  if (depth > 1) return undefined;
   const t = btf.typeById(btf.resolveType(id));
   switch (t.kind) {
     case 'INT':
@@ -77,7 +79,7 @@ function kconfigType(btf: Btf, id: number): { type: KconfigType; signed: boolean
       return t.name === 'libbpf_tristate' ? { type: 'tristate', signed: false } : undefined;
     case 'ARRAY':
       if (t.nelems === 0) return undefined;
-      return kconfigType(btf, t.type)?.type === 'char' ? { type: 'char_array', signed: false } : undefined;
+      return kconfigType(btf, t.type, depth + 1)?.type === 'char' ? { type: 'char_array', signed: false } : undefined;
     default:
       return undefined;
   }

@@ -71,10 +71,23 @@ export function datasecId(btf: Btf | undefined, name: string): number {
   return btf?.findByName(name, 'DATASEC')[0] ?? 0;
 }
 
+/**
+ * The verifier's `BPF_MAX_VAR_OFF` (1 << 29): no program can reach a map value byte past it, so
+ * a larger global data section is a corrupt header, not a big array. Checked before the bytes
+ * are allocated (a `.bss` takes no room in the file, so its size alone could ask for terabytes).
+ */
+export const MAX_DATA_SECTION_SIZE = 1 << 29;
+
 /** Global data sections with their variables, in section index order. */
 export function collectGlobalData(ctx: ObjectContext): DataSection[] {
   const result: DataSection[] = [];
   for (const { section, kind } of ctx.dataSections) {
+    if (section.size > MAX_DATA_SECTION_SIZE) {
+      throw new ObjectSpecError(`global data section is ${section.size} bytes, more than a program can address (${MAX_DATA_SECTION_SIZE})`, {
+        fileName: ctx.fileName,
+        section: section.name,
+      });
+    }
     const bytes = kind === 'bss' ? new Uint8Array(section.size) : new Uint8Array(section.data()); // a copy: the file buffer stays untouched
     const secId = datasecId(ctx.btf, section.name);
     const data = new DataSection({

@@ -289,6 +289,27 @@ describe('dumpBtfAsC on hand-made BTF', function () {
       expect(() => dumpBtfAsC(b.parsed())).to.throw(BtfDumpError, 'FUNC cannot appear in a C type declaration (type id 2)');
     });
 
+    it('a typedef cycle and a pointer to itself are refused, not a stack overflow (fuzz regressions)', function () {
+      const loop = new BtfListBuilder();
+      loop.typedef('a_t', 2);
+      loop.typedef('b_t', 1);
+      expect(() => dumpBtfAsC(loop.parsed())).to.throw(BtfDumpError, "type cycle through TYPEDEF 'a_t' that no struct breaks (type id 1)");
+      const self = new BtfListBuilder();
+      self.ref('PTR', 1);
+      expect(() => dumpBtfAsC(self.parsed())).to.throw(BtfDumpError, "type cycle through PTR '' that no struct breaks (type id 1)");
+    });
+
+    it('a member past the end of its struct, or a struct over 16 MiB, is refused instead of padded for hours', function () {
+      const past = new BtfListBuilder();
+      const int = past.int('int', 4, true);
+      past.composite('STRUCT', 's', 8, [['x', int, 0], ['far', int, 0xfffffff0]]);
+      expect(() => dumpBtfAsC(past.parsed())).to.throw(BtfDumpError, "member 'far' of STRUCT 's' at bit 4294967280 lies past its 8 bytes (type id 2)");
+      const huge = new BtfListBuilder();
+      const i2 = huge.int('int', 4, true);
+      huge.composite('STRUCT', 'big', 0x80000000, [['x', i2, 0]]);
+      expect(() => dumpBtfAsC(huge.parsed())).to.throw(BtfDumpError, "STRUCT 'big' has size 2147483648, larger than BTF allows (16777216) (type id 2)");
+    });
+
     it('root ids outside the table are rejected before anything is written', function () {
       const b = new BtfListBuilder();
       b.int('int', 4, true);
