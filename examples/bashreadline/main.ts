@@ -64,7 +64,8 @@ function readlineBinary(shared: string | undefined): string {
 async function main(): Promise<void> {
   const options = parseOptions();
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
 
   using obj = await loadObject(OBJECT);
   // SEC("uretprobe") names no target, so the attach says where.

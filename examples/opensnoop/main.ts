@@ -84,7 +84,8 @@ function formatEvent(e: OpenEvent): string {
 async function main(): Promise<void> {
   const options = parseOptions();
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
   if (options.duration !== undefined) setTimeout(() => stop.abort(), options.duration * 1000).unref();
 
   const spec = await loadObjectSpec(OBJECT);

@@ -123,7 +123,8 @@ function clearHash(map: BpfMap): void {
 async function main(): Promise<void> {
   const options = parseOptions();
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
   const units = options.milliseconds ? 'msecs' : 'usecs';
 
   const spec = await loadObjectSpec(OBJECT);

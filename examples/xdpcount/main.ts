@@ -118,7 +118,8 @@ function sleep(seconds: number, signal: AbortSignal): Promise<void> {
 async function main(): Promise<void> {
   const options = parseOptions();
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
 
   using obj = await loadObject(OBJECT);
   using link = attachXdp(obj.program('xdp_count')!, { interface: options.device, ...(options.skbMode ? { flags: XdpFlag.SKB_MODE } : {}) });
