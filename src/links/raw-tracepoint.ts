@@ -1,4 +1,5 @@
-import { AttrWriter, BpfCmd, bpfCmdName, native, OwnedFd, toSysError } from '../sys/index.js';
+import { loadKernelBtf } from '../btf/index.js';
+import { AttrWriter, BpfCmd, bpfCmdName, native, NotSupportedError, OwnedFd, SysError, toSysError } from '../sys/index.js';
 import { attachFailure } from './link-create.js';
 import { Link } from './link.js';
 import { programLabel, type AttachableProgram } from './program.js';
@@ -43,7 +44,35 @@ export function rawTracepointOpen(program: AttachableProgram, name: string | nul
     fd = native().bpf(BpfCmd.RAW_TRACEPOINT_OPEN, w.bytes, w, nameBytes);
   } catch (e) {
     const cmd = bpfCmdName(BpfCmd.RAW_TRACEPOINT_OPEN);
-    throw attachFailure(toSysError(e, 'bpf', cmd, cmd), program, `raw_tracepoint ${name ?? '(BTF target)'}`);
+    const failure = toSysError(e, 'bpf', cmd, cmd);
+    if (cookie !== 0n && failure instanceof SysError && failure.code === 'EINVAL' && !rawTracepointTakesCookie()) {
+      throw new NotSupportedError(
+        'raw_tp BPF cookie',
+        `program '${programLabel(program)}' -> raw_tracepoint ${name ?? '(BTF target)'}: the kernel's BPF_RAW_TRACEPOINT_OPEN has no cookie (Linux 6.10+)`,
+        { cause: failure },
+      );
+    }
+    throw attachFailure(failure, program, `raw_tracepoint ${name ?? '(BTF target)'}`);
   }
   return new OwnedFd(fd, `raw_tp ${name ?? ''}`);
+}
+
+/**
+ * Whether the kernel's `bpf_attr.raw_tracepoint` has `cookie` (6.10+), per the running kernel's
+ * BTF. `true` when the BTF cannot tell.
+ */
+function rawTracepointTakesCookie(): boolean {
+  try {
+    const btf = loadKernelBtf();
+    for (const id of btf.findByName('bpf_attr', 'UNION')) {
+      const attr = btf.typeById(id);
+      if (attr.kind !== 'UNION') continue;
+      const member = attr.members.find((m) => m.name === 'raw_tracepoint');
+      const t = member === undefined ? undefined : btf.typeById(member.type);
+      if (t?.kind === 'STRUCT') return t.members.some((f) => f.name === 'cookie');
+    }
+  } catch {
+    // no kernel BTF: the kernel's own error stands
+  }
+  return true;
 }

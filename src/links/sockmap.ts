@@ -1,6 +1,7 @@
-import { AttachTypeName } from '../sys/index.js';
+import { AttachTypeName, LinkType, NotSupportedError } from '../sys/index.js';
+import { kernelKnowsLinkType } from './kernel-attach-types.js';
 import { LinkError } from './errors.js';
-import { linkCreate } from './link-create.js';
+import { errnoCode, linkCreate } from './link-create.js';
 import { Link } from './link.js';
 import { programLabel, type AttachableProgram } from './program.js';
 
@@ -17,7 +18,8 @@ export interface SockmapOptions {
 
 /**
  * Attaches an `sk_msg` or `sk_skb` program to a sockmap/sockhash as a sockmap `bpf_link`
- * (`BPF_LINK_CREATE` with the map fd, Linux 6.10+): it then runs for the sockets in the map.
+ * (`BPF_LINK_CREATE` with the map fd, Linux 6.10+; older kernels: `NotSupportedError`, feature
+ * `'sockmap link'`): it then runs for the sockets in the map.
  *
  * @example
  * ```ts
@@ -32,6 +34,15 @@ export function attachSockmap(program: AttachableProgram, options: SockmapOption
     throw new LinkError('no sockmap attach type: pass attachType (the program has no expectedAttachType)', { program: label, target: where });
   }
   const target = `${where} ${AttachTypeName.get(attachType) ?? attachType}`;
-  const fd = linkCreate({ program, target: options.mapFd, attachType, description: target });
+  let fd;
+  try {
+    fd = linkCreate({ program, target: options.mapFd, attachType, description: target });
+  } catch (e) {
+    // Before 6.10 sk_msg/sk_skb programs attach only through BPF_PROG_ATTACH: EINVAL here.
+    if (errnoCode(e) === 'EINVAL' && !kernelKnowsLinkType(LinkType.SOCKMAP)) {
+      throw new NotSupportedError('sockmap link', `program '${label}' -> ${target}: the kernel has no sockmap links (Linux 6.10+); attach with BPF_PROG_ATTACH there`, { cause: e });
+    }
+    throw e;
+  }
   return new Link({ kind: 'sockmap', program: label, target, linkFd: fd });
 }

@@ -1,5 +1,6 @@
-import { AttachType } from '../sys/index.js';
-import { linkCreate, LinkCreateLayout } from './link-create.js';
+import { AttachType, NotSupportedError } from '../sys/index.js';
+import { kernelKnowsAttachType, attachTypeLabel } from './kernel-attach-types.js';
+import { errnoCode, linkCreate, LinkCreateLayout } from './link-create.js';
 import { Link } from './link.js';
 import { deviceIndex, deviceLabel, type NetDevice } from './netdev.js';
 import { programLabel, type AttachableProgram } from './program.js';
@@ -51,16 +52,30 @@ export function attachTcx(program: AttachableProgram, options: TcxOptions): Link
       relative = anchor.program.fd;
     }
   }
-  const fd = linkCreate({
-    program,
-    target: ifindex,
-    attachType: options.direction === 'ingress' ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS,
-    flags,
-    description: `tcx ${target}`,
-    extra: (w) => {
-      w.u32(LinkCreateLayout.tcxRelative, relative);
-      if (options.expectedRevision !== undefined) w.u64(LinkCreateLayout.tcxExpectedRevision, options.expectedRevision);
-    },
-  });
+  const attachType = options.direction === 'ingress' ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
+  let fd;
+  try {
+    fd = linkCreate({
+      program,
+      target: ifindex,
+      attachType,
+      flags,
+      description: `tcx ${target}`,
+      extra: (w) => {
+        w.u32(LinkCreateLayout.tcxRelative, relative);
+        if (options.expectedRevision !== undefined) w.u64(LinkCreateLayout.tcxExpectedRevision, options.expectedRevision);
+      },
+    });
+  } catch (e) {
+    // A kernel before 6.6 answers EINVAL: its enum bpf_attach_type ends before tcx.
+    if (errnoCode(e) === 'EINVAL' && !kernelKnowsAttachType(attachType)) {
+      throw new NotSupportedError(
+        'tcx',
+        `program '${label}' -> tcx ${target}: the kernel has no tcx links (${attachTypeLabel(attachType)} needs Linux 6.6+); attach through tc's clsact qdisc and cls_bpf (netlink) there`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
   return new Link({ kind: 'tcx', program: label, target, linkFd: fd });
 }

@@ -3,6 +3,7 @@ import { LinkError, SymbolResolveError } from './errors.js';
 import { globRegExp } from './glob.js';
 import { attachLegacyProbe } from './legacy-probe.js';
 import { attachFailure, errnoCode, linkCreate, LinkCreateLayout } from './link-create.js';
+import { kernelKnowsAttachType } from './kernel-attach-types.js';
 import { Link } from './link.js';
 import { attachToPerfEvent, perfEventOpen, type PerfEventAttachOptions } from './perf-event-open.js';
 import { programLabel, type AttachableProgram } from './program.js';
@@ -179,7 +180,8 @@ export function attachUprobeMulti(program: AttachableProgram, options: UprobeMul
     });
   } catch (e) {
     const code = errnoCode(e);
-    if (code === 'EOPNOTSUPP' || code === 'ENOTSUPP') {
+    // Before 6.6 the kernel's enum bpf_attach_type ends earlier and the answer is EINVAL.
+    if (code === 'EOPNOTSUPP' || code === 'ENOTSUPP' || (code === 'EINVAL' && !kernelKnowsAttachType(AttachType.TRACE_UPROBE_MULTI))) {
       throw new NotSupportedError('uprobe.multi', `program '${label}' -> uprobe.multi ${target}: the kernel refused a uprobe_multi link (${code}): it needs Linux 6.6+ with CONFIG_UPROBES`, { cause: e });
     }
     throw e;

@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfMap } from '../maps/index.js';
-import { MapCreateFlag, MapType, native, OwnedFd, tryMapCreate, type MapCreateOptions, type MapInfo } from '../sys/index.js';
+import { MapCreateFlag, MapType, MapTypeName, native, NotSupportedError, OwnedFd, probeMapType, tryMapCreate, type MapCreateOptions, type MapInfo } from '../sys/index.js';
 import { LoadError, MapPinMismatchError } from './load-errors.js';
 import { PinType, type MapSpec } from './map-spec.js';
 import type { StructOpsLayout } from './struct-ops.js';
@@ -128,6 +128,12 @@ export function createMap(spec: MapSpec, attrs: MapAttributes, options: Pick<Cre
     // libbpf retries without BTF: older kernels reject some key/value types (e.g. a DATASEC value).
     if (!r.ok && useBtf) r = tryMapCreate(base);
     if (!r.ok) {
+      // EINVAL for a map type the kernel does not have (cgrp_storage before 6.2): the feature
+      // probe tells that apart from bad attributes.
+      if (r.code === 'EINVAL' && !mapTypeAvailable(spec.type)) {
+        const typeName = MapTypeName.get(spec.type) ?? `type ${spec.type}`;
+        throw new NotSupportedError(`map type ${typeName}`, `map '${spec.name}': the kernel has no ${typeName} maps (BPF_MAP_CREATE failed with EINVAL, and so does the smallest ${typeName} map)`, { cause: r.cause });
+      }
       throw new LoadError(`BPF_MAP_CREATE failed: ${r.code} (${r.cause.message})`, { map: spec.name }, { cause: r.cause });
     }
     return new OwnedFd(r.fd, `map ${spec.name}`);
@@ -251,4 +257,13 @@ export function createMaps(maps: readonly MapSpec[], options: CreateMapsOptions)
     throw e;
   }
   return out;
+}
+
+/** The feature probe's answer; `true` when it cannot answer (then the kernel's error stands). */
+function mapTypeAvailable(mapType: number): boolean {
+  try {
+    return probeMapType(mapType);
+  } catch {
+    return true;
+  }
 }

@@ -48,10 +48,13 @@ export function fixupProgramBtf(spec: ObjectSpec, btf: Btf): BtfType[] {
     for (const vsi of t.vars) {
       const v = btf.typeById(vsi.type);
       if (v.kind !== 'VAR') continue;
-      const align = Math.max(1, btf.alignOf(v.type));
+      // A typeless ksym (`extern const void x __ksym`) has no size: it becomes an int, as
+      // finalizeExternBtf (libbpf) makes every .ksyms variable later.
+      const typeless = btf.resolveType(v.type) === 0;
+      const align = typeless ? 4 : Math.max(1, btf.alignOf(v.type));
       off = Math.ceil(off / align) * align;
       if (!symbols.has(v.name)) symbols.set(v.name, { value: off, visibility: 0 });
-      off += btf.sizeOf(v.type);
+      off += typeless ? 4 : btf.sizeOf(v.type);
     }
     if (off > 0) sizes.set(t.name, off);
   }

@@ -11,6 +11,8 @@ import {
   OwnedFd,
   ProgLoadFlag,
   ProgType,
+  ProgTypeName,
+  probeProgType,
   trampolineRefusalReason,
   tryProgLoad,
   TRAMPOLINE_ATTACH_TYPES,
@@ -162,6 +164,13 @@ export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
       const where = `${input.fileName === undefined ? '' : `${input.fileName}: `}program '${s.name}' (${[refused.family, s.attachTo ?? ''].filter((x) => x !== '').join(' ')})`;
       throw new NotSupportedError(TRAMPOLINE_FEATURE, `${where}: BPF_PROG_LOAD failed with ${attempt.code}: ${refused.reason}`, { cause: attempt.cause });
     }
+    // EINVAL and no log: a program type the kernel does not have (netfilter before 6.4) is
+    // refused before the verifier runs. The feature probe tells that apart from bad attributes.
+    if (attempt.code === 'EINVAL' && !progTypeAvailable(s.type)) {
+      const typeName = ProgTypeName.get(s.type) ?? `type ${s.type}`;
+      const where = `${input.fileName === undefined ? '' : `${input.fileName}: `}program '${s.name}'`;
+      throw new NotSupportedError(`program type ${typeName}`, `${where}: the kernel has no ${typeName} programs (BPF_PROG_LOAD failed with EINVAL, and so does the smallest ${typeName} program)`, { cause: attempt.cause });
+    }
     throw new LoadError(`BPF_PROG_LOAD failed: ${attempt.code} (${attempt.cause.message}), no verifier log`, { program: s.name }, { cause: attempt.cause });
   }
   throw new VerifierError({ program: s.name, rawLog: attempt.log, errno: attempt.errno, context: input.explain, cause: attempt.cause });
@@ -181,6 +190,15 @@ function trampolineRefusal(spec: ProgramSpec, errno: number): { family: string; 
   // The running kernel's BTF, not a CO-RE target's: the probe loads into this kernel.
   const reason = trampolineRefusalReason((name) => loadKernelBtf().findByName(name, 'FUNC')[0]);
   return reason === undefined ? undefined : { family, reason };
+}
+
+/** The feature probe's answer; `true` when it cannot answer (then the kernel's error stands). */
+function progTypeAvailable(progType: number): boolean {
+  try {
+    return probeProgType(progType);
+  } catch {
+    return true;
+  }
 }
 
 /** How often libbpf repeats a program load the kernel interrupted (`sys_bpf_prog_load`). */

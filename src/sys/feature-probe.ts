@@ -231,7 +231,10 @@ function mapProbeSpec(mapType: number): { spec: MapCreateOptions; needsBtf: bool
       return { spec: { ...base, keySize: 0, valueSize: 0, maxEntries: native().pageSize() }, needsBtf: false, needsInner: false };
     case 'struct_ops':
       // An invalid vmlinux value type id: a kernel that knows struct_ops maps answers ENOTSUPP.
-      return { spec: { ...base, btfVmlinuxValueTypeId: 1, valueTypeBtfObjFd: -1 }, needsBtf: false, needsInner: false, expectErrno: ENOTSUPP };
+      // No value_type_btf_obj_fd (libbpf sets -1): the kernel reads it only with
+      // BPF_F_VTYPE_BTF_OBJ_FD, and kernels before 6.9 lack the field, so a non-zero value there
+      // is E2BIG and 5.6-6.8 would be judged without struct_ops maps.
+      return { spec: { ...base, btfVmlinuxValueTypeId: 1 }, needsBtf: false, needsInner: false, expectErrno: ENOTSUPP };
     case 'bloom_filter':
       return { spec: { ...base, keySize: 0 }, needsBtf: false, needsInner: false };
     case 'arena':
