@@ -15,7 +15,8 @@ extern bool CONFIG_BPF_TS_DOES_NOT_EXIST __kconfig __weak;
 extern const int bpf_ts_missing_ksym __ksym __weak;
 
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
-extern void bpf_task_release(struct task_struct *p) __ksym;
+/* Weak as well: both are Linux 6.2+, and read_kconfig alone must load on older kernels. */
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 extern void bpf_ts_missing_kfunc(void) __ksym __weak;
 
 /* libbpf's bpf_ksym_exists() (newer bpf_helpers.h than the one installed here). */

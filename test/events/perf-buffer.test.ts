@@ -6,6 +6,7 @@ import { MapType } from '../../src/sys/index.js';
 import { EventBufferError, PerfBufferReader, encodeBpfOutputAttr } from '../../src/events/index.js';
 import { onlineCpus } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { slowdown } from '../helpers/kernel.js';
 import { RECORD_SIZE, StatsSlot, checkRecord, loadProducers, producePerf, readStats } from './producers.js';
 
 function openFds(): number {
@@ -113,8 +114,8 @@ describe('events: PerfBufferReader', function () {
       using perf = PerfBufferReader.open(obj.map('perf')!, { cpus: [0] });
       const started = performance.now();
       setTimeout(() => producePerf(obj, 0, 0n, 1), 10);
-      expect(await perf.poll(() => {}, { timeoutMs: 8000 })).to.equal(1);
-      expect(performance.now() - started, 'woken by the sample, not the timeout').to.be.below(7000);
+      expect(await perf.poll(() => {}, { timeoutMs: 8000 * slowdown() })).to.equal(1);
+      expect(performance.now() - started, 'woken by the sample, not the timeout').to.be.below(7000 * slowdown());
     }
     {
       using perf = PerfBufferReader.open(obj.map('perf')!, { cpus: [0], watermarkBytes: 2048 });
@@ -124,8 +125,8 @@ describe('events: PerfBufferReader', function () {
       expect(performance.now() - started, 'one sample is below the watermark: the timeout ends the wait').to.be.at.least(290);
       started = performance.now();
       setTimeout(() => producePerf(obj, 0, 1n, Math.ceil(2048 / SAMPLE_BYTES) + 1), 10);
-      expect(await perf.poll(() => {}, { timeoutMs: 8000 })).to.be.greaterThan(2048 / SAMPLE_BYTES);
-      expect(performance.now() - started, 'woken at the watermark').to.be.below(7000);
+      expect(await perf.poll(() => {}, { timeoutMs: 8000 * slowdown() })).to.be.greaterThan(2048 / SAMPLE_BYTES);
+      expect(performance.now() - started, 'woken at the watermark').to.be.below(7000 * slowdown());
     }
   });
 

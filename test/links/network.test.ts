@@ -19,6 +19,7 @@ import {
 } from '../../src/links/index.js';
 import { AttachType, LinkType, linkGetFdById, native, NotSupportedError, ObjectNotFoundError } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { kernelAtLeast } from '../helpers/kernel.js';
 import { count, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';
 import { createVethPair, type VethPair } from './netns-fixture.js';
 
@@ -129,7 +130,24 @@ describe('links: xdp and tcx on a veth pair', function () {
     expect(() => attachXdp(program(obj, 'xdp_count'), { interface: 'nosuchdev0' })).to.throw(LinkError, "program 'xdp_count' -> interface nosuchdev0: no network device 'nosuchdev0' in this network namespace");
   });
 
+  it('tcx before Linux 6.6 is a NotSupportedError naming tcx (the kernel has no tcx attach types)', function () {
+    if (kernelAtLeast(6, 6)) this.skip(); // tcx exists here: the tests below attach it
+    let caught: unknown;
+    try {
+      attachTcx(program(obj, 'tcx_ingress_count'), { interface: veth.host, direction: 'ingress' }).close();
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).to.be.instanceOf(NotSupportedError);
+    expect((caught as NotSupportedError).feature).to.equal('tcx');
+    expect((caught as Error).message).to.match(
+      new RegExp(`^program 'tcx_ingress_count' -> tcx ${veth.host} \\(ifindex \\d+\\) ingress: the kernel has no tcx links \\(tcx_ingress needs Linux 6\\.6\\+\\); attach through tc's clsact qdisc and cls_bpf \\(netlink\\) there$`),
+    );
+    expect(() => attach(program(obj, 'tcx_egress_count'), { device: { interface: veth.host } })).to.throw(NotSupportedError, 'tcx_egress needs Linux 6.6+');
+  });
+
   it('tcx ingress and egress links count packets in both directions, attached through attach() from the SEC attach type', async function () {
+    if (!kernelAtLeast(6, 6)) this.skip(); // no tcx before 6.6: the NotSupportedError test above
     const inBefore = count(obj, Slot.TCX);
     const outBefore = count(obj, Slot.TCX_EGRESS);
     {
@@ -149,12 +167,14 @@ describe('links: xdp and tcx on a veth pair', function () {
   });
 
   it('tcx with a stale expectedRevision is refused (ESTALE); anchoring on a program that is not attached is refused', function () {
+    if (!kernelAtLeast(6, 6)) this.skip(); // no tcx before 6.6
     using _first = attachTcx(program(obj, 'tcx_ingress_count'), { interface: veth.host, direction: 'ingress' });
     expect(() => attachTcx(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'ingress', expectedRevision: 1n })).to.throw(LinkError, /attach failed: BPF_LINK_CREATE failed \(ESTALE\)/);
     expect(() => attachTcx(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'ingress', anchor: { position: 'after', program: program(obj, 'xdp_count') } })).to.throw(LinkError, /attach failed: BPF_LINK_CREATE failed \(E[A-Z]+\)/);
   });
 
   it('tcx ordering: a program placed before another with an anchor runs on the same hook', function () {
+    if (!kernelAtLeast(6, 6)) this.skip(); // no tcx before 6.6
     const before = count(obj, Slot.TCX);
     const beforeOut = count(obj, Slot.TCX_EGRESS);
     using last = attachTcx(program(obj, 'tcx_ingress_count'), { interface: veth.host, direction: 'ingress' });
@@ -171,10 +191,17 @@ describe('links: socket filter, sk_lookup, netfilter, sockmap (loopback)', funct
 
   before(async function () {
     requirePrivileges(this);
-    obj = await loadCounters(['socket_count', 'sk_lookup_count', 'netfilter_count', 'sk_msg_count']);
+    obj = await loadCounters(['socket_count', 'sk_lookup_count', 'sk_msg_count']);
   });
 
   it('sk_msg sockmap link counts the sends of a TCP socket in the sockmap', async function () {
+    if (!kernelAtLeast(6, 10)) {
+      // sockmap links are Linux 6.10+: before, the kernel's bpf_link_type has no SOCKMAP.
+      expect(() => attach(program(obj, 'sk_msg_count'), { sockmapFd: obj.map('socks')!.fd.fd }))
+        .to.throw(NotSupportedError, /^program 'sk_msg_count' -> sockmap fd \d+ sk_msg_verdict: the kernel has no sockmap links \(Linux 6\.10\+\); attach with BPF_PROG_ATTACH there$/)
+        .with.property('feature', 'sockmap link');
+      return;
+    }
     const server = createServer((c) => c.resume());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
@@ -251,19 +278,34 @@ describe('links: socket filter, sk_lookup, netfilter, sockmap (loopback)', funct
     }
   });
 
+  it('netfilter programs before Linux 6.4 are a NotSupportedError naming the program type', async function () {
+    if (kernelAtLeast(6, 4)) this.skip(); // netfilter programs exist here: the next test attaches one
+    let caught: unknown;
+    try {
+      (await loadCounters(['netfilter_count'])).close();
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).to.be.instanceOf(NotSupportedError);
+    expect((caught as NotSupportedError).feature).to.equal('program type netfilter');
+    expect((caught as Error).message).to.match(/program 'netfilter_count': the kernel has no netfilter programs \(BPF_PROG_LOAD failed with EINVAL, and so does the smallest netfilter program\)$/);
+  });
+
   it('netfilter link at IPv4 LOCAL_IN sees loopback datagrams; a bad priority is a LinkError', async function () {
+    if (!kernelAtLeast(6, 4)) this.skip(); // no netfilter programs before 6.4: the test above
+    using nf = await loadCounters(['netfilter_count']);
     const { socket, port } = await udpSocket();
     try {
-      const before = count(obj, Slot.NETFILTER);
+      const before = count(nf, Slot.NETFILTER);
       {
-        using link = attachNetfilter(program(obj, 'netfilter_count'), { pf: NfProto.IPV4, hooknum: NfInetHook.LOCAL_IN, priority: -128 });
+        using link = attachNetfilter(program(nf, 'netfilter_count'), { pf: NfProto.IPV4, hooknum: NfInetHook.LOCAL_IN, priority: -128 });
         expect(link.info().details).to.deep.include({ kind: 'netfilter', pf: 2, hooknum: 1, priority: -128 });
         const got = receive(socket, 4);
         await sendLoopback(4, port);
         expect(await got).to.equal(4);
       }
-      expect(count(obj, Slot.NETFILTER) - before >= 4n).to.equal(true);
-      expect(() => attachNetfilter(program(obj, 'netfilter_count'), { pf: NfProto.IPV4, hooknum: NfInetHook.LOCAL_IN, priority: -2147483648 })).to.throw(
+      expect(count(nf, Slot.NETFILTER) - before >= 4n).to.equal(true);
+      expect(() => attachNetfilter(program(nf, 'netfilter_count'), { pf: NfProto.IPV4, hooknum: NfInetHook.LOCAL_IN, priority: -2147483648 })).to.throw(
         LinkError,
         /^program 'netfilter_count' -> netfilter pf 2 hook 1 prio -2147483648: attach failed: BPF_LINK_CREATE failed \(ERANGE\)/,
       );

@@ -5,7 +5,7 @@
  * (Debian's /usr/include/linux/bpf.h is 6.1 and lacks the newer fields).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,6 +29,45 @@ function vmlinuxHeader(): string {
     });
   }
   return vmlinuxDir;
+}
+
+/**
+ * Splits `fields` into those the running kernel's `union bpf_attr` has and those it lacks (newer
+ * than the kernel: the kernel matrix runs these tests on 6.1 and 6.12 too), by name in the
+ * `union bpf_attr { ... }` block of the kernel's vmlinux.h.
+ */
+export function kernelAttrFields(fields: readonly string[]): { present: string[]; missing: string[] } {
+  const header = readFileSync(join(vmlinuxHeader(), 'vmlinux.h'), 'utf8');
+  const start = header.indexOf('union bpf_attr {');
+  if (start < 0) throw new Error('vmlinux.h has no union bpf_attr');
+  let depth = 0;
+  let end = start;
+  for (let i = header.indexOf('{', start); i < header.length; i++) {
+    if (header[i] === '{') depth++;
+    else if (header[i] === '}' && --depth === 0) {
+      end = i;
+      break;
+    }
+  }
+  const body = header.slice(start, end);
+  const has = (f: string): boolean => new RegExp(`[\\s*]${f}(\\[\\d+\\])?;`).test(body);
+  return { present: fields.filter(has), missing: fields.filter((f) => !has(f)) };
+}
+
+/**
+ * Where an encoder writes a field the running kernel lacks: the first non-zero byte of an attr
+ * with only that field set. Fields newer than the kernel must lie after every field it has.
+ */
+export function firstWrittenByte(encode: (attr: Record<string, unknown>) => Uint8Array, base: Record<string, unknown>, key: string): number {
+  let bytes: Uint8Array;
+  try {
+    bytes = encode({ ...base, [key]: 1 });
+  } catch {
+    bytes = encode({ ...base, [key]: 1n }); // a u64 field takes a bigint
+  }
+  const i = bytes.findIndex((b, at) => b !== 0 && encode(base)[at] === 0);
+  if (i < 0) throw new Error('the encoder wrote nothing');
+  return i;
 }
 
 /** `offsetof(union bpf_attr, f)` and `sizeof` of each field, compiled against the kernel's BTF. */

@@ -20,7 +20,8 @@ import {
   type ProgLoadAttr,
 } from '../../src/sys/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
-import { BPFTOOL, CLANG, bpfAttrLayout, readUint } from './prog-load-attr-layout.js';
+import { kernelAtLeast } from '../helpers/kernel.js';
+import { BPFTOOL, CLANG, bpfAttrLayout, firstWrittenByte, kernelAttrFields, readUint } from './prog-load-attr-layout.js';
 
 /** r0 = 0; exit */
 const RETURN_ZERO = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
@@ -87,10 +88,19 @@ describe('sys/prog-load: BPF_PROG_LOAD attr encoding', function () {
     this.timeout(120_000);
     requireTool(this, BPFTOOL);
     requireTool(this, CLANG);
-    const layout = bpfAttrLayout([...FIELDS.map(([c]) => c), 'prog_name', 'attach_btf_obj_fd']);
+    // Fields newer than the running kernel (the kernel matrix runs this on 6.1 and 6.12): the
+    // encoder must put them after every field the kernel has, as the kernel appends new ones.
+    const { present, missing } = kernelAttrFields(FIELDS.map(([c]) => c));
+    const known = FIELDS.filter(([c]) => present.includes(c));
+    const layout = bpfAttrLayout([...present, 'prog_name', 'attach_btf_obj_fd']);
+    const kernelEnd = Math.max(...[...layout.values()].map((f) => f.offset + f.size));
+    for (const c of missing) {
+      const ts = FIELDS.find(([name]) => name === c)![1];
+      expect(firstWrittenByte((a) => encodeProgLoadAttr(a as unknown as ProgLoadAttr), { progType: 1 }, ts), `${c} (newer than this kernel)`).to.be.at.least(kernelEnd);
+    }
     const values = new Map<string, bigint>();
     const attr: Record<string, unknown> = { progName: 'ab_c.9' };
-    FIELDS.forEach(([c, ts], i) => {
+    known.forEach(([c, ts], i) => {
       const size = layout.get(c)?.size;
       const value = size === 8 ? BigInt(i + 1) * 0x1_0000_0001n : BigInt((i + 1) * 0x101);
       values.set(c, value);
@@ -98,7 +108,7 @@ describe('sys/prog-load: BPF_PROG_LOAD attr encoding', function () {
     });
     const bytes = encodeProgLoadAttr(attr as unknown as ProgLoadAttr);
     const covered = new Uint8Array(bytes.length);
-    for (const [c] of FIELDS) {
+    for (const [c] of known) {
       const f = layout.get(c);
       expect(f, c).to.not.equal(undefined);
       expect(readUint(bytes, f!.offset, f!.size), c).to.equal(values.get(c));
@@ -109,8 +119,8 @@ describe('sys/prog-load: BPF_PROG_LOAD attr encoding', function () {
     covered.fill(1, name.offset, name.offset + 6);
     // attach_btf_obj_fd shares attach_prog_fd's slot.
     expect(layout.get('attach_btf_obj_fd')).to.deep.equal(layout.get('attach_prog_fd'));
-    const last = layout.get('keyring_id')!;
-    expect(PROG_LOAD_ATTR_SIZE).to.equal(last.offset + last.size);
+    if (missing.length === 0) expect(PROG_LOAD_ATTR_SIZE).to.equal(kernelEnd);
+    else expect(PROG_LOAD_ATTR_SIZE).to.be.greaterThan(kernelEnd);
     bytes.forEach((b, i) => {
       if (covered[i] === 0) expect(b, `byte ${i} is in no field`).to.equal(0);
     });
@@ -146,7 +156,8 @@ describe('sys/prog-load: progLoad against the kernel', function () {
     try {
       expect(r.fd).to.be.greaterThan(2);
       expect(r.log).to.match(/processed 2 insns/);
-      expect(r.logTrueSize).to.equal(new TextEncoder().encode(r.log).length + 1);
+      // log_true_size is Linux 6.4+; an older kernel leaves it 0 (the kernel matrix's 6.1).
+      expect(r.logTrueSize).to.equal(kernelAtLeast(6, 4) ? new TextEncoder().encode(r.log).length + 1 : 0);
       const info = getProgInfo(r.fd);
       expect(info.name).to.equal('pl_ok');
       expect(info.type).to.equal(ProgType.SOCKET_FILTER);
@@ -191,7 +202,8 @@ describe('sys/prog-load: progLoad against the kernel', function () {
     } catch (e) {
       expect(e).to.be.instanceOf(ProgLoadError);
       expect((e as ProgLoadError).code).to.equal('ENOSPC');
-      expect((e as ProgLoadError).logTrueSize).to.be.greaterThan(128);
+      if (kernelAtLeast(6, 4)) expect((e as ProgLoadError).logTrueSize).to.be.greaterThan(128);
+      else expect((e as ProgLoadError).logTrueSize, 'no log_true_size before Linux 6.4').to.equal(0);
       expect((e as ProgLoadError).message).to.match(/^BPF_PROG_LOAD \(prog_type 1\) failed \(ENOSPC\)/);
     }
   });
@@ -269,6 +281,15 @@ describe('sys/prog-load: progLoad against the kernel', function () {
         }
       })();
       expect(mapId).to.have.length(1);
+      if (!kernelAtLeast(6, 14)) {
+        // fd_array_cnt is Linux 6.14+: an older kernel refuses the non-zero field it does not have
+        // (E2BIG past the end of its bpf_attr, EINVAL inside it).
+        expect(() => progLoad({ progType: ProgType.SOCKET_FILTER, insns: RETURN_ZERO, license: 'GPL', fdArray: Int32Array.of(mapFd), fdArrayCnt: 1 }))
+          .to.throw(ProgLoadError)
+          .with.property('code')
+          .that.is.oneOf(['E2BIG', 'EINVAL']);
+        return;
+      }
       const bound = progLoad({ progType: ProgType.SOCKET_FILTER, insns: RETURN_ZERO, license: 'GPL', fdArray: Int32Array.of(mapFd), fdArrayCnt: 1 });
       try {
         expect(getProgInfo(bound.fd, { mapIds: true }).mapIds).to.deep.equal(mapId);
