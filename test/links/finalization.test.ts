@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { slowdown } from '../helpers/kernel.js';
 
 /**
  * Runs in a child with --expose-gc: attaches links, drops them without close(), collects them and
@@ -40,7 +41,7 @@ describe('links: FinalizationRegistry', function () {
   });
 
   it('links dropped without close() are detached when collected (bpf_link fd and SO_DETACH_BPF cleanup)', function () {
-    this.timeout(20000);
+    this.timeout(20000 * slowdown()); // a child process's GC: ~20x slower under the kernel matrix's TCG
     const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', CHILD], { encoding: 'utf8' });
     expect(JSON.parse(out.trim().split('\n').pop() as string)).to.deep.equal({ rawGone: true, filterGone: true });
   });

@@ -21,8 +21,9 @@ import {
   resolveUprobe,
   SymbolResolveError,
 } from '../../src/links/index.js';
-import { LinkType, tracefsRoot } from '../../src/sys/index.js';
+import { LinkType, NotSupportedError, tracefsRoot } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { kernelAtLeast } from '../helpers/kernel.js';
 import { count, loadCounters, program, Slot, closeCheckingLinks, USDT_ARGS_OBJ } from './fixture.js';
 import { buildUprobeTarget, type UprobeTarget } from './uprobe-fixture.js';
 
@@ -146,7 +147,9 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
       target.run(5);
       const info = up.info();
       expect(info.type).to.equal(LinkType.PERF_EVENT);
-      if (info.details.kind === 'perf_event') expect(info.details.event).to.deep.include({ kind: 'uprobe', fileName: target.path });
+      // bpf_link_info.perf_event is Linux 6.6+: an older kernel fills nothing (type 0, 'unspec').
+      const event = kernelAtLeast(6, 6) ? { kind: 'uprobe', fileName: target.path } : { kind: 'unspec', perfEventType: 0 };
+      if (info.details.kind === 'perf_event') expect(info.details.event).to.deep.include(event);
       const retInfo = ret.info();
       if (retInfo.details.kind === 'perf_event') expect(retInfo.details.event.kind).to.equal('uretprobe');
     }
@@ -281,6 +284,13 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
   });
 
   it('uprobe.multi counts calls through one uprobe_multi link (pid filter, symbol list)', async function () {
+    if (!kernelAtLeast(6, 6)) {
+      // uprobe_multi links are Linux 6.6+: the kernel's enum bpf_attach_type ends before them.
+      expect(() => attachUprobeMulti(program(obj, 'on_uprobe_multi'), { binary: target.path, pattern: 'bpfts_*' }))
+        .to.throw(NotSupportedError, /^program 'on_uprobe_multi' -> uprobe\.multi .*uprobe-target:bpfts_\*: the kernel refused a uprobe_multi link \(EINVAL\): it needs Linux 6\.6\+ with CONFIG_UPROBES$/)
+        .with.property('feature', 'uprobe.multi');
+      return;
+    }
     const before = count(obj, Slot.UPROBE_MULTI);
     const waiting = target.startWaiting(4);
     try {

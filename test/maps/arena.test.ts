@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { BpfMap } from '../../src/maps/index.js';
-import { MapCreateFlag, MapType, native } from '../../src/sys/index.js';
+import { MapCreateFlag, MapType, native, probeMapType } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { kernelAtLeast } from '../helpers/kernel.js';
 
 const PROT_READ_WRITE = 0x3;
 const MAP_SHARED = 0x1;
@@ -12,7 +13,14 @@ describe('maps: BPF_MAP_TYPE_ARENA (Linux 6.9+)', function () {
     requirePrivileges(this);
   });
 
-  it('is created, mmap()s as MMAPABLE pages, and user-space page faults allocate arena memory', () => {
+  it('before Linux 6.9 the kernel has no arena maps: the probe says so and creating one is refused', function () {
+    if (kernelAtLeast(6, 9)) this.skip(); // arena maps exist here: the next test uses one
+    expect(probeMapType(MapType.ARENA)).to.equal(false);
+    expect(() => BpfMap.create({ type: MapType.ARENA, keySize: 0, valueSize: 0, maxEntries: 4, flags: MapCreateFlag.MMAPABLE, name: 'bpf_ts_arena' })).to.throw(/BPF_MAP_CREATE 'bpf_ts_arena' failed \(EINVAL\)/);
+  });
+
+  it('is created, mmap()s as MMAPABLE pages, and user-space page faults allocate arena memory', function () {
+    if (!kernelAtLeast(6, 9)) this.skip(); // no arena maps before 6.9: the test above
     const fdsBefore = readdirSync('/proc/self/fd').length;
     const pageSize = native().pageSize();
     const arena = BpfMap.create({ type: MapType.ARENA, keySize: 0, valueSize: 0, maxEntries: 4, flags: MapCreateFlag.MMAPABLE, name: 'bpf_ts_arena' });

@@ -40,10 +40,6 @@ function checkLayout(
   const known = fields.filter(([c]) => present.includes(c));
   const layout = bpfAttrLayout([...present, ...extraBytes.map(([c]) => c)]);
   const kernelEnd = Math.max(...[...layout.values()].map((f) => f.offset + f.size));
-  for (const c of missing) {
-    const ts = fields.find(([name]) => name === c)![1];
-    expect(firstWrittenByte(encode, extra, ts), `${c} (newer than this kernel)`).to.be.at.least(kernelEnd);
-  }
   const attr: Record<string, unknown> = { ...extra };
   const values = new Map<string, bigint>();
   known.forEach(([c, ts], i) => {
@@ -52,6 +48,10 @@ function checkLayout(
     values.set(c, value);
     attr[ts] = size === 8 ? value : Number(value);
   });
+  for (const c of missing) {
+    const ts = fields.find(([name]) => name === c)![1];
+    expect(firstWrittenByte(encode, attr, ts), `${c} (newer than this kernel)`).to.be.at.least(kernelEnd);
+  }
   const bytes = encode(attr);
   const covered = new Uint8Array(bytes.length);
   for (const [c] of known) {

@@ -55,18 +55,20 @@ export function kernelAttrFields(fields: readonly string[]): { present: string[]
 }
 
 /**
- * Where an encoder writes a field the running kernel lacks: the first non-zero byte of an attr
- * with only that field set. Fields newer than the kernel must lie after every field it has.
+ * Where an encoder writes a field the running kernel lacks: the first byte that changes when the
+ * field is added to an otherwise complete attr. Fields newer than the kernel must lie after
+ * every field it has.
  */
 export function firstWrittenByte(encode: (attr: Record<string, unknown>) => Uint8Array, base: Record<string, unknown>, key: string): number {
+  const without = encode(base);
   let bytes: Uint8Array;
   try {
-    bytes = encode({ ...base, [key]: 1 });
+    bytes = encode({ ...base, [key]: 0x5a });
   } catch {
-    bytes = encode({ ...base, [key]: 1n }); // a u64 field takes a bigint
+    bytes = encode({ ...base, [key]: 0x5an }); // a u64 field takes a bigint
   }
-  const i = bytes.findIndex((b, at) => b !== 0 && encode(base)[at] === 0);
-  if (i < 0) throw new Error('the encoder wrote nothing');
+  const i = bytes.findIndex((b, at) => b !== without[at]);
+  if (i < 0) throw new Error(`the encoder wrote nothing for ${key}`);
   return i;
 }
 
