@@ -20,6 +20,12 @@ export interface KprobeOptions extends PerfEventAttachOptions {
   readonly retprobe?: boolean;
   /** Byte offset into the function (kprobe only). */
   readonly offset?: number;
+  /**
+   * Define the probe through tracefs `kprobe_events` even where the kprobe PMU exists (libbpf's
+   * `PROBE_ATTACH_MODE_LEGACY`): the probe is then listed there, as `perf probe` and bcc's tools
+   * list theirs, until the link closes.
+   */
+  readonly legacy?: boolean;
 }
 
 /**
@@ -44,11 +50,22 @@ export function kprobeUnavailableReason(): string | undefined {
   return `kprobe PMU not available (/sys/bus/event_source/devices/kprobe missing) and no kprobe_events in tracefs (${join(root, 'kprobe_events')} missing): the kernel lacks CONFIG_KPROBES/CONFIG_KPROBE_EVENTS`;
 }
 
+/** Why the tracefs `kprobe_events` interface cannot be used, or `undefined` when it can. */
+function legacyKprobeUnavailableReason(): string | undefined {
+  let root: string;
+  try {
+    root = tracefsRoot();
+  } catch (e) {
+    return `tracefs for the legacy kprobe_events interface is not available: ${(e as Error).message}`;
+  }
+  return existsSync(join(root, 'kprobe_events')) ? undefined : `no kprobe_events in tracefs (${join(root, 'kprobe_events')} missing): the kernel lacks CONFIG_KPROBE_EVENTS`;
+}
+
 /**
  * Attaches a `BPF_PROG_TYPE_KPROBE` program to a kernel function entry (kprobe) or return
  * (kretprobe): a perf event of the kprobe PMU (Linux 4.17+), else a legacy probe written to
- * tracefs `kprobe_events` (removed again on `close()`); then a perf_event `bpf_link`. Kernels
- * with neither throw `NotSupportedError`. SEC names: `kprobe/<func>[+<offset>]`, `kretprobe/<func>`.
+ * tracefs `kprobe_events` (removed again on `close()`; `options.legacy` forces this path); then
+ * a perf_event `bpf_link`. Kernels with neither throw `NotSupportedError`. SEC names: `kprobe/<func>[+<offset>]`, `kretprobe/<func>`.
  *
  * @example
  * ```ts
@@ -59,7 +76,7 @@ export function attachKprobe(program: AttachableProgram, func: string, options: 
   const kind = options.retprobe === true ? 'kretprobe' : 'kprobe';
   const offset = options.offset ?? 0;
   const target = offset === 0 ? func : `${func}+0x${offset.toString(16)}`;
-  const pmu = probePmu('kprobe');
+  const pmu = options.legacy === true ? undefined : probePmu('kprobe');
   if (pmu !== undefined) {
     let perf;
     try {
@@ -79,8 +96,8 @@ export function attachKprobe(program: AttachableProgram, func: string, options: 
     }
     return attachToPerfEvent(program, perf, kind, target, options);
   }
-  const reason = kprobeUnavailableReason();
-  if (reason !== undefined) throw new NotSupportedError('kprobe PMU', `program '${programLabel(program)}' -> ${kind} ${target}: ${reason}`);
+  const reason = options.legacy === true ? legacyKprobeUnavailableReason() : kprobeUnavailableReason();
+  if (reason !== undefined) throw new NotSupportedError(options.legacy === true ? 'kprobe_events' : 'kprobe PMU', `program '${programLabel(program)}' -> ${kind} ${target}: ${reason}`);
   return attachLegacyProbe(program, 'kprobe', kind, target, `${options.retprobe === true ? 'r' : 'p'}:%EVENT% ${target}`, options);
 }
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BpfObject } from '../../src/loader/index.js';
 import { loadObject, matchSection } from '../../src/loader/index.js';
 import { attachKprobe, attachKprobeMulti, attachKsyscall, autoAttach, kprobeUnavailableReason } from '../../src/links/index.js';
@@ -45,6 +46,15 @@ describe('links: hooks this kernel cannot attach', function () {
   }, "program 'on_kretprobe' -> kretprobe do_nanosleep");
   kprobeCase('kprobe at function+offset: NotSupportedError names the offset', () => attachKprobe(program(obj, 'on_kprobe'), 'do_nanosleep', { offset: 4 }), "program 'on_kprobe' -> kprobe do_nanosleep+0x4");
   kprobeCase('ksyscall resolves the arch syscall entry and is refused the same way', () => attachKsyscall(program(obj, 'on_ksyscall'), 'getppid'), "program 'on_ksyscall' -> kprobe __x64_sys_getppid");
+
+  it('a kprobe forced onto the legacy tracefs path (legacy: true) without kprobe_events: NotSupportedError naming kprobe_events', function () {
+    if (kprobeUnavailableReason() === undefined) this.skip(); // kprobes work here: test/kernels/attach proves the legacy path fires
+    const events = join(tracefsRoot(), 'kprobe_events');
+    expect(existsSync(events)).to.equal(false);
+    expect(() => attachKprobe(program(obj, 'on_kprobe'), 'do_nanosleep', { legacy: true, retprobe: true }))
+      .to.throw(NotSupportedError, `program 'on_kprobe' -> kretprobe do_nanosleep: no kprobe_events in tracefs (${events} missing): the kernel lacks CONFIG_KPROBE_EVENTS`)
+      .with.property('feature', 'kprobe_events');
+  });
 
   it('kprobe.multi: the kernel refuses kprobe_multi links here (no fprobe): NotSupportedError', function () {
     let caught: unknown;
