@@ -17,13 +17,15 @@ extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 
+/* Where the typeless ksym resolved (its kallsyms address). */
+u64 prog_active_addr = 0;
+
 SEC("tp_btf/sched_switch")
 int on_switch(u64 *ctx)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
 	struct task_struct *t;
 	struct rq *rq;
-	int *active;
 	u64 v = 0;
 
 	if (LINUX_KERNEL_VERSION < 0x050f00 || !CONFIG_BPF_SYSCALL)
@@ -34,8 +36,9 @@ int on_switch(u64 *ctx)
 		v++;
 	rq = (struct rq *)bpf_this_cpu_ptr(&runqueues);
 	v += rq->cpu;
-	active = (int *)bpf_this_cpu_ptr(&bpf_prog_active);
-	v += *active;
+	/* A typeless ksym is only an address (a scalar to the verifier), not a per-CPU pointer:
+	 * bpf_this_cpu_ptr() takes typed ksyms only. */
+	prog_active_addr = (u64)&bpf_prog_active;
 	if (&bpf_ts_missing_ksym)
 		v += 1;
 	t = bpf_task_acquire(cur);
