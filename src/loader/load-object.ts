@@ -236,6 +236,7 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
           coreFailures: coreResults.filter((r) => r.poisoned).map((r) => ({ insnIndex: r.insnIndex, description: r.description })),
           mapNames,
           externNames,
+          lineInfo: linked.lineInfo,
         },
         ...(state.debug === undefined ? {} : { onLog: (text: string) => state.debug?.(`libbpf: prog '${p.name}': BPF program load log:\n${text}`) }),
       });

@@ -51,6 +51,11 @@ export interface ExplainContext {
   readonly mapNames?: readonly string[];
   /** The object's externs in order, to name the kfunc behind `unknown#2002000000+N`. */
   readonly externNames?: readonly string[];
+  /**
+   * The program's line info as loaded (instruction index -> file and line), to name the file and
+   * line where the log prints only the source text (kernels before 6.3 have no "@ file:line").
+   */
+  readonly lineInfo?: readonly { readonly insnIndex: number; readonly fileName: string; readonly lineNumber: number }[];
 }
 
 /** One failure, classified and explained. */
@@ -562,6 +567,7 @@ export function explainVerifierLog(log: VerifierLog, context: ExplainContext = {
     source = log.failedSource ?? sourceBefore(log.records, lastInstructionAt(log));
   }
   if (insnIndex !== undefined && !Number.isSafeInteger(insnIndex)) insnIndex = undefined;
+  if (source !== undefined && source.file === undefined && insnIndex !== undefined) source = withLineInfo(source, insnIndex, context?.lineInfo);
   const where = insnIndex !== undefined
     ? `At ${at(insnIndex, source)}`
     : source ? `At ${formatSource(source)}` : 'Before the first instruction';
@@ -576,4 +582,22 @@ export function explainVerifierLog(log: VerifierLog, context: ExplainContext = {
     ...(insnIndex !== undefined ? { insnIndex } : {}),
     ...(source !== undefined ? { source } : {}),
   };
+}
+
+/**
+ * A source location without file and line (a pre-6.3 kernel's log) completed from the object's
+ * line info: the last record at or before the instruction, as the kernel itself picks the line it
+ * prints.
+ */
+function withLineInfo(source: SourceLocation, insnIndex: number, lineInfo: ExplainContext['lineInfo']): SourceLocation {
+  let best: { readonly fileName: string; readonly lineNumber: number } | undefined;
+  let bestIndex = -1;
+  for (const r of lineInfo ?? []) {
+    if (r.insnIndex <= insnIndex && r.insnIndex >= bestIndex && r.lineNumber > 0) {
+      best = r;
+      bestIndex = r.insnIndex;
+    }
+  }
+  if (best === undefined) return source;
+  return { ...source, file: best.fileName.split('/').pop() ?? best.fileName, line: best.lineNumber };
 }

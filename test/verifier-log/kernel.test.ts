@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
+import { vmKernel } from '../helpers/kernel.js';
 import { explainVerifierLog, parseVerifierLog } from '../../src/verifier-log/index.js';
 import { CAPTURE_SCRIPT, readFixture } from './fixture-files.js';
 
@@ -31,10 +32,18 @@ describe('verifier-log: live capture on the running kernel', function () {
       const liveExplanation = explainVerifierLog(live);
       expect(liveExplanation.kind).to.equal(explainVerifierLog(committed).kind);
       expect(liveExplanation.kind).to.not.equal('unknown');
-      expect(live.errors).to.deep.equal(committed.errors);
-      expect(live.failedInsn).to.equal(committed.failedInsn);
-      expect(live.failedSource).to.deep.equal(committed.failedSource);
-      expect(live.insnsProcessed).to.equal(committed.insnsProcessed);
+      if (vmKernel() === undefined) {
+        expect(live.errors).to.deep.equal(committed.errors);
+        expect(live.failedInsn).to.equal(committed.failedInsn);
+        expect(live.failedSource).to.deep.equal(committed.failedSource);
+        expect(live.insnsProcessed).to.equal(committed.insnsProcessed);
+      } else {
+        // The fixtures are the development machine's kernel's words. The kernel matrix's older
+        // kernels word errors differently and 6.1 has no "@ file:line" after source lines: there
+        // the live log must still be explained the same way, at the same source line text.
+        expect(live.errors).to.not.deep.equal([]);
+        expect(live.failedSource?.text).to.equal(committed.failedSource?.text);
+      }
       // capture.sh pins under a per-run name and must leave nothing behind.
       expect(readdirSync('/sys/fs/bpf').filter((f) => f.startsWith('bpf_ts_capture_'))).to.deep.equal([]);
     });

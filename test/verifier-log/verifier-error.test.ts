@@ -4,6 +4,23 @@ import { VerifierError } from '../../src/verifier-log/index.js';
 import { lineOf, readFixture } from './fixture-files.js';
 
 describe('verifier-log: VerifierError', () => {
+  it('a pre-6.3 log (source text without "@ file:line") is named at the file and line of the program\'s line info', () => {
+    // Linux 6.1's words for the same rejection: the source lines carry no file and line.
+    const rawLog = readFixture('null_deref').replace(/ @ \S+:\d+$/gm, '');
+    expect(rawLog).to.not.include(' @ ');
+    const line = lineOf('null_deref', 'return *value;');
+    const lineInfo = [
+      { insnIndex: 0, fileName: '/src/bpf/null_deref.bpf.c', lineNumber: 15 },
+      { insnIndex: 4, fileName: '/src/bpf/null_deref.bpf.c', lineNumber: 16 },
+      { insnIndex: 7, fileName: '/src/bpf/null_deref.bpf.c', lineNumber: line },
+    ];
+    const bare = new VerifierError({ program: 'null_deref', rawLog });
+    expect(bare.message.split('\n')[0]).to.equal(`program 'null_deref' rejected by the verifier at "return *value;": ${bare.explanation.summary}`);
+    const named = new VerifierError({ program: 'null_deref', rawLog, context: { lineInfo } });
+    expect(named.message.split('\n')[0]).to.equal(`program 'null_deref' rejected by the verifier at null_deref.bpf.c:${line}: ${named.explanation.summary}`);
+    expect(named.explanation.source).to.deep.equal({ text: 'return *value;', file: 'null_deref.bpf.c', line });
+  });
+
   it('names the program and the failing source line in its message, then explains', () => {
     const rawLog = readFixture('null_deref');
     const cause = new Error('EACCES');
