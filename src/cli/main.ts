@@ -6,6 +6,7 @@ const OBJECTS: ReadonlyArray<readonly [string, () => Promise<CommandHandler>]> =
   ['prog', async () => (await import('./prog.js')).runProg],
   ['map', async () => (await import('./map.js')).runMap],
   ['link', async () => (await import('./link.js')).runLink],
+  ['cgroup', async () => (await import('./cgroup.js')).runCgroup],
   ['btf', async () => (await import('./btf.js')).runBtf],
   ['feature', async () => (await import('./feature.js')).runFeature],
   ['gen', async () => (await import('./gen.js')).runGen],
@@ -44,7 +45,7 @@ const USAGE = `Usage: bpf-ts [OPTIONS] OBJECT { COMMAND | help }
        bpf-ts load OBJ|FILE.bpf.c [PINDIR] [--set NAME=VALUE]
        bpf-ts unload PINDIR
 
-       OBJECT := { prog | map | link | perf | net | btf | gen | feature }
+       OBJECT := { prog | map | link | cgroup | perf | net | btf | gen | feature }
        OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} |
                     {-f|--bpffs} | {-B|--base-btf} }
 `;

@@ -127,3 +127,4 @@ export { CpuListError, parseCpuList, onlineCpus, possibleCpus, ONLINE_CPUS_PATH,
 export { TRACEFS, TracefsError, tracefsMounts, mountTracefs, tracefsRoot } from './tracefs.js';
 export { rtnetlinkDump, parseNetlinkAttributes, netlinkString, netlinkUint, NetlinkError, RtmType, type NetlinkMessage } from './netlink.js';
 export { progQuery, BPF_F_QUERY_EFFECTIVE, type ProgQueryOptions, type ProgQueryResult } from './prog-query.js';
+export { progAttach, progDetach, CgroupAttachFlag } from './prog-attach.js';
