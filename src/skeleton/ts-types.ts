@@ -140,7 +140,7 @@ export class TsTypeEmitter {
     const t = this.btf.typeById(id);
     const label = `${t.kind === 'STRUCT' ? 'struct' : t.kind === 'UNION' ? 'union' : 'enum'} ${t.name === '' ? `(anon, typedef ${this.#typedefNames.get(id) ?? ''})` : t.name}`;
     const size = this.btf.sizeOf(id);
-    const doc = `/** \`${label}\` (BTF id ${id}, ${size} byte${size === 1 ? '' : 's'}). */\n`;
+    const doc = `/** \`${label}\` (${size} byte${size === 1 ? '' : 's'}). */\n`;
     if (t.kind === 'ENUM' || t.kind === 'ENUM64') {
       const entries = enumEntries(t);
       const body = entries.length === 0 ? '{}' : `{\n${entries.map(([k, v]) => `  ${propertyKey(k)}: ${v},`).join('\n')}\n}`;

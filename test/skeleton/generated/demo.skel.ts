@@ -3,13 +3,13 @@
 
 import { Skeleton, openSkeletonSpec, type SkeletonLayout, type SkeletonObjectSource, type SkeletonOpenOptions, type BpfProgram, type TypedMap, type EventMap } from '../../../src/index.js';
 
-/** `struct demo_stats` (BTF id 17, 16 bytes). */
+/** `struct demo_stats` (16 bytes). */
 export interface DemoStats {
   calls: bigint;
   last_seq: bigint;
 }
 
-/** `struct demo_event` (BTF id 36, 40 bytes). */
+/** `struct demo_event` (40 bytes). */
 export interface DemoEvent {
   tgid: number;
   tid: number;
@@ -18,12 +18,12 @@ export interface DemoEvent {
   kind: DemoKind;
 }
 
-/** `enum demo_kind` (BTF id 38, 1 byte). */
+/** `enum demo_kind` (1 byte). */
 export const DemoKind = {
   DEMO_ENTER: 1,
   DEMO_EXIT: 2,
 } as const;
-/** `enum demo_kind` (BTF id 38, 1 byte). */
+/** `enum demo_kind` (1 byte). */
 export type DemoKind = (typeof DemoKind)[keyof typeof DemoKind];
 
 /** Variables of `.rodata`. Settable before `load()`, read-only after. */

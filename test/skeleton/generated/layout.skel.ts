@@ -3,14 +3,14 @@
 
 import { Skeleton, openSkeletonSpec, type SkeletonLayout, type SkeletonObjectSource, type SkeletonOpenOptions, type BpfProgram, type TypedMap } from '../../../src/index.js';
 
-/** `struct l_point` (BTF id 8, 12 bytes). */
+/** `struct l_point` (12 bytes). */
 export interface LPoint {
   x: number;
   y: number;
   tag: number;
 }
 
-/** `struct l_enums` (BTF id 13, 32 bytes). */
+/** `struct l_enums` (32 bytes). */
 export interface LEnums {
   e8: LE8;
   se8: LSe8;
@@ -22,71 +22,71 @@ export interface LEnums {
   se64: LSe64;
 }
 
-/** `enum l_e8` (BTF id 14, 1 byte). */
+/** `enum l_e8` (1 byte). */
 export const LE8 = {
   E8_A: 1,
   E8_B: 250,
 } as const;
-/** `enum l_e8` (BTF id 14, 1 byte). */
+/** `enum l_e8` (1 byte). */
 export type LE8 = (typeof LE8)[keyof typeof LE8];
 
-/** `enum l_se8` (BTF id 15, 1 byte). */
+/** `enum l_se8` (1 byte). */
 export const LSe8 = {
   SE8_NEG: -100,
   SE8_POS: 100,
 } as const;
-/** `enum l_se8` (BTF id 15, 1 byte). */
+/** `enum l_se8` (1 byte). */
 export type LSe8 = (typeof LSe8)[keyof typeof LSe8];
 
-/** `enum l_e16` (BTF id 16, 2 bytes). */
+/** `enum l_e16` (2 bytes). */
 export const LE16 = {
   E16_A: 300,
   E16_B: 65000,
 } as const;
-/** `enum l_e16` (BTF id 16, 2 bytes). */
+/** `enum l_e16` (2 bytes). */
 export type LE16 = (typeof LE16)[keyof typeof LE16];
 
-/** `enum l_se16` (BTF id 17, 2 bytes). */
+/** `enum l_se16` (2 bytes). */
 export const LSe16 = {
   SE16_NEG: -30000,
   SE16_POS: 2,
 } as const;
-/** `enum l_se16` (BTF id 17, 2 bytes). */
+/** `enum l_se16` (2 bytes). */
 export type LSe16 = (typeof LSe16)[keyof typeof LSe16];
 
-/** `enum l_e32` (BTF id 18, 4 bytes). */
+/** `enum l_e32` (4 bytes). */
 export const LE32 = {
   E32_A: 7,
   E32_B: 4294967280,
 } as const;
-/** `enum l_e32` (BTF id 18, 4 bytes). */
+/** `enum l_e32` (4 bytes). */
 export type LE32 = (typeof LE32)[keyof typeof LE32];
 
-/** `enum l_se32` (BTF id 19, 4 bytes). */
+/** `enum l_se32` (4 bytes). */
 export const LSe32 = {
   SE32_NEG: -2000000000,
   SE32_POS: 5,
 } as const;
-/** `enum l_se32` (BTF id 19, 4 bytes). */
+/** `enum l_se32` (4 bytes). */
 export type LSe32 = (typeof LSe32)[keyof typeof LSe32];
 
-/** `enum l_e64` (BTF id 20, 8 bytes). */
+/** `enum l_e64` (8 bytes). */
 export const LE64 = {
   E64_A: 1n,
   E64_B: 18364758544493064720n,
 } as const;
-/** `enum l_e64` (BTF id 20, 8 bytes). */
+/** `enum l_e64` (8 bytes). */
 export type LE64 = (typeof LE64)[keyof typeof LE64];
 
-/** `enum l_se64` (BTF id 21, 8 bytes). */
+/** `enum l_se64` (8 bytes). */
 export const LSe64 = {
   SE64_NEG: -4886718345n,
   SE64_POS: 3n,
 } as const;
-/** `enum l_se64` (BTF id 21, 8 bytes). */
+/** `enum l_se64` (8 bytes). */
 export type LSe64 = (typeof LSe64)[keyof typeof LSe64];
 
-/** `struct l_padding` (BTF id 29, 48 bytes). */
+/** `struct l_padding` (48 bytes). */
 export interface LPadding {
   c: number;
   u64: bigint;
@@ -97,7 +97,7 @@ export interface LPadding {
   tail: number;
 }
 
-/** `struct l_align` (BTF id 40, 48 bytes). */
+/** `struct l_align` (48 bytes). */
 export interface LAlign {
   a: number;
   b: bigint;
@@ -106,7 +106,7 @@ export interface LAlign {
   last: number;
 }
 
-/** `struct l_bits` (BTF id 43, 24 bytes). */
+/** `struct l_bits` (24 bytes). */
 export interface LBits {
   a: number;
   b: number;
@@ -122,14 +122,14 @@ export interface LBits {
   l: number;
 }
 
-/** `struct l_nested` (BTF id 46, 24 bytes). */
+/** `struct l_nested` (24 bytes). */
 export type LNested = {
   id: number;
   pair: { lo: number; hi: number };
   u: ({ word: number } | { bytes: Uint8Array }) & Partial<{ word: number } & { bytes: Uint8Array }>;
 } & ({ x: number } & (({ y: number } | { sy: number }) & Partial<{ y: number } & { sy: number }>)) & (({ big: bigint } | ({ lo32: number; hi32: number })) & Partial<{ big: bigint } & ({ lo32: number; hi32: number })>);
 
-/** `struct l_arrays` (BTF id 57, 88 bytes). */
+/** `struct l_arrays` (88 bytes). */
 export interface LArrays {
   pts: LPoint[];
   grid: number[][];
@@ -138,7 +138,7 @@ export interface LArrays {
   wide: bigint[];
 }
 
-/** `struct l_packed_outer` (BTF id 66, 21 bytes). */
+/** `struct l_packed_outer` (21 bytes). */
 export interface LPackedOuter {
   tag: number;
   p: LPacked;
@@ -146,7 +146,7 @@ export interface LPackedOuter {
   flag: boolean;
 }
 
-/** `struct l_packed` (BTF id 67, 15 bytes). */
+/** `struct l_packed` (15 bytes). */
 export interface LPacked {
   a: number;
   b: bigint;
