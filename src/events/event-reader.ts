@@ -162,6 +162,8 @@ type Extract<T> = (view: DataView, offset: number, length: number) => T;
 
 /** Bytes of the chunks record copies are cut from. */
 const COPY_CHUNK = 256 * 1024;
+/** Records longer than this are copied with `TypedArray.set` rather than a word loop. */
+const LARGE_RECORD = 128;
 
 /**
  * Copies records into shared chunks: one allocation per 256 KiB instead of one `ArrayBuffer` (and
@@ -190,7 +192,14 @@ function recordCopier(): Extract<Uint8Array> {
       chunkWords = new Int32Array(chunk);
       used = 0;
     }
-    // Records are small: a word loop beats `set(subarray())`, whose allocations dominate here.
+    // Small records: a word loop beats `set(subarray())`, whose allocation dominates there;
+    // large ones: the native copy wins (4 KiB records: 3x the records/s, CPU-time measured).
+    if (length > LARGE_RECORD) {
+      chunkBytes.set(sourceBytes.subarray(offset, offset + length), used);
+      const copy = new Uint8Array(chunk, used, length);
+      used += (length + 7) & ~7;
+      return copy;
+    }
     let i = 0;
     if (sourceAligned && (offset & 3) === 0) {
       const words = length >>> 2;
@@ -231,7 +240,9 @@ class RecordIterator<T> implements AsyncIterableIterator<T> {
   readonly #reader: EventReader;
   readonly #signal: AbortSignal | undefined;
   readonly #push: RecordCallback;
-  #queue: T[] = [];
+  /** Extracted values `[#head, #count)` not handed out yet; one array for the iterator's life. */
+  readonly #queue: (T | undefined)[] = new Array<T | undefined>(ITERATOR_BATCH).fill(undefined);
+  #count = 0;
   #head = 0;
   #done = false;
 
@@ -239,14 +250,21 @@ class RecordIterator<T> implements AsyncIterableIterator<T> {
     this.#reader = reader;
     this.#signal = signal;
     // Small batches keep the extracted values young (cheap for the GC) and commit ring space early.
-    this.#push = (view, offset, length) => this.#queue.push(extract(view, offset, length)) < ITERATOR_BATCH;
+    this.#push = (view, offset, length) => {
+      const value = extract(view, offset, length); // first: a throwing decode must not take a slot
+      this.#queue[this.#count++] = value;
+      return this.#count < ITERATOR_BATCH;
+    };
+  }
+
+  #take(): T {
+    const value = this.#queue[this.#head] as T;
+    this.#queue[this.#head++] = undefined; // handed out: the queue must not keep it alive
+    return value;
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#queue.length) {
-      const value = this.#queue[this.#head++] as T;
-      return Promise.resolve({ value, done: false });
-    }
+    if (this.#head < this.#count) return Promise.resolve({ value: this.#take(), done: false });
     return this.#refill();
   }
 
@@ -260,7 +278,7 @@ class RecordIterator<T> implements AsyncIterableIterator<T> {
   }
 
   async #refill(): Promise<IteratorResult<T>> {
-    this.#queue = [];
+    this.#count = 0;
     this.#head = 0;
     const options: WaitOptions = this.#signal === undefined ? {} : { signal: this.#signal };
     for (;;) {
@@ -270,10 +288,7 @@ class RecordIterator<T> implements AsyncIterableIterator<T> {
         throw this.#signal.reason;
       }
       this.#reader.consume(this.#push);
-      if (this.#queue.length > 0) {
-        this.#head = 1;
-        return { value: this.#queue[0] as T, done: false };
-      }
+      if (this.#count > 0) return { value: this.#take(), done: false };
       try {
         if ((await this.#reader.waitForRecords(options)) === 'closed') return this.#finish();
       } catch (e) {
@@ -285,7 +300,8 @@ class RecordIterator<T> implements AsyncIterableIterator<T> {
 
   #finish(): IteratorResult<T> {
     this.#done = true;
-    this.#queue = [];
+    this.#queue.fill(undefined, this.#head, this.#count);
+    this.#count = 0;
     this.#head = 0;
     return { value: undefined, done: true };
   }
