@@ -9,7 +9,7 @@ import { createBtfCodec, type BtfCodec } from '../btf/codec/index.js';
 import type { Btf } from '../btf/index.js';
 import { compileFile } from '../compile/index.js';
 import { PerfBufferReader, RingBufferReader, type EventReader, type RecordCallback } from '../events/index.js';
-import { formatLinearHistogram, formatLog2Histogram, formatSectionHistograms, readHistogram, readSectionHistograms, formatSectionKey, type HistogramCount } from '../histogram/index.js';
+import { formatLinearHistogram, formatLog2Histogram, formatSectionHistograms, readHistogram, readSectionHistograms, formatSectionKey, log2SlotRange, type HistogramCount } from '../histogram/index.js';
 import { attachObject, loadObject, parseObjectSpec, loadObjectSpec, type BpfObject, type ObjectLinks, type ObjectSpec } from '../loader/index.js';
 import type { BpfMap } from '../maps/index.js';
 import { MapType } from '../sys/index.js';
@@ -154,9 +154,7 @@ function jsonBuckets(counts: readonly HistogramCount[], kind: 'log2' | 'linear')
       out.push(`{"value":${i},"count":${count}}`);
       continue;
     }
-    let low = (1n << BigInt(i)) >> 1n;
-    const high = (1n << BigInt(i)) - 1n;
-    if (low === high) low -= 1n;
+    const { low, high } = log2SlotRange(i);
     out.push(`{"low":${low},"high":${high},"count":${count}}`);
   }
   return `[${out.join(',')}]`;

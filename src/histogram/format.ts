@@ -1,4 +1,5 @@
 import { countsAsBigInt, type HistogramCount } from './counts.js';
+import { log2SlotRange } from './slots.js';
 import { starBar } from './stars.js';
 
 /** Width of the star bar: bcc's `stars_max`. */
@@ -65,9 +66,7 @@ export function formatLog2Histogram(counts: readonly HistogramCount[], options: 
       if (val === 0n) continue;
       strip = false;
     }
-    let low = (1n << BigInt(i)) >> 1n;
-    const high = (1n << BigInt(i)) - 1n;
-    if (low === high) low -= 1n;
+    const { low, high } = log2SlotRange(i);
     out += `${right(low, numWidth)} -> ${left(high, numWidth)} : ${left(val, 8)} |${left(starBar(val, valMax, stars), stars)}|\n`;
   }
   return out;

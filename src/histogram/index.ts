@@ -5,7 +5,7 @@
  */
 export { formatLog2Histogram, formatLinearHistogram, formatSectionHistograms, formatSectionKey, type HistogramFormatOptions, type HistogramSection, type SectionFormatOptions } from './format.js';
 export { readHistogram, readSectionHistograms, type SectionReadOptions } from './read-map.js';
-export { log2Slot, log2Counts } from './slots.js';
+export { log2Slot, log2Counts, log2SlotRange } from './slots.js';
 export { starBar } from './stars.js';
 export { HistogramError } from './errors.js';
 export type { HistogramCount } from './counts.js';

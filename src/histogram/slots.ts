@@ -36,3 +36,20 @@ export function log2Counts(values: Iterable<number | bigint>, slots = 65): bigin
   }
   return Array.from(counts, (c) => c ?? 0n);
 }
+
+/**
+ * The values bcc labels log2 slot `i` with: `2^(i-1) .. 2^i - 1`, and `0 .. 1` for slot 1 (bcc
+ * lowers the bound when it equals the upper one).
+ *
+ * @example
+ * ```ts
+ * log2SlotRange(1); // { low: 0n, high: 1n }
+ * log2SlotRange(4); // { low: 8n, high: 15n }
+ * ```
+ */
+export function log2SlotRange(slot: number): { low: bigint; high: bigint } {
+  let low = (1n << BigInt(slot)) >> 1n;
+  const high = (1n << BigInt(slot)) - 1n;
+  if (low === high) low -= 1n;
+  return { low, high };
+}

@@ -4,22 +4,13 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfMap } from '../../src/index.js';
 import { objGet, readFdInfo } from '../../src/sys/index.js';
-import { BPF_DIR, CLI } from '../helpers/paths.js';
+import { CLI } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { KILL_OBJ, kills } from './run-fixture.js';
 import { runCli } from '../helpers/cli.js';
 import { bpfObjectsLeft, startExample } from '../helpers/example-process.js';
 
-const OBJ = join(BPF_DIR, 'run', 'kill_events.bpf.o');
 
-function kills(targets: readonly number[]): void {
-  for (const t of targets) {
-    try {
-      process.kill(t, 0);
-    } catch {
-      // ESRCH: expected
-    }
-  }
-}
 
 /** slot 0 of the pinned `calls` counter. */
 function calls(dir: string): bigint {
@@ -48,7 +39,7 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps the program attached after the command exits; unload detaches it and removes only its pins', async function () {
-    const r = spawnSync(process.execPath, [CLI, 'load', OBJ, dir, '--set', `target_tgid=${process.pid}`], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'load', KILL_OBJ, dir, '--set', `target_tgid=${process.pid}`], { encoding: 'utf8' });
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).to.deep.equal({
       status: 0,
       stdout: '',
@@ -74,7 +65,7 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
   });
 
   it('unload leaves a pin that was replaced meanwhile, and exits 1', async function () {
-    expect((await runCli(['load', OBJ, dir])).code).to.equal(0);
+    expect((await runCli(['load', KILL_OBJ, dir])).code).to.equal(0);
     // Replace maps/calls by another map at the same path.
     using other = BpfMap.fromPin(join(dir, 'maps', 'hist'));
     rmSync(join(dir, 'maps', 'calls'));
@@ -89,22 +80,22 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
   it('refuses a PINDIR that is not empty, and unload of a directory load did not make', async function () {
     mkdirSync(dir);
     mkdirSync(join(dir, 'x'));
-    expect(await runCli(['load', OBJ, dir])).to.deep.equal({ code: 255, out: '', err: `Error: ${dir} is not empty\n` });
+    expect(await runCli(['load', KILL_OBJ, dir])).to.deep.equal({ code: 255, out: '', err: `Error: ${dir} is not empty\n` });
     expect(await runCli(['unload', dir])).to.deep.equal({
       code: 255,
       out: '',
-      err: `Error: ${dir}: no bpf_ts_load manifest here; not a directory made by 'bpf-ts load OBJ PINDIR'\n`,
+      err: `Error: ${dir}: no bpf_ts_load manifest here; not a directory made by 'bpf-ts load KILL_OBJ PINDIR'\n`,
     });
     expect(existsSync(join(dir, 'x'))).to.equal(true);
-    expect(await runCli(['load', OBJ, dir, '--duration', '1'])).to.deep.equal({
+    expect(await runCli(['load', KILL_OBJ, dir, '--duration', '1'])).to.deep.equal({
       code: 255,
       out: '',
-      err: 'Error: load OBJ PINDIR: --events, --hist and --duration apply only without PINDIR (use bpf-ts run)\n',
+      err: 'Error: load KILL_OBJ PINDIR: --events, --hist and --duration apply only without PINDIR (use bpf-ts run)\n',
     });
   });
 
   it('without PINDIR behaves as run: streams until stopped, exits 0, leaves nothing', async function () {
-    await using run = startExample('bpf-ts load', ['load', OBJ, '--set', `target_tgid=${process.pid}`], { script: CLI });
+    await using run = startExample('bpf-ts load', ['load', KILL_OBJ, '--set', `target_tgid=${process.pid}`], { script: CLI });
     await run.waitForLine(/^bpf-ts run: 1 program attached \(on_kill\)/, { stream: 'stderr', timeoutMs: 20_000 });
     const held = run.bpfObjects();
     kills([92_000_001]);

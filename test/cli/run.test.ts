@@ -2,13 +2,12 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BPF_DIR, CLI } from '../helpers/paths.js';
+import { CLI } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { KILL_OBJ, KILL_SRC, kills } from './run-fixture.js';
 import { runCli } from '../helpers/cli.js';
 import { bpfObjectsLeft, startExample, type ExampleProcess } from '../helpers/example-process.js';
 
-const OBJ = join(BPF_DIR, 'run', 'kill_events.bpf.o');
-const SRC = join(BPF_DIR, 'run', 'kill_events.bpf.c');
 const READY = /^bpf-ts run: 1 program attached \(on_kill\)/;
 
 /** `bpf-ts run ARGS` as a child process (as users run it). */
@@ -16,19 +15,6 @@ function startRun(args: readonly string[], env: NodeJS.ProcessEnv = {}): Example
   return startExample('bpf-ts run', ['run', ...args], { script: CLI, env });
 }
 
-/**
- * kill(target, 0) from this process for each target: pids that do not exist, so the call enters
- * the tracepoint and fails with ESRCH without signalling anyone.
- */
-function kills(targets: readonly number[]): void {
-  for (const t of targets) {
-    try {
-      process.kill(t, 0);
-    } catch {
-      // ESRCH: expected
-    }
-  }
-}
 
 /** Targets no process has (above any pid_max: 2^22), unique to this run. */
 function targets(base: number, n: number): number[] {
@@ -51,7 +37,7 @@ describe('cli: bpf-ts run', function () {
 
   it('streams ring buffer records decoded through the BTF struct, with --set knobs applied; SIGINT exits 0 and detaches', async function () {
     const wanted = targets(80_000_000, 4);
-    await using run = startRun([OBJ, '--set', `target_tgid=${process.pid}`, '--set', 'tag=0xfeed', '--set', 'label=runtest', '--set', 'delta=-3', '--set', 'data_offset=1000']);
+    await using run = startRun([KILL_OBJ, '--set', `target_tgid=${process.pid}`, '--set', 'tag=0xfeed', '--set', 'label=runtest', '--set', 'delta=-3', '--set', 'data_offset=1000']);
     await run.waitForLine(READY, { stream: 'stderr', timeoutMs: 20_000 });
     expect(run.stderr[0]).to.equal('bpf-ts run: 1 program attached (on_kill); streaming events as struct kill_event; Ctrl-C to stop');
     const held = run.bpfObjects();
@@ -81,7 +67,7 @@ describe('cli: bpf-ts run', function () {
 
   it('-j with a perf event array: JSON lines, u64 values as exact JSON numbers; --duration exits 0 and detaches', async function () {
     const wanted = targets(90_000_000, 3);
-    await using run = startRun([OBJ, '-j', '--duration', '3', '--set', `target_tgid=${process.pid}`, '--set', 'use_perf=true', '--set', 'tag=18446744073709551615', '--events', 'perf_events:kill_event']);
+    await using run = startRun([KILL_OBJ, '-j', '--duration', '3', '--set', `target_tgid=${process.pid}`, '--set', 'use_perf=true', '--set', 'tag=18446744073709551615', '--events', 'perf_events:kill_event']);
     await run.waitForLine(/^bpf-ts run: .*streaming perf_events as struct kill_event; stopping after 3s/, { stream: 'stderr', timeoutMs: 20_000 });
     const held = run.bpfObjects();
     kills(wanted);
@@ -101,7 +87,7 @@ describe('cli: bpf-ts run', function () {
     // 3 targets in [2^26, 2^27) and 5 in [2^28, 2^29): log2 slots 27 and 29.
     const low = targets(1 << 26, 3);
     const high = targets(1 << 28, 5);
-    await using run = startRun([OBJ, '--duration', '3', '--set', `target_tgid=${process.pid}`, '--set', 'mode=MODE_COUNT_ONLY', '--hist', 'hist:usecs', '--hist', 'lin:linear:mod16', '--hist', 'hist_by_sig']);
+    await using run = startRun([KILL_OBJ, '--duration', '3', '--set', `target_tgid=${process.pid}`, '--set', 'mode=MODE_COUNT_ONLY', '--hist', 'hist:usecs', '--hist', 'lin:linear:mod16', '--hist', 'hist_by_sig']);
     await run.waitForLine(READY, { stream: 'stderr', timeoutMs: 20_000 });
     kills([...low, ...high]);
     const exit = await run.exited();
@@ -133,7 +119,7 @@ describe('cli: bpf-ts run', function () {
 
   it('-j --hist: one JSON line per histogram with the buckets bcc prints', async function () {
     const wanted = targets(1 << 27, 2);
-    await using run = startRun([OBJ, '-j', '--duration', '2', '--set', `target_tgid=${process.pid}`, '--set', 'mode=1', '--hist', 'hist']);
+    await using run = startRun([KILL_OBJ, '-j', '--duration', '2', '--set', `target_tgid=${process.pid}`, '--set', 'mode=1', '--hist', 'hist']);
     await run.waitForLine(READY, { stream: 'stderr', timeoutMs: 20_000 });
     kills(wanted);
     expect(await run.exited()).to.deep.equal({ code: 0, signal: null });
@@ -151,7 +137,7 @@ describe('cli: bpf-ts run', function () {
     const cache = mkdtempSync(join(tmpdir(), 'bpf-ts-run-cache-'));
     try {
       const wanted = targets(95_000_000, 1);
-      await using run = startRun([SRC, '--set', `target_tgid=${process.pid}`, '--events', 'events:kill_event'], { XDG_CACHE_HOME: cache });
+      await using run = startRun([KILL_SRC, '--set', `target_tgid=${process.pid}`, '--events', 'events:kill_event'], { XDG_CACHE_HOME: cache });
       await run.waitForLine(READY, { stream: 'stderr', timeoutMs: 40_000 });
       kills(wanted);
       await run.waitForLine((l) => l.includes(`target=${wanted[0]}`));
@@ -181,7 +167,7 @@ describe('cli: bpf-ts run', function () {
       [['--bogus'], "Error: run: unknown option '--bogus' (see bpf-ts run help)\n"],
     ];
     for (const [args, err] of cases) {
-      const r = await runCli(['run', OBJ, ...args]);
+      const r = await runCli(['run', KILL_OBJ, ...args]);
       expect({ args, code: r.code, err: r.err, out: r.out }).to.deep.equal({ args, code: 255, err, out: '' });
     }
   });
