@@ -1,7 +1,8 @@
 // Programs for the CLI tests of attach and events (test/cli): an auto-attachable tracepoint that
 // counts getppid() calls per process in `hits` (so a test proves its own call fired it), an XDP
 // and a tc program for `prog run` (they rewrite the packet and the context so data_out/ctx_out
-// are checked), and a syscall program whose bpf_printk the test triggers with a marker it chose.
+// are checked), a syscall program whose bpf_printk the test triggers with a marker it chose, and
+// a flow dissector for `net show`.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -57,6 +58,13 @@ int say(struct say_args *args)
 {
 	bpf_printk("bpf-ts cli magic=%llu", args->magic);
 	return 0;
+}
+
+/* For `net show`'s flow_dissector section: attached to a netns by the test. */
+SEC("flow_dissector")
+int dissect(struct __sk_buff *skb)
+{
+	return BPF_OK;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -2,8 +2,7 @@
  * `cgroup { show | list } CGROUP [effective]`, `cgroup tree [ROOT] [effective]`,
  * `cgroup attach CGROUP ATTACH_TYPE PROG [multi] [override]`, `cgroup detach CGROUP ATTACH_TYPE
  * PROG`, as bpftool's cgroup.c. The attach types queried are the cgroup ones, in the order of
- * bpftool 7.3+'s `cgroup_attach_types[]` (7.1 queried every type, and on current kernels some
- * non-cgroup types answer EBADF, which makes its `show` fail).
+ * bpftool 7.3+'s `cgroup_attach_types[]` (7.1 queried every type in numeric order).
  */
 import { closeSync, existsSync, lstatSync, openSync, opendirSync, readFileSync } from 'node:fs';
 import { loadKernelBtf } from '../btf/index.js';

@@ -361,7 +361,11 @@ export async function netShow(args: readonly string[], ctx: CliContext): Promise
   }
   p.endArray('\n');
   p.startArray('flow_dissector', (n) => `${n}:\n`);
-  if (fdId > 0) p.uint('id', (v) => `id ${v}`, fdId);
+  if (fdId > 0) {
+    // bpftool writes `"flow_dissector":["id":N]` here, which no JSON parser accepts; ours is an object.
+    if (p.json !== undefined) p.json.startObject().uintField('id', fdId).endObject();
+    else p.text += `id ${fdId}`;
+  }
   p.endArray('\n');
   p.startArray('netfilter', (n) => `${n}:\n`);
   for (const nf of netfilterLinks()) {

@@ -1,6 +1,7 @@
 /**
  * `bpf-ts net show` against `bpftool net show` in a network namespace the test creates with a
- * veth pair: generic XDP (attached by bpftool), classic clsact filters (attached by tc), a tcx
+ * veth pair: generic XDP (attached by bpftool), classic clsact filters (attached by tc), a flow
+ * dissector (attached to the netns by bpftool), a tcx
  * link (attached by our library from inside the netns) and a netfilter link. bpftool 7.1 lists
  * no tcx or netfilter: those are checked against bpftool 7.3+'s layout read from its source.
  */
@@ -46,9 +47,9 @@ describe('bpf-ts net show vs bpftool (in a netns with a veth pair)', function ()
     requireTool(this, '/usr/sbin/tc');
     requireTool(this, '/usr/bin/nsenter');
     root = mkdtempSync('/sys/fs/bpf/bpfts-net-');
-    cli = await loadObject(CLI_OBJ, { programs: ['xdp_rewrite', 'tc_mark'] });
+    cli = await loadObject(CLI_OBJ, { programs: ['xdp_rewrite', 'tc_mark', 'dissect'] });
     counters = await loadObject(COUNTERS_OBJ, { programs: ['tcx_ingress_count', 'netfilter_count'] });
-    for (const [obj, name] of [[cli, 'xdp_rewrite'], [cli, 'tc_mark'], [counters, 'tcx_ingress_count']] as const) {
+    for (const [obj, name] of [[cli, 'xdp_rewrite'], [cli, 'tc_mark'], [cli, 'dissect'], [counters, 'tcx_ingress_count']] as const) {
       const p = obj.program(name);
       if (p === undefined) throw new Error(`${name} missing`);
       p.pin(join(root, name));
@@ -59,6 +60,8 @@ describe('bpf-ts net show vs bpftool (in a netns with a veth pair)', function ()
     execFileSync('ip', ['-n', ns, 'link', 'set', 'bpftsA', 'up']);
     execFileSync('ip', ['-n', ns, 'link', 'set', 'bpftsB', 'up']);
     mustInNs(BPFTOOL, ['net', 'attach', 'xdpgeneric', 'pinned', join(root, 'xdp_rewrite'), 'dev', 'bpftsA']);
+    // bpftool attaches a flow dissector to the netns it runs in.
+    mustInNs(BPFTOOL, ['prog', 'attach', 'pinned', join(root, 'dissect'), 'flow_dissector']);
     mustInNs('tc', ['qdisc', 'add', 'dev', 'bpftsB', 'clsact']);
     mustInNs('tc', ['filter', 'add', 'dev', 'bpftsB', 'ingress', 'bpf', 'da', 'object-pinned', join(root, 'tc_mark')]);
     mustInNs('tc', ['filter', 'add', 'dev', 'bpftsB', 'egress', 'bpf', 'da', 'object-pinned', join(root, 'tc_mark')]);
@@ -94,6 +97,7 @@ link.pin(${JSON.stringify(join(root, 'tcx_link'))}); link.close(); fd.close();`;
     expect(ref.stdout).to.match(new RegExp(`^bpftsA\\(\\d+\\) generic id ${ids['xdp_rewrite']}$`, 'm'));
     expect(ref.stdout).to.match(new RegExp(`^bpftsB\\(\\d+\\) clsact/ingress \\S+ id ${ids['tc_mark']}$`, 'm'));
     expect(ref.stdout).to.match(new RegExp(`^bpftsB\\(\\d+\\) clsact/egress \\S+ id ${ids['tc_mark']}$`, 'm'));
+    expect(ref.stdout).to.contain(`flow_dissector:\nid ${ids['dissect']}\n`);
     expect(ours.stdout).to.match(new RegExp(`^bpftsA\\(\\d+\\) tcx/ingress tcx_ingress_count prog_id ${ids['tcx_ingress_count']} link_id \\d+ $`, 'm'));
     expect(ours.stdout).to.contain(`\n\tip input prio -128 prog_id ${ids['netfilter_count']}`);
   });
@@ -101,7 +105,10 @@ link.pin(${JSON.stringify(join(root, 'tcx_link'))}); link.close(); fd.close();`;
   it('-j: bpftool\'s objects, plus tcx entries and the netfilter array', function () {
     type Net = { xdp: unknown[]; tc: Array<{ kind: string } & Record<string, unknown>>; flow_dissector: unknown[]; netfilter?: Array<Record<string, number>> };
     const ours = JSON.parse(inNs('bpf-ts', ['-j', 'net', 'show']).stdout) as Net[];
-    const ref = JSON.parse(inNs(BPFTOOL, ['-j', 'net', 'show']).stdout) as Net[];
+    // bpftool's flow_dissector entry is not valid JSON (`["id":N]`); ours is `[{"id":N}]`.
+    const refText = inNs(BPFTOOL, ['-j', 'net', 'show']).stdout;
+    expect(refText).to.contain(`"flow_dissector":["id":${ids['dissect']}]`);
+    const ref = JSON.parse(refText.replace(/"flow_dissector":\["id":(\d+)\]/, '"flow_dissector":[{"id":$1}]')) as Net[];
     const [o] = ours;
     if (o === undefined) throw new Error('empty');
     const tcx = o.tc.filter((e) => e.kind.startsWith('tcx/'));

@@ -32,11 +32,11 @@ describe('bpf-ts prog loadall ... autoattach', function () {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.equal('');
     // bpftool's note for each program it pins instead of attaching (xdp, tc, syscall).
-    for (const name of ['xdp_rewrite', 'tc_mark', 'say']) {
+    for (const name of ['xdp_rewrite', 'tc_mark', 'say', 'dissect']) {
       expect(r.stderr).to.contain(`Program ${name} does not support autoattach, falling back to pinning\n`);
     }
     expect(r.stderr).not.to.contain('count_getppid');
-    expect(readdirSync(progs).sort()).to.deep.equal(['count_getppid', 'say', 'tc_mark', 'xdp_rewrite']);
+    expect(readdirSync(progs).sort()).to.deep.equal(['count_getppid', 'dissect', 'say', 'tc_mark', 'xdp_rewrite']);
 
     let progId: number;
     {
