@@ -77,7 +77,7 @@ function isEventMap(type: number): boolean {
 }
 
 /** Opens the readers: the `--events` maps, or every ring buffer of the object. */
-function openStreams(obj: BpfObject, spec: ObjectSpec, events: readonly EventsArg[]): Stream[] {
+function openStreams(obj: BpfObject, spec: ObjectSpec, events: readonly EventsArg[], ctx: CliContext): Stream[] {
   const chosen: EventsArg[] =
     events.length > 0 ? [...events] : [...obj.maps.values()].filter((m) => m.type === MapType.RINGBUF).map((m) => ({ map: nameOf(obj, m), struct: undefined }));
   const streams: Stream[] = [];
@@ -95,7 +95,10 @@ function openStreams(obj: BpfObject, spec: ObjectSpec, events: readonly EventsAr
         typeId = defaultRecordStruct(spec.btf, e.map);
       }
       const codec = typeId === undefined || spec.btf === undefined ? undefined : createBtfCodec(spec.btf, typeId, { enums: 'name' });
-      const reader = map.type === MapType.RINGBUF ? RingBufferReader.open(map) : PerfBufferReader.open(map);
+      const reader =
+        map.type === MapType.RINGBUF
+          ? RingBufferReader.open(map)
+          : PerfBufferReader.open(map, { onLost: (cpu, lost) => ctx.err(`bpf-ts run: ${e.map}: ${lost} record${lost === 1 ? '' : 's'} lost on CPU ${cpu}\n`) });
       streams.push({ map: e.map, reader, codec });
     }
   } catch (err) {
@@ -213,7 +216,7 @@ export async function runObject(args: RunArgs, ctx: CliContext, stop?: AbortSign
     links = attachObject(obj);
     const skipped = [...obj.programs.keys()].filter((name) => links?.link(name) === undefined);
     for (const name of skipped) ctx.err(`bpf-ts: program '${name}' (SEC("${obj.program(name)?.section ?? ''}")) not attached: its section names no attach target\n`);
-    streams = openStreams(obj, spec, args.events);
+    streams = openStreams(obj, spec, args.events, ctx);
     const readyParts = [`${links.links.size} program${links.links.size === 1 ? '' : 's'} attached${links.links.size > 0 ? ` (${[...links.links.keys()].join(', ')})` : ''}`];
     if (streams.length > 0) readyParts.push(`streaming ${streams.map((s) => `${s.map}${s.codec === undefined ? ' as hex' : ` as ${s.codec.typeName}`}`).join(', ')}`);
     ctx.err(`bpf-ts run: ${readyParts.join('; ')}; ${args.durationMs === undefined ? 'Ctrl-C to stop' : `stopping after ${args.durationMs / 1000}s or Ctrl-C`}\n`);

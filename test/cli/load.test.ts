@@ -65,7 +65,22 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
   });
 
   it('unload leaves a pin that was replaced meanwhile, and exits 1', async function () {
-    expect((await runCli(['load', KILL_OBJ, dir])).code).to.equal(0);
+    const loaded = await runCli(['load', KILL_OBJ, dir, '-j']);
+    expect(loaded.code).to.equal(0);
+    const report = JSON.parse(loaded.out) as { pindir: string; pins: { path: string; kind: string; id: number }[] };
+    expect(report.pindir).to.equal(dir);
+    expect(report.pins.map((p) => `${p.kind} ${p.path}`).sort()).to.deep.equal([
+      'link on_kill',
+      'map maps/calls',
+      'map maps/events',
+      'map maps/hist',
+      'map maps/hist_by_sig',
+      'map maps/kill_eve_bss',
+      'map maps/kill_eve_rodata',
+      'map maps/lin',
+      'map maps/perf_events',
+    ]);
+    expect(report.pins.find((p) => p.path === 'maps/calls')!.id).to.equal(pinnedId(join(dir, 'maps', 'calls'), 'map_id'));
     // Replace maps/calls by another map at the same path.
     using other = BpfMap.fromPin(join(dir, 'maps', 'hist'));
     rmSync(join(dir, 'maps', 'calls'));
@@ -84,13 +99,13 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
     expect(await runCli(['unload', dir])).to.deep.equal({
       code: 255,
       out: '',
-      err: `Error: ${dir}: no bpf_ts_load manifest here; not a directory made by 'bpf-ts load KILL_OBJ PINDIR'\n`,
+      err: `Error: ${dir}: no bpf_ts_load manifest here; not a directory made by 'bpf-ts load OBJ PINDIR'\n`,
     });
     expect(existsSync(join(dir, 'x'))).to.equal(true);
     expect(await runCli(['load', KILL_OBJ, dir, '--duration', '1'])).to.deep.equal({
       code: 255,
       out: '',
-      err: 'Error: load KILL_OBJ PINDIR: --events, --hist and --duration apply only without PINDIR (use bpf-ts run)\n',
+      err: 'Error: load OBJ PINDIR: --events, --hist and --duration apply only without PINDIR (use bpf-ts run)\n',
     });
   });
 
