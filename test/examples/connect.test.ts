@@ -24,6 +24,16 @@ async function connectAs(comm: string, host: string, port: number): Promise<void
   expect(run.code, `${comm} connecting to ${host}:${port}`).to.equal(0);
 }
 
+/**
+ * Starts a connect to `host:port` from a new process called `comm` and exits without waiting for
+ * its outcome: for destinations nothing answers (the syscall is traced on entry all the same).
+ */
+async function attemptConnectAs(comm: string, host: string, port: number): Promise<void> {
+  const script = `require('net').connect(${port}, ${JSON.stringify(host)}).on('error', () => process.exit(0)); setTimeout(() => process.exit(0), 300);`;
+  const run = await runAs(comm, process.execPath, ['-e', script]);
+  expect(run.code, `${comm} connecting to ${host}:${port}`).to.equal(0);
+}
+
 describe('examples: connect', function () {
   this.timeout(20000);
   const servers: Server[] = [];
@@ -58,7 +68,7 @@ describe('examples: connect', function () {
     expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
   });
 
-  it('prints IPv4-mapped IPv6 destinations as inet_ntop does (::ffff:a.b.c.d), and ends cleanly on SIGTERM', async () => {
+  it('prints IPv6 destinations as inet_ntop does (IPv4-mapped, the first longest zero run compressed), and ends cleanly on SIGTERM', async () => {
     const v6 = await listen('::');
     servers.push(v6.server);
     await using tool = startExample('connect');
@@ -67,6 +77,10 @@ describe('examples: connect', function () {
     const comm = uniqueComm('cnm');
     await connectAs(comm, '::ffff:127.0.0.1', v6.port);
     await tool.waitForLine((l) => l === `>> [${comm}]: connect '[::ffff:127.0.0.1]:${v6.port}'`);
+    // A documentation address: whatever becomes of the connect, it was attempted (and traced).
+    const unreachable = uniqueComm('cnu');
+    await attemptConnectAs(unreachable, '2001:db8:0:0:1:0:0:1', v6.port);
+    await tool.waitForLine((l) => l === `>> [${unreachable}]: connect '[2001:db8::1:0:0:1]:${v6.port}'`);
     expect(await tool.stop('SIGTERM'), tool.transcript()).to.deep.equal({ code: 0, signal: null });
     expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
   });

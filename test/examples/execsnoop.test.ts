@@ -46,14 +46,15 @@ describe('examples: execsnoop', function () {
     expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
   });
 
-  it('-x shows failed execs with their error, -q quotes arguments, --max-args cuts the list with "..."', async () => {
-    await using tool = startExample('execsnoop', ['-x', '-q', '--max-args', '3']);
+  it('-x shows failed execs with their error, -q quotes arguments, --max-args cuts the list with "...", -l filters by arguments', async () => {
+    await using tool = startExample('execsnoop', ['-x', '-q', '--max-args', '3', '-l', '^/nonexistent-bpfts/']);
     await tool.waitForLine((l) => l === HEADER);
     const held = tool.bpfObjects();
     const missing = `/nonexistent-bpfts/${uniqueComm('exf')}`;
     await failedExec(missing, ['a "quoted" word', 'b', 'c', 'd']);
     const line = await tool.waitForLine((l) => l.includes(missing));
     expect(line).to.match(new RegExp(`^.{16} \\d+ +${escape(String(process.pid).padEnd(7))}  -2 "${escape(missing)}" "a \\\\"quoted\\\\" word" "b" "\\.\\.\\."$`));
+    for (const l of tool.stdout.slice(1)) expect(l, '-l').to.include('"/nonexistent-bpfts/');
     expect(await tool.stop('SIGTERM'), tool.transcript()).to.deep.equal({ code: 0, signal: null });
     expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
   });
