@@ -12,10 +12,11 @@ import { dirname } from 'node:path';
 import { BpfMap } from '../maps/index.js';
 import { attachAndPin, attachAndPinAll, type AttachAndPinOptions, type PinAttachEntry } from '../links/index.js';
 import { loadObject, loadObjectSpec, matchSection, type BpfObject, type BpfProgram } from '../loader/index.js';
-import { ensureBpffs, isBpffs, type OwnedFd } from '../sys/index.js';
+import { isPermissionError, type OwnedFd } from '../sys/index.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 import { parseCUnsigned, parseMapHandle } from './object-handle.js';
+import { preparePinDir, removeCreatedDirs } from './pin-dir.js';
 
 /** One `map { idx IDX | name NAME } MAP` replacement. */
 interface MapReplacement {
@@ -99,8 +100,12 @@ function programType(type: string): { type: number; expectedAttachType: number }
   throw new CliError(`failed to get program type from "${type}"`);
 }
 
-function ensurePinDir(path: string): void {
-  if (!isBpffs(path)) ensureBpffs(path);
+/** The exit code of a permission failure (EPERM), as for the show commands (object-handle.ts). */
+const PERMISSION_EXIT = 1;
+
+/** The first line of an error's message: the CLI reports one line; -d shows the rest. */
+function firstLine(e: unknown): string {
+  return ((e as Error).message ?? String(e)).split('\n')[0] ?? '';
 }
 
 function attachEntry(p: BpfProgram): PinAttachEntry {
@@ -111,8 +116,8 @@ function attachEntry(p: BpfProgram): PinAttachEntry {
 function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean, autoAttach: boolean, ctx: CliContext): string[] {
   const first = obj.programs.values().next().value;
   if (first === undefined) throw new CliError("object file doesn't contain any bpf program");
-  // bpftool mounts a bpffs on PATH's directory when it is not one (mount_bpffs_for_pin).
-  ensurePinDir(dirname(path));
+  // `load` pins in PATH's directory, `loadall` in PATH itself; either must be on a bpffs.
+  const created = preparePinDir(firstOnly ? dirname(path) : path, path);
   const usdtSpecs = obj.map('__bpf_usdt_specs');
   const options: AttachAndPinOptions = {
     ...(usdtSpecs === undefined ? {} : { context: { usdtSpecsMap: { fd: usdtSpecs.fd.fd, id: usdtSpecs.id, maxEntries: usdtSpecs.maxEntries } } }),
@@ -129,16 +134,18 @@ function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean, autoAttac
     first.pin(path);
     return [path];
   } catch (e) {
-    if (ctx.debug || autoAttach) ctx.err(`${(e as Error).message}\n`);
-    throw new CliError(firstOnly ? `failed to pin program ${first.section}` : 'failed to pin all programs', 255, { cause: e });
+    removeCreatedDirs(created);
+    throw new CliError(`${firstOnly ? `failed to pin program ${first.section}` : 'failed to pin all programs'}: ${firstLine(e)}`, 255, { cause: e });
   }
 }
 
 function pinAllMaps(obj: BpfObject, dir: string): void {
+  const created = preparePinDir(dir, dir);
   try {
     obj.pinMaps(dir);
   } catch (e) {
-    throw new CliError('failed to pin all maps', 255, { cause: e });
+    removeCreatedDirs(created);
+    throw new CliError(`failed to pin all maps: ${firstLine(e)}`, 255, { cause: e });
   }
 }
 
@@ -156,7 +163,7 @@ export async function progLoad(args: readonly string[], ctx: CliContext, firstOn
   const replaced = new Map<string, BpfMap>();
   try {
     const spec = await loadObjectSpec(a.object).catch((e: unknown) => {
-      throw new CliError(`failed to open object file: ${(e as Error).message}`, 255, { cause: e });
+      throw new CliError(`failed to open object file: ${firstLine(e)}`, 255, { cause: e });
     });
     for (const r of a.replacements) {
       const m = r.idx !== undefined ? spec.maps[r.idx] : spec.map(r.name ?? '');
@@ -175,9 +182,9 @@ export async function progLoad(args: readonly string[], ctx: CliContext, firstOn
         ...(replaced.size === 0 ? {} : { replaceMaps: replaced }),
       });
     } catch (e) {
-      // libbpf prints why by default (its warnings); ours is the error's message.
-      ctx.err(`${(e as Error).message}\n`);
-      throw new CliError('failed to load object file', 255, { cause: e });
+      // bpftool prints libbpf's warnings and then this line; we print one line with the reason
+      // (a verifier rejection names the source line), and with -d the whole error and its log.
+      throw new CliError(`failed to load object file: ${firstLine(e)}`, isPermissionError(e) ? PERMISSION_EXIT : 255, { cause: e });
     }
     try {
       const pinned = pinPrograms(obj, a.path, firstOnly, a.autoAttach, ctx);
@@ -186,6 +193,7 @@ export async function progLoad(args: readonly string[], ctx: CliContext, firstOn
           pinAllMaps(obj, a.pinMaps);
         } catch (e) {
           for (const p of pinned) rmSync(p, { force: true });
+          if (!firstOnly) removeCreatedDirs([a.path]);
           throw e;
         }
       }

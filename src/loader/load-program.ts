@@ -5,6 +5,7 @@
  * `VerifierError` naming the failing source line.
  */
 import {
+  errnoHint,
   AttachType,
   isTrampolineRefusalErrno,
   NotSupportedError,
@@ -171,7 +172,9 @@ export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
       const where = `${input.fileName === undefined ? '' : `${input.fileName}: `}program '${s.name}'`;
       throw new NotSupportedError(`program type ${typeName}`, `${where}: the kernel has no ${typeName} programs (BPF_PROG_LOAD failed with EINVAL, and so does the smallest ${typeName} program)`, { cause: attempt.cause });
     }
-    throw new LoadError(`BPF_PROG_LOAD failed: ${attempt.code} (${attempt.cause.message}), no verifier log`, { program: s.name }, { cause: attempt.cause });
+    const hint = errnoHint(attempt.code, 'BPF_PROG_LOAD');
+    const why = attempt.code === 'EPERM' && hint !== undefined ? hint : 'no verifier log';
+    throw new LoadError(`BPF_PROG_LOAD failed: ${attempt.code} (${attempt.cause.message}), ${why}`, { program: s.name }, { cause: attempt.cause });
   }
   throw new VerifierError({ program: s.name, rawLog: attempt.log, errno: attempt.errno, context: input.explain, cause: attempt.cause });
 }

@@ -66,6 +66,26 @@ export function isNativeError(e: unknown): e is NativeError {
 }
 
 /**
+ * What usually fixes a failing errno (`'EPERM'` -> needs root or CAP_BPF+CAP_PERFMON), for the
+ * layers that wrap a failed call in their own error; `command` picks the per-command hint.
+ */
+export function errnoHint(code: string, command?: string): string | undefined {
+  return (command !== undefined ? COMMAND_ERRNO_HINTS[code]?.[command] : undefined) ?? ERRNO_HINTS[code];
+}
+
+/**
+ * True when `e` or an error in its `cause` chain is a permission failure (`EPERM`): the
+ * process lacks the privileges (root, CAP_BPF, ...), whatever layer wrapped the failure.
+ */
+export function isPermissionError(e: unknown): boolean {
+  for (let at = e, depth = 0; at instanceof Error && depth < 16; at = at.cause, depth++) {
+    const code = (at as { code?: unknown }).code;
+    if (code === 'EPERM') return true;
+  }
+  return false;
+}
+
+/**
  * Converts an addon error into a {@link SysError} whose message says what was attempted and, for
  * the errnos that have one, what usually fixes it. `what` describes the operation
  * (`'BPF_PROG_GET_FD_BY_ID id 42'`).
@@ -75,7 +95,7 @@ export function toSysError(e: unknown, syscall: string, what: string, command?: 
     const msg = e instanceof Error ? e.message : String(e);
     return new SysError(`${what}: ${msg}`, 0, 'UNKNOWN', syscall, command, { cause: e });
   }
-  const hint = (command !== undefined ? COMMAND_ERRNO_HINTS[e.code]?.[command] : undefined) ?? ERRNO_HINTS[e.code];
+  const hint = errnoHint(e.code, command);
   const detail = hint === undefined ? e.message : `${e.message}: ${hint}`;
   return new SysError(`${what} failed (${e.code}): ${detail}`, e.errno, e.code, syscall, command, { cause: e });
 }

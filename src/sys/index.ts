@@ -4,7 +4,7 @@
  */
 export { native, PollEvents, type NativeAddon, type NativeError, type PollHandle } from './native.js';
 export { BpfCmd, bpfCmdName, bpfSyscall } from './bpf.js';
-export { SysError, NotSupportedError, isNativeError, toSysError } from './errors.js';
+export { SysError, NotSupportedError, isNativeError, toSysError, errnoHint, isPermissionError } from './errors.js';
 export { strerror } from './strerror.js';
 export { AttrWriter, StructReader, cString } from './attr.js';
 export { OwnedFd, FdClosedError, bpfFdKind, type BpfFdKind } from './fd.js';

@@ -103,7 +103,7 @@ describe('bpf-ts prog loadall ... autoattach', function () {
     }
     const r = run('bpf-ts', ['prog', 'loadall', CLI_OBJ, progs, 'autoattach', 'map', 'name', 'hits', 'pinned', hits]);
     expect(r.status).to.equal(255);
-    expect(r.stderr).to.match(/Error: failed to pin all programs\n$/);
+    expect(r.stderr).to.match(/Error: failed to pin all programs: [^\n]+\n$/);
     expect(readdirSync(progs)).to.deep.equal(['tc_mark']);
     callGetppid(5);
     expect(hitsOf(hits, process.pid)).to.equal(0n);
