@@ -101,6 +101,15 @@ describe('examples: opensnoop', function () {
     }
   });
 
+  it('-d SECONDS stops by itself with exit code 0 and leaves nothing attached', async () => {
+    await using tool = startExample('opensnoop', ['-d', '1', '-c', uniqueComm('osd')]);
+    await tool.waitForLine(HEADER);
+    const held = tool.bpfObjects();
+    expect(await tool.exited(), tool.transcript()).to.deep.equal({ code: 0, signal: null });
+    expect(tool.stdout).to.have.length(1);
+    expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
+  });
+
   it('refuses a bad PID with exit code 2 and the usage; -h prints the usage', async () => {
     await using bad = startExample('opensnoop', ['-p', 'abc']);
     expect(await bad.exited()).to.deep.equal({ code: 2, signal: null });
