@@ -1,9 +1,9 @@
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 
-const HELP = `Usage: bpf-ts link { show | list }   [LINK]
-       bpf-ts link pin        LINK  FILE
-       bpf-ts link detach     LINK
+const HELP = `Usage: bpf-ts link { show | list } [LINK]
+       bpf-ts link pin LINK FILE
+       bpf-ts link detach LINK
        bpf-ts link help
 
        LINK := { id LINK_ID | pinned FILE }
