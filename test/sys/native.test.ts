@@ -93,6 +93,17 @@ function lookup(n: NativeAddon, fd: number, index: number): bigint {
 const NATIVE_JS = new URL('../../src/sys/native.js', import.meta.url).href;
 
 /**
+ * Every function the addon exports, with its argument count: the hostile-call test calls each
+ * with every bad value in every slot. A new addon function needs an entry here, or that test
+ * fails (it lists the addon's functions at run time).
+ */
+const HOSTILE_ARITY: Readonly<Record<string, number>> = {
+  bpf: 2, bpfErrno: 2, sysError: 2, perfEventOpen: 5, ioctl: 3, mmap: 5, munmap: 1, close: 1, address: 1, pollStart: 3,
+  pollStop: 1, epollCreate: 0, epollCtl: 5, epollWait: 3, mount: 5, umount: 2, socket: 3, setsockopt: 4,
+  read: 2, write: 2, dup: 1, ifNameToIndex: 1, pageSize: 0,
+};
+
+/**
  * Runs `body` (ESM, with `n` bound to the addon) in a child node. Returns its exit status,
  * signal and output; a crash shows as a signal, not an exception here.
  */
@@ -135,6 +146,15 @@ describe('native addon (crates/sys)', function () {
         'dup', 'ifNameToIndex', 'pageSize',
       ];
       for (const name of names) expect(n, name).to.have.property(name).that.is.a('function');
+    });
+
+    it('every function the addon exports has a hostile-call case (HOSTILE_ARITY)', function () {
+      const exported: string[] = [];
+      const addon = n as unknown as Record<string, unknown>;
+      for (const k in addon) if (typeof addon[k] === 'function') exported.push(k);
+      expect(exported.length).to.be.greaterThan(20);
+      expect(exported.filter((k) => !(k in HOSTILE_ARITY)), 'addon functions without a case').to.deep.equal([]);
+      expect(Object.keys(HOSTILE_ARITY).filter((k) => !exported.includes(k)), 'cases for functions the addon lacks').to.deep.equal([]);
     });
 
     it('pageSize() is the kernel page size', function () {
@@ -804,9 +824,13 @@ describe('native addon (crates/sys)', function () {
           new Uint8Array(new SharedArrayBuffer(16), 4)];
 
         // Every function, every argument slot, every hostile value; all other slots invalid fds.
-        const arity = { bpf: 2, bpfErrno: 2, sysError: 2, perfEventOpen: 5, ioctl: 3, mmap: 5, munmap: 1, close: 1, address: 1, pollStart: 3,
-          pollStop: 1, epollCreate: 0, epollCtl: 5, epollWait: 3, mount: 5, umount: 2, socket: 3, setsockopt: 4,
-          read: 2, write: 2, dup: 1, ifNameToIndex: 1, pageSize: 0 };
+        const arity = ${JSON.stringify(HOSTILE_ARITY)};
+        // Listed from the addon itself: a function added to crates/sys without an entry in
+        // HOSTILE_ARITY fails here, before anything else runs.
+        const exported = [];
+        for (const k in n) if (typeof n[k] === 'function') exported.push(k);
+        const uncovered = exported.filter((k) => !(k in arity));
+        if (uncovered.length > 0) { console.log('no hostile-call case for: ' + uncovered.join(', ')); process.exit(4); }
         const safeDefault = { close: -1, dup: -1, read: -1, write: -1, ioctl: -1, setsockopt: -1, epollCtl: -1,
           epollWait: -1, mmap: -1, pollStart: -1 };
         const defaults = { mount: ['none', '/nonexistent-bpf-ts', 'bpf', 0, null], umount: ['/nonexistent-bpf-ts', 0] };
@@ -870,6 +894,38 @@ describe('native addon (crates/sys)', function () {
         expectThrow(() => n.umount('/definitely/not/mounted', 0), 'umount');
         expectThrow(() => n.mount('none', '/definitely/not/here', 'bpf', 0, null), 'mount');
         expectThrow(() => n.ifNameToIndex('x'.repeat(100)), 'long ifname');
+
+        // Closed fds (numbers that were valid a moment ago) in every fd slot: EBADF, not a crash.
+        // A fresh fd may reuse the number, so each is closed right before its use.
+        const closedFd = () => { const fd = n.epollCreate(); n.close(fd); return fd; };
+        const attrWithFd = () => { const a = new Uint8Array(32); new DataView(a.buffer).setUint32(0, closedFd(), true); return a; };
+        const fdCalls = {
+          close: () => n.close(closedFd()),
+          dup: () => n.dup(closedFd()),
+          read: () => n.read(closedFd(), new Uint8Array(16)),
+          write: () => n.write(closedFd(), new Uint8Array(16)),
+          ioctl: () => n.ioctl(closedFd(), 0x2400, 0),
+          setsockopt: () => n.setsockopt(closedFd(), 1, 8, new Uint8Array(4)),
+          epollCtlEpfd: () => n.epollCtl(closedFd(), 1, 0, 1, 0),
+          epollWait: () => n.epollWait(closedFd(), 4, 0),
+          mmap: () => n.mmap(closedFd(), 4096, 1, 1, 0),
+          pollStart: () => n.pollStart(closedFd(), 1, () => {}),
+          bpfMapLookup: () => n.bpf(1, attrWithFd()),
+          bpfObjGetInfo: () => n.bpf(15, attrWithFd()),
+          perfEventOpenGroup: () => n.perfEventOpen(new Uint8Array(128), 0, -1, closedFd(), 0),
+        };
+        for (const [what, call] of Object.entries(fdCalls)) expectThrow(call, 'closed fd: ' + what);
+        const ep2 = n.epollCreate();
+        expectThrow(() => n.epollCtl(ep2, 1, closedFd(), 1, 0), 'closed fd: epollCtl member');
+        n.close(ep2);
+
+        // Huge lengths through buffers: a 64 MiB read/write on a closed fd, a 1 MiB socket option.
+        const big = new Uint8Array(64 << 20);
+        expectThrow(() => n.read(closedFd(), big), 'huge read');
+        expectThrow(() => n.write(closedFd(), big), 'huge write');
+        const sock = n.socket(2, 2, 0);
+        try { n.setsockopt(sock, 1, 8, new Uint8Array(1 << 20)); } catch (e) { if (!(e instanceof Error)) failures++; }
+        n.close(sock);
         console.log('calls=' + calls + ' failures=' + failures);
         if (failures) process.exit(3);
       `);
