@@ -180,7 +180,8 @@ export function generateSkeleton(bytes: Uint8Array, options: GenerateSkeletonOpt
       mapLayout[key] = { name: m.name, kind: 'raw' };
       type = 'BpfMap';
     }
-    mapLines.push(`  /** Map \`${m.name}\`. */\n  readonly ${propertyKey(key)}: ${type};`);
+    const optional = m.autocreate ? '' : ' | undefined';
+    mapLines.push(`  /** Map \`${m.name}\`${m.autocreate ? '' : ' (autocreate off: undefined unless enabled on the spec)'}. */\n  readonly ${propertyKey(key)}: ${type}${optional};`);
   }
 
   // Sections.
@@ -222,7 +223,7 @@ export function generateSkeleton(bytes: Uint8Array, options: GenerateSkeletonOpt
   const used = ['Skeleton', 'openSkeletonSpec', 'type SkeletonLayout', 'type SkeletonObjectSource', 'type SkeletonOpenOptions'];
   const body = [...programLines, ...mapLines].join('\n');
   if (spec.programs.length > 0) used.push('type BpfProgram');
-  if (body.includes('BpfMap;')) used.push('type BpfMap');
+  if (/: BpfMap[; ]/.test(body)) used.push('type BpfMap');
   if (body.includes('TypedMap<')) used.push('type TypedMap');
   if (body.includes('EventMap<')) used.push('type EventMap');
   if (codecLines.length > 0) used.push('type BtfCodec');

@@ -155,7 +155,7 @@ export class Skeleton<P extends object, M extends object> implements Disposable 
     return this;
   }
 
-  /** The loaded programs by accessor name (autoload-off programs are `undefined`). */
+  /** The loaded programs by accessor name (programs not loaded, e.g. autoload off, are `undefined`). */
   get programs(): P {
     const obj = this.#loaded('programs');
     if (this.#programs === undefined) {
@@ -166,15 +166,18 @@ export class Skeleton<P extends object, M extends object> implements Disposable 
     return this.#programs;
   }
 
-  /** The maps by accessor name: `TypedMap`s, `EventMap`s for typed event buffers, else `BpfMap`s. */
+  /**
+   * The maps by accessor name: `TypedMap`s, `EventMap`s for typed event buffers, else `BpfMap`s;
+   * `undefined` for maps that were not created (autocreate off).
+   */
   get maps(): M {
     const obj = this.#loaded('maps');
     if (this.#maps === undefined) {
       const out: Record<string, unknown> = {};
       for (const [key, m] of Object.entries(this.layout.maps)) {
+        // Maps not created (autocreate off) are undefined, as their generated types say.
         const map = obj.map(m.name);
-        if (map === undefined) throw this.#error(`maps.${key}`, `the object has no map '${m.name}'`);
-        out[key] = this.#mapView(key, m, map);
+        out[key] = map === undefined ? undefined : this.#mapView(key, m, map);
       }
       this.#maps = Object.freeze(out) as M;
     }
