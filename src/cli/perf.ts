@@ -10,7 +10,7 @@ import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';
 
 const HELP = `Usage: bpf-ts perf { show | list }
-       bpf-ts perf help }
+       bpf-ts perf help
 
        OPTIONS := { {-j|--json} [{-p|--pretty}] | {-d|--debug} }
 `;
