@@ -16,6 +16,7 @@ enum slot {
 	SLOT_FEXIT,
 	SLOT_FMOD_RET,
 	SLOT_LSM,
+	SLOT_FMOD_RET_LSM,
 	SLOT_COUNT,
 };
 
@@ -28,6 +29,8 @@ struct {
 
 /* Set by the test before load: only its own process is counted. */
 __u32 target_tgid = 0;
+/* Set by the test: security_file_open fails with EPERM for the test process (fmod_ret). */
+__u32 deny_open = 0;
 /* What fexit saw do_sys_openat2 return last (an fd >= 0 for a successful open). */
 long last_fexit_ret = -1;
 
@@ -121,6 +124,20 @@ int BPF_PROG(on_fmod_ret, int a, int *b, int ret)
 		return 0;
 	bump(SLOT_FMOD_RET);
 	return 42;
+}
+
+/*
+ * fmod_ret on an LSM hook function: the kernel allows fmod_ret on security_* functions even
+ * without CONFIG_FUNCTION_ERROR_INJECTION (Debian's 6.1 and 6.12 have none), and a non-zero
+ * return is the hook's verdict: the open fails with it.
+ */
+SEC("fmod_ret/security_file_open")
+int BPF_PROG(on_fmod_ret_lsm, struct file *file, int ret)
+{
+	if (!is_target() || !deny_open)
+		return 0;
+	bump(SLOT_FMOD_RET_LSM);
+	return -1; /* -EPERM */
 }
 
 SEC("lsm/file_open")

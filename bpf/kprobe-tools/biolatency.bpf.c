@@ -71,7 +71,9 @@ int BPF_KPROBE(trace_done, struct request *rq)
 	if (!tsp)
 		return 0;
 	delta = (bpf_ktime_get_ns() - *tsp) / 1000;
-	slot = log2l(delta);
+	/* bcc's bpf_log2l(): slot 1 holds 0..1, slot i 2^(i-1)..2^i-1 (what print_log2_hist and
+	 * src/histogram expect; slot 0 stays empty). */
+	slot = log2l(delta) + 1;
 	if (slot >= MAX_SLOTS)
 		slot = MAX_SLOTS - 1;
 	count = bpf_map_lookup_elem(&hist, &slot);

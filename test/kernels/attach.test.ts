@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { loadObject, loadObjectSpec, matchSection, type BpfObject, type BpfProgram } from '../../src/loader/index.js';
 import { attachKprobe, attachKprobeMulti, attachKsyscall, attachTracing, autoAttach, Link, type LinkGroup } from '../../src/links/index.js';
 import { NotSupportedError, tracefsRoot } from '../../src/sys/index.js';
+import { VerifierError } from '../../src/verifier-log/index.js';
+import { loadKernelBtf } from '../../src/btf/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { vmKernel } from '../helpers/kernel.js';
 
@@ -35,6 +37,7 @@ const Slot = {
   FEXIT: 7,
   FMOD_RET: 8,
   LSM: 9,
+  FMOD_RET_LSM: 10,
 } as const;
 
 function count(obj: BpfObject, slot: number): bigint {
@@ -83,14 +86,35 @@ function bpfLsmActive(): boolean {
   return list.split(',').includes('bpf');
 }
 
+/** Every program but on_fmod_ret, which Debian's 6.1 refuses at load (see its test). */
+const ALWAYS_LOADS = ['on_kprobe', 'on_kretprobe', 'on_kprobe_legacy', 'on_kretprobe_legacy', 'on_ksyscall', 'on_kprobe_multi', 'on_fentry', 'on_fexit', 'on_fmod_ret_lsm', 'on_lsm'];
+
+/** attach.bpf.o with these programs, counting this process. */
+async function loadAttachObject(programs: readonly string[]): Promise<BpfObject> {
+  const spec = await loadObjectSpec(ATTACH_OBJ);
+  spec.variables.get('target_tgid')?.set(process.pid);
+  return loadObject(spec, { programs });
+}
+
+/** Sets a u32 global of the object's .bss (zero-initialized globals). */
+function setBss(obj: BpfObject, name: string, value: number): void {
+  const bss = obj.spec.maps.find((m) => m.sectionName === '.bss');
+  const variable = obj.spec.dataSections.find((d) => d.kind === 'bss')?.variables.find((v) => v.name === name);
+  const map = bss === undefined ? undefined : obj.map(bss.name);
+  if (map === undefined || variable === undefined) throw new Error(`no .bss variable ${name}`);
+  const key = new Uint8Array(4);
+  const bytes = map.lookup(key);
+  if (bytes === undefined) throw new Error('empty .bss');
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(variable.offset, value, true);
+  map.update(key, bytes);
+}
+
 describe('kernel matrix: every kprobe and trampoline attach type fires (only inside scripts/kernels/run.sh VMs: skipped where BPF_TS_VM_KERNEL is unset)', function () {
   let obj: BpfObject;
 
   before(async function () {
     if (vmKernel() === undefined) this.skip();
-    const spec = await loadObjectSpec(ATTACH_OBJ);
-    spec.variables.get('target_tgid')?.set(process.pid);
-    obj = await loadObject(spec);
+    obj = await loadAttachObject(ALWAYS_LOADS);
   });
   after(() => obj?.close());
 
@@ -172,27 +196,61 @@ describe('kernel matrix: every kprobe and trampoline attach type fires (only ins
       });
       expect(Number(fired), name).to.be.at.least(6);
     }
-    const bss = obj.spec.maps.find((m) => m.sectionName === '.bss');
-    const variable = obj.spec.dataSections.find((d) => d.kind === 'bss')?.variables.find((v) => v.name === 'last_fexit_ret');
-    const bytes = bss === undefined ? undefined : obj.map(bss.name)?.lookup(new Uint8Array(4));
-    if (bytes === undefined || variable === undefined) throw new Error('no .bss or last_fexit_ret');
+    // last_fexit_ret starts at -1: it lives in .data.
+    const data = obj.spec.maps.find((m) => m.sectionName === '.data');
+    const variable = obj.spec.dataSections.find((d) => d.kind === 'data')?.variables.find((v) => v.name === 'last_fexit_ret');
+    const bytes = data === undefined ? undefined : obj.map(data.name)?.lookup(new Uint8Array(4));
+    if (bytes === undefined || variable === undefined) throw new Error('no .data or last_fexit_ret');
     const ret = new DataView(bytes.buffer, bytes.byteOffset).getBigInt64(variable.offset, true);
     expect(Number(ret), 'an open fd').to.be.at.least(3);
   });
 
-  it('fmod_ret on bpf_modify_return_test (the kernel\'s error-injection test target) replaces its return value in BPF_PROG_TEST_RUN', function () {
-    const p = program(obj, 'on_fmod_ret');
-    // Not attached: the kernel's test run calls the real function, b = 2 -> *b += 1 -> 1 + 3,
-    // and reports (side effect << 16) | ret.
-    expect(p.testRun({}).retval, 'the function itself').to.equal((1 << 16) | 4);
-    const before = count(obj, Slot.FMOD_RET);
+  it('fmod_ret on security_file_open (an LSM hook function) makes our open fail with the EPERM the program returns; detached, opens work again', function () {
+    const before = count(obj, Slot.FMOD_RET_LSM);
+    setBss(obj, 'deny_open', 1);
+    try {
+      {
+        using link = attachTracing(program(obj, 'on_fmod_ret_lsm'));
+        expect(link.info().details).to.deep.include({ kind: 'tracing' });
+        expect(() => openSync('/proc/self/stat', 'r')).to.throw().with.property('code', 'EPERM');
+      }
+      openFiles(2);
+    } finally {
+      setBss(obj, 'deny_open', 0);
+    }
+    expect(count(obj, Slot.FMOD_RET_LSM) - before).to.equal(1n);
+  });
+
+  it('fmod_ret on bpf_modify_return_test (the kernel\'s fmod_ret test target) replaces its return value in BPF_PROG_TEST_RUN (6.12); 6.1 refuses it without CONFIG_FUNCTION_ERROR_INJECTION', async function () {
+    if (vmKernel() === '6.1') {
+      // Debian's 6.1 allows fmod_ret only on error-injection functions (its config has no
+      // CONFIG_FUNCTION_ERROR_INJECTION) and security_*; later kernels list the test functions.
+      const err = await loadAttachObject(['on_fmod_ret']).then(
+        (o) => o.close(),
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(VerifierError);
+      expect((err as Error).message).to.match(/^program 'on_fmod_ret' rejected by the verifier: bpf_modify_return_test\(\) is not modifiable/);
+      return;
+    }
+    using fmod = await loadAttachObject(['on_fmod_ret']);
+    const p = program(fmod, 'on_fmod_ret');
+    // The kernel's test run calls bpf_modify_return_test(1, &b) with b = 2 (*b += 1; return 1 + 3)
+    // and reports (side effects << 16) | return values. Later kernels (6.12, not 6.1) also call
+    // bpf_modify_return_test2(1, &b, 3, 4, 5, 6, 7), which adds 29 and a second side effect.
+    const second = loadKernelBtf().findByName('bpf_modify_return_test2', 'FUNC').length > 0;
+    const unmodified = second ? (2 << 16) | (4 + 29) : (1 << 16) | 4;
+    // With the program returning 42 the first function is skipped: no side effect, 42 returned.
+    const modified = second ? (1 << 16) | (42 + 29) : 42;
+    expect(p.testRun({}).retval, 'the functions themselves').to.equal(unmodified);
+    const before = count(fmod, Slot.FMOD_RET);
     {
       using link = attachTracing(p);
       expect(link.info().details).to.deep.include({ kind: 'tracing' });
-      expect(p.testRun({}).retval, 'the program returned 42: the function was skipped, no side effect').to.equal(42);
+      expect(p.testRun({}).retval, 'the program returned 42: bpf_modify_return_test was skipped').to.equal(modified);
     }
-    expect(count(obj, Slot.FMOD_RET) - before).to.equal(1n);
-    expect(p.testRun({}).retval, 'detached again').to.equal((1 << 16) | 4);
+    expect(count(fmod, Slot.FMOD_RET) - before).to.equal(1n);
+    expect(p.testRun({}).retval, 'detached again').to.equal(unmodified);
   });
 
   it('lsm/file_open counts our opens (bpf is in this kernel\'s LSM list)', function () {
