@@ -377,7 +377,17 @@ export function tryProgLoad(o: ProgLoadOptions): ProgLoadAttempt {
   Error.stackTraceLimit = 0;
   let fd: number;
   try {
-    fd = n.bpf(BpfCmd.PROG_LOAD, attr);
+    // The verifier gives up with EAGAIN when a signal is pending (a profiler's SIGPROF, a child's
+    // SIGCHLD): try again, as libbpf does (PROG_LOAD_ATTEMPTS = 5).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        fd = n.bpf(BpfCmd.PROG_LOAD, attr);
+        break;
+      } catch (e) {
+        if (attempt < PROG_LOAD_ATTEMPTS && isNativeError(e) && e.code === 'EAGAIN') continue;
+        throw e;
+      }
+    }
   } catch (e) {
     if (!isNativeError(e)) throw e;
     const logTrueSize = new DataView(attr.buffer).getUint32(LOG_TRUE_SIZE_OFFSET, true);
@@ -389,6 +399,9 @@ export function tryProgLoad(o: ProgLoadOptions): ProgLoadAttempt {
   const logTrueSize = new DataView(attr.buffer).getUint32(LOG_TRUE_SIZE_OFFSET, true);
   return { ok: true, fd, log: logBuffer ? decodeLog(logBuffer) : '', logTrueSize };
 }
+
+/** libbpf's PROG_LOAD_ATTEMPTS: loads that fail with EAGAIN (a signal arrived) are tried this often. */
+const PROG_LOAD_ATTEMPTS = 5;
 
 /** The verifier's complaint: the last log line that is not one of its closing statistics. */
 function lastLogLine(log: string): string | undefined {
