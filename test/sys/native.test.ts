@@ -65,6 +65,13 @@ function mapCreateAttr(): Uint8Array {
   return attr;
 }
 
+/** `union bpf_attr` of BPF_MAP_GET_FD_BY_ID for map id 0xffffffff, which never exists (ENOENT). */
+function missingMapIdAttr(): Uint8Array {
+  const attr = new Uint8Array(12);
+  new DataView(attr.buffer).setUint32(0, 0xffffffff, true);
+  return attr;
+}
+
 /** `union bpf_attr` for MAP_LOOKUP_ELEM / MAP_UPDATE_ELEM: map_fd, key, value/next_key, flags. */
 function elemAttr(n: NativeAddon, fd: number, key: Uint32Array, value: BigUint64Array): Uint8Array {
   const attr = new Uint8Array(32);
@@ -576,8 +583,7 @@ describe('native addon (crates/sys)', function () {
     });
 
     it('reports ENOENT for a missing map id, and short attrs reach the kernel safely', function () {
-      const attr = new Uint8Array(12);
-      new DataView(attr.buffer).setUint32(0, 0xffffffff, true);
+      const attr = missingMapIdAttr();
       const e = expectSysError(() => n.bpf(BPF_MAP_GET_FD_BY_ID, attr), 'ENOENT', 2, 'bpf');
       expect(e.message).to.equal('bpf: No such file or directory');
       expectSysError(() => n.bpf(BPF_MAP_GET_FD_BY_ID, new Uint8Array([0xff, 0xff, 0xff, 0xff])), 'ENOENT', 2, 'bpf');
@@ -612,9 +618,7 @@ describe('native addon (crates/sys)', function () {
         expect(n.bpfErrno(BPF_OBJ_GET_INFO_BY_FD, attr, info)).to.equal(0);
         expect(v.getUint32(4, true)).to.be.greaterThan(20).and.lessThan(200);
         expect(new DataView(info.buffer).getUint32(12, true)).to.equal(8); // value_size
-        const missing = new Uint8Array(12);
-        new DataView(missing.buffer).setUint32(0, 0xffffffff, true);
-        expect(n.bpfErrno(BPF_MAP_GET_FD_BY_ID, missing)).to.equal(-2);
+        expect(n.bpfErrno(BPF_MAP_GET_FD_BY_ID, missingMapIdAttr())).to.equal(-2);
         expect(n.bpfErrno(BPF_MAP_CREATE, new Uint8Array(0))).to.equal(-22);
       } finally {
         n.close(fd);
@@ -622,8 +626,7 @@ describe('native addon (crates/sys)', function () {
     });
 
     it('sysError() returns the very error bpf() throws for that errno', function () {
-      const attr = new Uint8Array(12);
-      new DataView(attr.buffer).setUint32(0, 0xffffffff, true);
+      const attr = missingMapIdAttr();
       const threw = expectSysError(() => n.bpf(BPF_MAP_GET_FD_BY_ID, attr), 'ENOENT', 2, 'bpf');
       const built = n.sysError(-n.bpfErrno(BPF_MAP_GET_FD_BY_ID, attr), 'bpf');
       expect(built.constructor).to.equal(Error);
