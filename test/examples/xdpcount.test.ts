@@ -22,12 +22,14 @@ interface VethPair {
   readonly hostAddress: string;
 }
 
-/** Unique names and a random /30 in 10.0.0.0/8, so concurrent tests do not collide. */
+/**
+ * Unique names and a random /30 of 198.18.0.0/15 (RFC 2544's range for network tests, routed
+ * nowhere), so concurrent tests do not collide and no real route is shadowed.
+ */
 function createVethPair(): VethPair {
   const tag = randomBytes(4).toString('hex');
   const [b1, b2, b3] = randomBytes(3);
-  const base = `10.${b1}.${b2}.${b3! & 0xfc}`;
-  const prefix = base.slice(0, base.lastIndexOf('.') + 1);
+  const prefix = `198.${18 + (b1! & 1)}.${b2}.`;
   const last = b3! & 0xfc;
   const pair = { netns: `bpfts-xdp-${tag}`, host: `xc${tag}a`, peer: `xc${tag}b`, hostAddress: `${prefix}${last + 1}` };
   ip('netns', 'add', pair.netns);
