@@ -8,6 +8,7 @@ import {
   getMapInfo,
   isNativeError,
   mapCreate,
+  MapType,
   native,
   objGet,
   objPin,
@@ -21,7 +22,7 @@ import {
   type NativeAddon,
 } from '../sys/index.js';
 import { MapError, MapIterationError, type MapIdentity } from './errors.js';
-import { isPerCpuMapType, perCpuStride, UpdateFlag } from './map-kinds.js';
+import { isPerCpuMapType, isQueueLikeMapType, perCpuStride, UpdateFlag } from './map-kinds.js';
 import { MapBatchCursor } from './map-batch-cursor.js';
 import { typedMap, type TypedMap, type TypedMapOptions } from './typed-map.js';
 
@@ -508,6 +509,43 @@ export class BpfMap {
         yield [keys.slice(i * this.keySize, (i + 1) * this.keySize), values.slice(i * this.valueBufferSize, (i + 1) * this.valueBufferSize)];
       }
     }
+  }
+
+  /**
+   * Empties the map, as bcc's `table.clear()` does between the intervals of a tool: arrays and
+   * per-CPU arrays, whose elements cannot be deleted, get every value zeroed (on every CPU);
+   * queues and stacks are popped until empty; every other keyed map has each key deleted (the
+   * walk of {@link keys}). Returns how many elements were zeroed, popped or deleted. Elements
+   * programs add meanwhile may survive: the map is not locked. One syscall per element.
+   *
+   * @example
+   * ```ts
+   * process.stdout.write(formatLog2Histogram(readHistogram(dist)));
+   * dist.clear();
+   * ```
+   */
+  clear(): number {
+    this.#checkOpen();
+    if (this.type === MapType.ARRAY || this.type === MapType.PERCPU_ARRAY) {
+      const key = new Uint8Array(4);
+      const view = new DataView(key.buffer);
+      const zero = new Uint8Array(this.valueBufferSize);
+      for (let i = 0; i < this.maxEntries; i++) {
+        view.setUint32(0, i, true);
+        this.update(key, zero);
+      }
+      return this.maxEntries;
+    }
+    if (this.type === MapType.QUEUE || this.type === MapType.STACK) {
+      let n = 0;
+      const out = new Uint8Array(this.valueBufferSize);
+      while (this.pop(out) !== undefined) n++;
+      return n;
+    }
+    if (isQueueLikeMapType(this.type) || this.keySize === 0) throw this.#usage('clear', 'the map has no keys to delete and cannot be emptied');
+    let n = 0;
+    for (const key of this.keys()) if (this.delete(key)) n++;
+    return n;
   }
 
   /** Splits a per-CPU value buffer into one view per CPU (`valueSize` bytes each). */

@@ -274,6 +274,44 @@ describe('BpfMap against the kernel', function () {
     }
   });
 
+  describe('clear', function () {
+    it('hash and per-CPU hash: every key deleted, the count returned', function () {
+      for (const type of [MapType.HASH, MapType.PERCPU_HASH]) {
+        using map = BpfMap.create({ type, keySize: 4, valueSize: 8, maxEntries: 64 });
+        for (let i = 0; i < 40; i++) map.update(u32(i), map.perCpu ? map.perCpuBuffer(u64(BigInt(i))) : u64(BigInt(i)));
+        expect(map.clear()).to.equal(40);
+        expect([...map.keys()]).to.deep.equal([]);
+        expect(map.clear()).to.equal(0);
+      }
+    });
+
+    it('array and per-CPU array: every value zeroed on every CPU, the keys stay', function () {
+      for (const type of [MapType.ARRAY, MapType.PERCPU_ARRAY]) {
+        using map = BpfMap.create({ type, keySize: 4, valueSize: 12, maxEntries: 5 });
+        const ones = new Uint8Array(12).fill(0xff);
+        for (let i = 0; i < 5; i++) map.update(u32(i), map.perCpu ? map.perCpuBuffer(ones) : ones);
+        expect(map.clear()).to.equal(5);
+        const zero = hex(new Uint8Array(map.valueBufferSize));
+        expect([...map.entries()].map(([k, v]) => [readU32(k), hex(v)])).to.deep.equal([0, 1, 2, 3, 4].map((i) => [i, zero]));
+      }
+    });
+
+    it('queue: popped until empty; a bloom filter cannot be emptied', function () {
+      using q = BpfMap.create({ type: MapType.QUEUE, keySize: 0, valueSize: 4, maxEntries: 8 });
+      for (let i = 0; i < 3; i++) q.push(u32(i));
+      expect(q.clear()).to.equal(3);
+      expect(q.peek()).to.equal(undefined);
+      using bloom = BpfMap.create({ type: MapType.BLOOM_FILTER, keySize: 0, valueSize: 4, maxEntries: 8, name: 'ma_bloom_clr' });
+      expectMapError(() => bloom.clear(), 'EINVAL', /clear: the map has no keys to delete and cannot be emptied$/);
+    });
+
+    it('a frozen array refuses, with the kernel\'s error', function () {
+      using map = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
+      map.freeze();
+      expectMapError(() => map.clear(), 'EPERM', /update/);
+    });
+  });
+
   describe('other map types', function () {
     it('LRU hash evicts instead of failing when full', function () {
       using map = BpfMap.create({ type: MapType.LRU_HASH, keySize: 4, valueSize: 4, maxEntries: 16, flags: MapCreateFlag.NO_COMMON_LRU });
