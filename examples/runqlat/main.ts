@@ -16,7 +16,6 @@ import {
   loadObjectSpec,
   readHistogram,
   readSectionHistograms,
-  type BpfMap,
 } from '../../src/index.js';
 
 const USAGE = `Usage: runqlat [-h] [-T] [-m] [-P | -L] [-p PID] [interval [count]]
@@ -105,21 +104,6 @@ function sleep(seconds: number | undefined, signal: AbortSignal): Promise<void> 
   });
 }
 
-/** Zeroes every slot of the per-CPU array (bcc's `dist.clear()`). */
-function clearArray(map: BpfMap): void {
-  const zero = new Uint8Array(map.valueBufferSize);
-  const key = new Uint8Array(4);
-  for (let slot = 0; slot < map.maxEntries; slot++) {
-    new DataView(key.buffer).setUint32(0, slot, true);
-    map.update(key, zero);
-  }
-}
-
-/** Deletes every key of the hash (bcc's `dist.clear()`). */
-function clearHash(map: BpfMap): void {
-  for (const key of [...map.keys()].map((k) => k.slice())) map.delete(key);
-}
-
 async function main(): Promise<void> {
   const options = parseOptions();
   const stop = new AbortController();
@@ -135,17 +119,17 @@ async function main(): Promise<void> {
   using obj = await loadObject(spec);
   using _links = attachObject(obj);
 
-  /** The histogram(s) collected since the last call, then cleared. */
+  /** The histogram(s) collected since the last call; the map is emptied as bcc's `dist.clear()`. */
   const histograms = (): string => {
     if (options.perProcess || options.perThread) {
       const map = obj.map('dist_by_id')!;
       const sections = readSectionHistograms<number>(map).sort((a, b) => a.key - b.key);
-      clearHash(map);
+      map.clear();
       return formatSectionHistograms(sections, { sectionHeader: options.perProcess ? 'pid' : 'tid', valType: units });
     }
     const map = obj.map('dist')!;
     const counts = readHistogram(map);
-    clearArray(map);
+    map.clear();
     return formatLog2Histogram(counts, { valType: units });
   };
 
