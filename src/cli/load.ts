@@ -3,7 +3,7 @@
  *
  * With PINDIR, `load` loads the object, attaches every program from its SEC() name, pins what
  * keeps it running and exits (bpftool's `prog loadall OBJ PINDIR autoattach pinmaps
- * PINDIR/maps`); the programs stay attached until `unload`. Layout:
+ * PINDIR/maps`); the programs stay attached until `unload`. PINDIR must be on a bpffs. Layout:
  *
  *   PINDIR/<program>       the program's link (or, with no auto-attach target, the program itself)
  *   PINDIR/<program>_<i>   links of a program attached at several sites (USDT)
@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { attachAndPinAll, type PinnedAttachment } from '../links/index.js';
 import { loadObject, matchSection, type BpfObject } from '../loader/index.js';
 import { BpfMap } from '../maps/index.js';
-import { ensureBpffs, isBpffs, MapType, objGet, readFdInfo } from '../sys/index.js';
+import { DEFAULT_BPFFS, ensureBpffs, isBpffs, MapType, objGet, readFdInfo } from '../sys/index.js';
 import { CliError, type CliContext } from './context.js';
 import { parseRunArgs } from './run-args.js';
 import { openObjectSpec, runObject } from './run.js';
@@ -108,14 +108,11 @@ async function loadPinned(objectFile: string, dir: string, args: ReturnType<type
   const createdDir = !existsSync(pindir);
   const pins: LoadManifestPin[] = [];
   try {
+    // The standard bpffs is mounted when missing (as libbpf and bpftool do); any other place
+    // must already be on a bpffs: mounting one over a user's directory would outlive unload.
+    if (pindir === DEFAULT_BPFFS || pindir.startsWith(`${DEFAULT_BPFFS}/`)) ensureBpffs();
     mkdirSync(pindir, { recursive: true, mode: 0o700 });
-    if (!isBpffs(pindir)) {
-      try {
-        ensureBpffs(pindir);
-      } catch (e) {
-        throw new CliError(`${dir} is not on a BPF file system (bpffs)`, 255, { cause: e });
-      }
-    }
+    if (!isBpffs(pindir)) throw new CliError(`${dir} is not on a BPF file system (bpffs); use a directory under ${DEFAULT_BPFFS}`);
     obj = await loadObject(spec, args.debug ? { debug: (line: string) => ctx.err(`${line}\n`) } : {});
     const usdt = obj.map('__bpf_usdt_specs');
     const context = usdt === undefined ? {} : { usdtSpecsMap: { fd: usdt.fd.fd, id: usdt.id, maxEntries: usdt.maxEntries } };

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpfMap } from '../../src/index.js';
 import { objGet, readFdInfo } from '../../src/sys/index.js';
@@ -92,7 +93,7 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
     expect(readdirSync(join(dir, 'maps'))).to.deep.equal(['calls']);
   });
 
-  it('refuses a PINDIR that is not empty, and unload of a directory load did not make', async function () {
+  it('refuses a PINDIR that is not empty or not on bpffs, and unload of a directory load did not make', async function () {
     mkdirSync(dir);
     mkdirSync(join(dir, 'x'));
     expect(await runCli(['load', KILL_OBJ, dir])).to.deep.equal({ code: 255, out: '', err: `Error: ${dir} is not empty\n` });
@@ -102,6 +103,17 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
       err: `Error: ${dir}: no bpf_ts_load manifest here; not a directory made by 'bpf-ts load OBJ PINDIR'\n`,
     });
     expect(existsSync(join(dir, 'x'))).to.equal(true);
+    const notBpffs = mkdtempSync(join(tmpdir(), 'bpf-ts-load-'));
+    try {
+      expect(await runCli(['load', KILL_OBJ, join(notBpffs, 'pins')])).to.deep.equal({
+        code: 255,
+        out: '',
+        err: `Error: ${join(notBpffs, 'pins')} is not on a BPF file system (bpffs); use a directory under /sys/fs/bpf\n`,
+      });
+      expect(readdirSync(notBpffs)).to.deep.equal([]);
+    } finally {
+      rmSync(notBpffs, { recursive: true, force: true });
+    }
     expect(await runCli(['load', KILL_OBJ, dir, '--duration', '1'])).to.deep.equal({
       code: 255,
       out: '',
