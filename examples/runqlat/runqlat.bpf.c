@@ -125,8 +125,13 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 
 		count = bpf_map_lookup_elem(&dist_by_id, &key);
 		if (!count) {
-			bpf_map_update_elem(&dist_by_id, &key, &one, BPF_NOEXIST);
-			goto cleanup;
+			/* A new key starts at 1 on this CPU (0 on the others)... */
+			if (bpf_map_update_elem(&dist_by_id, &key, &one, BPF_NOEXIST) == 0)
+				goto cleanup;
+			/* ...unless another CPU inserted it first: then count here as usual. */
+			count = bpf_map_lookup_elem(&dist_by_id, &key);
+			if (!count)
+				goto cleanup;
 		}
 	} else {
 		count = bpf_map_lookup_elem(&dist, &slot);
