@@ -36,7 +36,7 @@ export interface GenerateSkeletonOptions {
 }
 
 const SKELETON_MEMBERS = new Set(['spec', 'layout', 'load', 'maps', 'programs', 'attach', 'links', 'detach', 'close', 'object', 'loaded', 'codecs', 'section', 'typeCodec', 'constructor']);
-const IMPORTS = ['Skeleton', 'openSkeletonSpec', 'BpfProgram', 'BpfMap', 'TypedMap', 'EventMap', 'BtfCodec', 'SkeletonLayout', 'SkeletonObjectSource', 'SkeletonOpenOptions'];
+const IMPORTS = ['Skeleton', 'openSkeletonSpec', 'BpfProgram', 'BpfMap', 'TypedMap', 'RingBufferEvents', 'PerfBufferEvents', 'BtfCodec', 'SkeletonLayout', 'SkeletonObjectSource', 'SkeletonOpenOptions'];
 
 interface NamedType {
   readonly id: number;
@@ -171,7 +171,7 @@ export function generateSkeleton(bytes: Uint8Array, options: GenerateSkeletonOpt
         throw new SkeletonGenerateError(options.fileName, `map '${m.name}' is not a ring buffer or perf event array: it cannot have a record type`);
       }
       mapLayout[key] = { name: m.name, kind: 'records', record: { kind: record.kind, name: record.name } };
-      type = `EventMap<${emitter.declare(record.id)}>`;
+      type = `${m.type === MapType.RINGBUF ? 'RingBufferEvents' : 'PerfBufferEvents'}<${emitter.declare(record.id)}>`;
     } else if (hasTypedValues(btf, m, charBytes)) {
       mapLayout[key] = { name: m.name, kind: 'typed' };
       const k = m.btfKeyTypeId === 0 ? 'never' : emitter.typeOf(m.btfKeyTypeId);
@@ -225,7 +225,8 @@ export function generateSkeleton(bytes: Uint8Array, options: GenerateSkeletonOpt
   if (spec.programs.length > 0) used.push('type BpfProgram');
   if (/: BpfMap[; ]/.test(body)) used.push('type BpfMap');
   if (body.includes('TypedMap<')) used.push('type TypedMap');
-  if (body.includes('EventMap<')) used.push('type EventMap');
+  if (body.includes('RingBufferEvents<')) used.push('type RingBufferEvents');
+  if (body.includes('PerfBufferEvents<')) used.push('type PerfBufferEvents');
   if (codecLines.length > 0) used.push('type BtfCodec');
 
   const accessors = sections.map(

@@ -29,15 +29,10 @@ export interface SkeletonOpenOptions {
 
 /**
  * A ring buffer or perf event array whose records are a known BTF type (`--type MAP=STRUCT` or a
- * `__bpf_ts_record__MAP` marker variable): the map, the record codec, and readers.
- *
- * @example
- * ```ts
- * using reader = skel.maps.events.open();
- * for await (const ev of reader.decoded(skel.maps.events.codec)) console.log(ev.pid, ev.comm);
- * ```
+ * `__bpf_ts_record__MAP` marker variable): the map, the record codec, and a reader.
+ * Generated skeletons type such maps as {@link RingBufferEvents} or {@link PerfBufferEvents}.
  */
-export class EventMap<T> {
+export abstract class EventMap<T> {
   constructor(
     /** The byte-level map. */
     readonly map: BpfMap,
@@ -45,15 +40,44 @@ export class EventMap<T> {
     readonly codec: BtfCodec<T>,
   ) {}
 
-  /** A reader of the map: `RingBufferReader` for ring buffers, `PerfBufferReader` for perf event arrays. */
-  open(options: PerfBufferOptions = {}): RingBufferReader | PerfBufferReader {
-    if (this.map.type === MapType.PERF_EVENT_ARRAY) return PerfBufferReader.open(this.map, options);
-    return RingBufferReader.open(this.map);
-  }
+  /** A reader of the map's records. */
+  abstract open(): RingBufferReader | PerfBufferReader;
 
   /** Decodes one record (the first `codec.size` bytes at `offset`). */
   decode(bytes: Uint8Array, offset = 0): T {
     return this.codec.decode(bytes, offset);
+  }
+}
+
+/**
+ * A `BPF_MAP_TYPE_RINGBUF` of typed records.
+ *
+ * @example
+ * ```ts
+ * using reader = skel.maps.events.open();
+ * for await (const ev of reader.decoded(skel.maps.events.codec)) console.log(ev.pid, ev.comm);
+ * ```
+ */
+export class RingBufferEvents<T> extends EventMap<T> {
+  /** `RingBufferReader.open(map)`. */
+  open(): RingBufferReader {
+    return RingBufferReader.open(this.map);
+  }
+}
+
+/**
+ * A `BPF_MAP_TYPE_PERF_EVENT_ARRAY` of typed records (a perf buffer per CPU).
+ *
+ * @example
+ * ```ts
+ * using reader = skel.maps.events.open({ pageCount: 8 });
+ * for await (const ev of reader.decoded(skel.maps.events.codec)) console.log(ev.pid);
+ * ```
+ */
+export class PerfBufferEvents<T> extends EventMap<T> {
+  /** `PerfBufferReader.open(map, options)`. */
+  open(options: PerfBufferOptions = {}): PerfBufferReader {
+    return PerfBufferReader.open(this.map, options);
   }
 }
 
@@ -186,7 +210,10 @@ export class Skeleton<P extends object, M extends object> implements Disposable 
 
   #mapView(key: string, m: SkeletonLayout['maps'][string], map: BpfMap): unknown {
     if (m.kind === 'raw') return map;
-    if (m.kind === 'records') return new EventMap(map, this.#codecByName(`maps.${key}`, m.record.kind, m.record.name));
+    if (m.kind === 'records') {
+      const codec = this.#codecByName(`maps.${key}`, m.record.kind, m.record.name);
+      return map.type === MapType.PERF_EVENT_ARRAY ? new PerfBufferEvents(map, codec) : new RingBufferEvents(map, codec);
+    }
     const spec = this.spec.map(m.name);
     if (spec === undefined || spec.btfValueTypeId === 0) throw this.#error(`maps.${key}`, `map '${m.name}' has no BTF value type`);
     const keyCodec = spec.btfKeyTypeId === 0 ? undefined : this.#codecById(spec.btfKeyTypeId);

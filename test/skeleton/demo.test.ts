@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { RingBufferReader, SkeletonError } from '../../src/index.js';
+import { SkeletonError } from '../../src/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { DemoKind, DemoSkeleton, type DemoEvent } from './generated/demo.skel.js';
@@ -28,7 +28,7 @@ describe('skeleton demo: open -> set rodata -> load -> attach -> read typed resu
     expect(skel.rodata.target_tgid).to.equal(process.pid);
     expect(skel.bss.hits).to.equal(0n);
 
-    using reader = skel.maps.events.open() as RingBufferReader;
+    using reader = skel.maps.events.open();
     const calls = 3;
     for (let i = 0; i < calls; i++) void process.ppid;
     expect(skel.bss.hits).to.equal(BigInt(calls));

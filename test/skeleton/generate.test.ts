@@ -81,15 +81,15 @@ describe('gen skeleton: generated modules', function () {
 
   it('ring buffer records: the __bpf_ts_record__ marker and --type MAP=TYPE', () => {
     const demo = generate(join(BPF_DIR, 'skel', 'demo.bpf.o'));
-    expect(demo).to.include('readonly events: EventMap<DemoEvent>;');
+    expect(demo).to.include('readonly events: RingBufferEvents<DemoEvent>;');
     expect(demo).to.not.include('__bpf_ts_record__events:');
     const producers = join(BPF_DIR, 'events', 'producers.bpf.o');
     const raw = generate(producers);
     expect(raw).to.include('readonly rb: BpfMap;');
     expect(raw).to.include('readonly perf: BpfMap;');
     const typed = generate(producers, { types: ['rb=record', 'perf=struct record'] });
-    expect(typed).to.include('readonly rb: EventMap<Record2>;');
-    expect(typed).to.include('readonly perf: EventMap<Record2>;');
+    expect(typed).to.include('readonly rb: RingBufferEvents<Record2>;');
+    expect(typed).to.include('readonly perf: PerfBufferEvents<Record2>;');
     expect(typed).to.include('export interface Record2 {');
   });
 
