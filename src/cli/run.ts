@@ -24,7 +24,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export async function openObjectSpec(file: string, ctx: Pick<CliContext, 'err'>, debug: boolean): Promise<ObjectSpec> {
   if (!file.endsWith('.c')) return loadObjectSpec(file);
   const result = await compileFile(file);
-  if (debug) ctx.err(`bpf-ts: ${result.cached ? 'cached object' : 'compiled'} ${result.path}\n`);
+  if (debug) ctx.err(`bpf-ts run: ${result.cached ? 'cached object' : 'compiled'} ${result.path}\n`);
   if (result.diagnostics !== '') ctx.err(result.diagnostics);
   return parseObjectSpec(result.bytes, { fileName: result.path });
 }
@@ -215,7 +215,7 @@ export async function runObject(args: RunArgs, ctx: CliContext, stop?: AbortSign
   try {
     links = attachObject(obj);
     const skipped = [...obj.programs.keys()].filter((name) => links?.link(name) === undefined);
-    for (const name of skipped) ctx.err(`bpf-ts: program '${name}' (SEC("${obj.program(name)?.section ?? ''}")) not attached: its section names no attach target\n`);
+    for (const name of skipped) ctx.err(`bpf-ts run: program '${name}' (SEC("${obj.program(name)?.section ?? ''}")) not attached: its section names no attach target\n`);
     streams = openStreams(obj, spec, args.events, ctx);
     const readyParts = [`${links.links.size} program${links.links.size === 1 ? '' : 's'} attached${links.links.size > 0 ? ` (${[...links.links.keys()].join(', ')})` : ''}`];
     if (streams.length > 0) readyParts.push(`streaming ${streams.map((s) => `${s.map}${s.codec === undefined ? ' as hex' : ` as ${s.codec.typeName}`}`).join(', ')}`);

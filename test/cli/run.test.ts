@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from '../helpers/paths.js';
+import { BPF_DIR, CLI } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { KILL_OBJ, KILL_SRC, kills } from './run-fixture.js';
 import { runCli } from '../helpers/cli.js';
@@ -148,6 +148,15 @@ describe('cli: bpf-ts run', function () {
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
+  });
+
+  it('loads but does not attach a program whose section names no target, and says so', async function () {
+    const r = await runCli(['run', join(BPF_DIR, 'minimal.bpf.o'), '--duration', '0.2']);
+    expect(r).to.deep.equal({
+      code: 0,
+      out: '',
+      err: `bpf-ts run: program 'accept_all' (SEC("socket")) not attached: its section names no attach target\nbpf-ts run: 0 programs attached; stopping after 0.2s or Ctrl-C\n`,
+    });
   });
 
   it('reports bad --set, --events and --hist arguments in one line, exit 255', async function () {
