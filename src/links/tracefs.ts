@@ -18,6 +18,10 @@ export function traceEventId(category: string, name: string): number {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new TracefsError(`cannot read ${path}: permission denied (tracefs is readable by root only: run as root)`, path, { cause: e });
+    }
     throw new NotSupportedError(`tracepoint ${category}/${name}`, `tracepoint ${category}/${name} does not exist on this kernel (${path} missing)`, { cause: e });
   }
   const id = Number.parseInt(text.trim(), 10);

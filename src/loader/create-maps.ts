@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfMap } from '../maps/index.js';
-import { MapCreateFlag, MapType, MapTypeName, native, NotSupportedError, OwnedFd, probeMapType, tryMapCreate, type MapCreateOptions, type MapInfo } from '../sys/index.js';
+import { errnoHint, MapCreateFlag, MapType, MapTypeName, native, NotSupportedError, OwnedFd, probeMapType, tryMapCreate, type MapCreateOptions, type MapInfo } from '../sys/index.js';
 import { LoadError, MapPinMismatchError } from './load-errors.js';
 import { PinType, type MapSpec } from './map-spec.js';
 import type { StructOpsLayout } from './struct-ops.js';
@@ -134,7 +134,7 @@ export function createMap(spec: MapSpec, attrs: MapAttributes, options: Pick<Cre
         const typeName = MapTypeName.get(spec.type) ?? `type ${spec.type}`;
         throw new NotSupportedError(`map type ${typeName}`, `map '${spec.name}': the kernel has no ${typeName} maps (BPF_MAP_CREATE failed with EINVAL, and so does the smallest ${typeName} map)`, { cause: r.cause });
       }
-      throw new LoadError(`BPF_MAP_CREATE failed: ${r.code} (${r.cause.message})`, { map: spec.name }, { cause: r.cause });
+      throw new LoadError(`BPF_MAP_CREATE failed: ${r.code} (${r.cause.message})${permissionHint(r.code)}`, { map: spec.name }, { cause: r.cause });
     }
     return new OwnedFd(r.fd, `map ${spec.name}`);
   } finally {
@@ -169,7 +169,7 @@ export function createStructOpsMap(spec: MapSpec, layout: StructOpsLayout, optio
     btfVmlinuxValueTypeId: layout.valueTypeId,
     ...(moduleFd === undefined ? {} : { valueTypeBtfObjFd: moduleFd }),
   });
-  if (!r.ok) throw new LoadError(`BPF_MAP_CREATE failed: ${r.code} (${r.cause.message})`, { map: spec.name }, { cause: r.cause });
+  if (!r.ok) throw new LoadError(`BPF_MAP_CREATE failed: ${r.code} (${r.cause.message})${permissionHint(r.code)}`, { map: spec.name }, { cause: r.cause });
   return new OwnedFd(r.fd, `map ${spec.name}`);
 }
 
@@ -266,4 +266,10 @@ function mapTypeAvailable(mapType: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** `, needs root or CAP_BPF...` for EPERM: the usual reason a load fails at its first map. */
+function permissionHint(code: string): string {
+  const hint = code === 'EPERM' ? errnoHint(code, 'BPF_MAP_CREATE') : undefined;
+  return hint === undefined ? '' : `, ${hint}`;
 }

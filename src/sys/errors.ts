@@ -74,13 +74,16 @@ export function errnoHint(code: string, command?: string): string | undefined {
 }
 
 /**
- * True when `e` or an error in its `cause` chain is a permission failure (`EPERM`): the
- * process lacks the privileges (root, CAP_BPF, ...), whatever layer wrapped the failure.
+ * True when `e` or an error in its `cause` chain is a permission failure: `EPERM`, or `EACCES`
+ * from a file (tracefs, bpffs, sysfs are root-only). The process lacks the privileges (root,
+ * CAP_BPF, ...), whatever layer wrapped the failure. (`EACCES` from `bpf()` is the verifier
+ * rejecting a program, not a permission problem.)
  */
 export function isPermissionError(e: unknown): boolean {
   for (let at = e, depth = 0; at instanceof Error && depth < 16; at = at.cause, depth++) {
-    const code = (at as { code?: unknown }).code;
+    const { code, syscall } = at as { code?: unknown; syscall?: unknown };
     if (code === 'EPERM') return true;
+    if (code === 'EACCES' && syscall !== 'bpf') return true;
   }
   return false;
 }

@@ -1,7 +1,7 @@
 /**
  * The CLI on bad input (docs/errors.md): every case is one `Error: ...` line on stderr that says
- * what is wrong, no stack trace unless -d, the documented exit code (255, or 1 for missing
- * privileges), and nothing left behind: no pins, no mounts, no programs of the failed object.
+ * what is wrong, no stack trace unless -d, the documented exit code (255; missing privileges,
+ * exit 1, are in test/harden/privileges), and nothing left behind: no pins, no mounts, no programs of the failed object.
  */
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getProgInfo, objectIds, objGet, progGetFdById } from '../../src/sys/index.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
-import { BPF_DIR, CLI, REPO_ROOT } from '../helpers/paths.js';
+import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
-import { UnprivilegedUser } from '../helpers/unprivileged-user.js';
 
 /** One line, `Error: ` first, no stack frames, nothing on stdout. */
-function expectOneLine(r: CliRun | { code: number | null; out: string; err: string }, code: number, message: string | RegExp): void {
+function expectOneLine(r: CliRun, code: number, message: string | RegExp): void {
   expect(r.out, 'stdout').to.equal('');
   const lines = r.err.split('\n');
   expect(lines.length, `one line on stderr: ${JSON.stringify(r.err)}`).to.equal(2);
@@ -150,27 +149,4 @@ describe('cli: bad input gives one clear line and leaves nothing behind', functi
       expectOneLine(await runCli(argv), 255, message);
     });
   }
-
-  describe('as a user without privileges', function () {
-    let user: UnprivilegedUser | undefined;
-    before(function () {
-      if (!UnprivilegedUser.available()) this.skip();
-      user = UnprivilegedUser.create();
-    });
-    after(function () {
-      user?.remove();
-    });
-
-    const cases: ReadonlyArray<readonly [readonly string[], RegExp]> = [
-      [['prog', 'show'], /^Error: can't get next program: Operation not permitted \(run as root: .*CAP_SYS_ADMIN\)$/],
-      [['map', 'lookup', 'id', '1', 'key', '0', '0', '0', '0'], /^Error: get map by id \(1\): Operation not permitted \(run as root: .*CAP_SYS_ADMIN\)$/],
-      [['prog', 'load', join(BPF_DIR, 'minimal.bpf.o'), '/sys/fs/bpf/bpfts-unpriv-pin'], /^Error: failed to load object file: .*BPF_PROG_LOAD failed: EPERM \(bpf: Operation not permitted\), needs root or CAP_BPF\+CAP_PERFMON/],
-    ];
-    for (const [argv, message] of cases) {
-      it(`${argv.slice(0, 2).join(' ')}: exit 1 with the permission message`, function () {
-        const r = user!.node([CLI, ...argv], REPO_ROOT);
-        expectOneLine({ code: r.status, out: r.stdout, err: r.stderr }, 1, message);
-      });
-    }
-  });
 });

@@ -33,9 +33,13 @@ export class UnprivilegedUser {
     return ['/usr/sbin/useradd', '/usr/sbin/runuser', '/sbin/runuser'].filter((p) => existsSync(p)).length >= 2;
   }
 
-  /** Runs `node ARGS` as this user, from `cwd`. */
-  node(args: readonly string[], cwd: string, timeoutMs = 60_000): UserRun {
-    const r = spawnSync('runuser', ['-u', this.name, '--', process.execPath, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs });
+  /**
+   * Runs `node ARGS` as this user, from `cwd`. `inheritFds` are passed on as fds 3, 4, ...
+   * (e.g. a program loaded by root, to try attaching it without privileges).
+   */
+  node(args: readonly string[], cwd: string, options: { readonly timeoutMs?: number; readonly inheritFds?: readonly number[] } = {}): UserRun {
+    const stdio = ['ignore', 'pipe', 'pipe', ...(options.inheritFds ?? [])] as Array<'ignore' | 'pipe' | number>;
+    const r = spawnSync('runuser', ['-u', this.name, '--', process.execPath, ...args], { cwd, encoding: 'utf8', timeout: options.timeoutMs ?? 60_000, stdio });
     return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
   }
 
