@@ -231,7 +231,8 @@ export function* listObjectIds(kind: BpfObjectKind, what: string): Generator<num
 
 /**
  * Visits every object of `kind` with an fd opened by id, closed afterwards. An object freed
- * between listing and opening is skipped, as bpftool does on ENOENT; other failures are
+ * between listing and opening is skipped, as bpftool does on ENOENT (and a link not yet settled,
+ * EAGAIN, which bpftool reports as an error); other failures are
  * reported with bpftool's wording (`nextWhat` for GET_NEXT_ID, `byIdWhat(id)` for GET_FD_BY_ID).
  */
 export function forEachObject(kind: BpfObjectKind, nextWhat: string, byIdWhat: (id: number) => string, visit: (fd: OwnedFd, id: number) => void): void {
@@ -240,7 +241,9 @@ export function forEachObject(kind: BpfObjectKind, nextWhat: string, byIdWhat: (
     try {
       fd = getFdById(kind, id);
     } catch (e) {
-      if (e instanceof ObjectNotFoundError) continue;
+      // EAGAIN: a link another process is still creating (its id exists, it is not settled yet);
+      // like one freed meanwhile, it is not there to show.
+      if (e instanceof ObjectNotFoundError || (e instanceof SysError && e.code === 'EAGAIN')) continue;
       throw cliSysError(e, byIdWhat(id));
     }
     try {
