@@ -25,6 +25,7 @@ import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';
 import { parseProgHandle } from './object-handle.js';
+import { permissionAware } from './permission.js';
 import { progFullName } from './prog-name.js';
 
 const ATTACH_TYPES_HELP = `       ATTACH_TYPE := { cgroup_inet_ingress | cgroup_inet_egress |
@@ -281,7 +282,7 @@ export async function cgroupShow(args: readonly string[], ctx: CliContext): Prom
     try {
       any = hasAttachedPrograms(fd, effective ? BPF_F_QUERY_EFFECTIVE : 0);
     } catch (e) {
-      throw new CliError(`can't query bpf programs attached to ${path}: ${strerror(errnoOf(e))}`, 255, { cause: e });
+      throw permissionAware(`can't query bpf programs attached to ${path}: ${strerror(errnoOf(e))}`, e, 'BPF_PROG_QUERY needs CAP_NET_ADMIN');
     }
     if (!any) {
       // bpftool prints nothing at all here (its JSON writer then ends with a bare newline).
@@ -370,7 +371,7 @@ export async function cgroupTree(args: readonly string[], ctx: CliContext): Prom
         try {
           any = hasAttachedPrograms(fd, effective ? BPF_F_QUERY_EFFECTIVE : 0);
         } catch (e) {
-          throw new CliError(`can't query bpf programs attached to ${path}: ${strerror(errnoOf(e))}`, 255, { cause: e });
+          throw permissionAware(`can't query bpf programs attached to ${path}: ${strerror(errnoOf(e))}`, e, 'BPF_PROG_QUERY needs CAP_NET_ADMIN');
         }
         if (!any) continue;
         if (p.json !== undefined) p.json.startObject().stringField('cgroup', path).name('programs').startArray();
@@ -423,7 +424,7 @@ async function cgroupAttachDetach(args: readonly string[], ctx: CliContext, atta
         else progDetach(fd, prog.fd, type);
       } catch (e) {
         if (ctx.debug && e instanceof SysError) ctx.err(`${e.message}\n`);
-        throw new CliError(`failed to ${verb} program`, 255, { cause: e });
+        throw permissionAware(`failed to ${verb} program`, e, `BPF_PROG_${verb.toUpperCase()} needs CAP_NET_ADMIN`);
       }
     } finally {
       prog.close();

@@ -30,6 +30,7 @@ import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';
 import { netfilterPlain } from './link-show.js';
 import { forEachObject } from './object-handle.js';
+import { permissionAware } from './permission.js';
 import { progFullName } from './prog-name.js';
 
 const HELP = `Usage: bpf-ts net { show | list } [dev <devname>]
@@ -283,7 +284,7 @@ function flowDissectorId(): number {
   } catch (e) {
     // Kernels before 5.x cannot query it: bpftool shows none.
     if (e instanceof SysError && e.code === 'EINVAL') return 0;
-    throw new CliError(`can't query prog: ${e instanceof SysError ? strerror(e.errno) : String(e)}`, 255, { cause: e });
+    throw permissionAware(`can't query prog: ${e instanceof SysError ? strerror(e.errno) : String(e)}`, e, 'querying attached programs needs CAP_NET_ADMIN');
   } finally {
     closeSync(fd);
   }
@@ -384,7 +385,7 @@ export async function netShow(args: readonly string[], ctx: CliContext): Promise
 
 function netError(e: unknown): CliError {
   if (e instanceof NetlinkError) return new CliError(strerror(e.errno), 255, { cause: e });
-  if (e instanceof SysError) return new CliError(`netlink: ${strerror(e.errno)}`, 255, { cause: e });
+  if (e instanceof SysError) return permissionAware(`netlink: ${strerror(e.errno)}`, e, 'netlink dumps need CAP_NET_ADMIN');
   if (e instanceof CliError) return e;
   return new CliError((e as Error).message, 255, { cause: e });
 }

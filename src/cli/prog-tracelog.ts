@@ -9,6 +9,7 @@ import { TracefsError, tracefsMounts } from '../sys/index.js';
 import { readFileSync } from 'node:fs';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
+import { permissionAware } from './permission.js';
 import { stopOnSignals } from './stop-signals.js';
 
 function tracefsMounted(): boolean {
@@ -37,7 +38,12 @@ export async function progTracelog(args: readonly string[], ctx: CliContext, sig
   try {
     reader = TracePipeReader.open({ onOtherLine: emit });
   } catch (e) {
-    if (e instanceof TracefsError) throw new CliError(e.message, 255, { cause: e });
+    // bpftool's wording for a pipe that cannot be opened; a missing tracefs keeps our message.
+    if (e instanceof TracefsError && e.path?.endsWith('trace_pipe') === true) {
+      const code = (e.cause as NodeJS.ErrnoException | undefined)?.code;
+      throw permissionAware(`could not open trace pipe: ${code === 'EACCES' || code === 'EPERM' ? 'Permission denied' : e.message}`, e, 'trace_pipe is readable by root only');
+    }
+    if (e instanceof TracefsError) throw permissionAware(e.message, e, 'mounting tracefs needs CAP_SYS_ADMIN');
     throw e;
   }
   using stop = stopOnSignals(signal);
