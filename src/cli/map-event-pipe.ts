@@ -8,7 +8,7 @@
  * `{"size":N,"data":[...]}` objects.
  */
 import { PerfBufferReader, RingBufferReader, type EventReader } from '../events/index.js';
-import { MapType } from '../sys/index.js';
+import { MapType, strerror, SysError } from '../sys/index.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';
@@ -106,6 +106,13 @@ export async function mapEventPipe(args: readonly string[], ctx: CliContext, sig
           ...(a.cpu === undefined ? {} : { cpus: [a.cpu], keys: [a.index as number] }),
         });
       } catch (e) {
+        // bpftool's line (`strerror (errno)`), after libbpf's note of what failed, which ours is.
+        const sys = e instanceof Error && e.cause instanceof SysError ? e.cause : undefined;
+        if (sys !== undefined) {
+          ctx.err(`${(e as Error).message}\n`);
+          throw new CliError(`failed to create perf buffer: ${strerror(sys.errno)} (${sys.errno})`, 255, { cause: e });
+        }
+        // Checked before any syscall: an index past max_entries (the kernel would say E2BIG).
         throw new CliError(`failed to create perf buffer: ${(e as Error).message}`, 255, { cause: e });
       }
       reader = perf;

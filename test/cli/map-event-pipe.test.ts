@@ -194,6 +194,13 @@ describe('bpf-ts map event_pipe', function () {
       const ref = run(BPFTOOL, args);
       expect([ours.status, ours.stderr], extra.join(' ')).to.deep.equal([ref.status, ref.stderr]);
     }
+    // A CPU that does not exist: libbpf's note differs, bpftool's own line and status do not.
+    const lastLine = (t: string): string => t.trimEnd().split('\n').at(-1) ?? '';
+    const badCpu = ['map', 'event_pipe', 'id', id, 'cpu', '4095', 'index', '0'];
+    const ours = run('bpf-ts', badCpu);
+    const ref = run(BPFTOOL, badCpu);
+    expect([ours.status, lastLine(ours.stderr)]).to.deep.equal([ref.status, lastLine(ref.stderr)]);
+    expect(lastLine(ours.stderr)).to.equal('Error: failed to create perf buffer: Invalid argument (22)');
     const stats = run('bpf-ts', ['map', 'event_pipe', 'id', String(obj.map('stats')?.id)]);
     expect([stats.status, stats.stderr]).to.deep.equal([255, 'Error: map is not a perf event array or a ring buffer\n']);
   });
