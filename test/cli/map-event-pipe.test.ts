@@ -185,6 +185,25 @@ describe('bpf-ts map event_pipe', function () {
     );
   });
 
+  it('ring buffer -j: {"size","data"} objects in an array closed on SIGINT', async function () {
+    const t = start('bpf-ts', ['-j', 'map', 'event_pipe', 'id', String(rbId)]);
+    try {
+      await waitAttached(t, (s) => produceRing(obj, { firstSeq: s, count: 1 }), SYNC + 4000n);
+      produceRing(obj, { firstSeq: 200n, count: 3 });
+      await waitFor(() => t.stdout().includes('"data":[202,'), 'seq 202');
+    } finally {
+      t.child.kill('SIGINT');
+    }
+    expect(await t.exit).to.equal(0);
+    const records = JSON.parse(t.stdout()) as Array<{ size: number; data: number[] }>;
+    const mine = records.filter((r) => r.data[0] !== undefined && r.data[0] >= 200 && r.data[0] <= 202 && r.data[1] === 0 && r.data[2] === 0);
+    expect(mine.map((r) => [r.size, r.data.length, r.data[0]])).to.deep.equal([
+      [RECORD_SIZE, RECORD_SIZE, 200],
+      [RECORD_SIZE, RECORD_SIZE, 201],
+      [RECORD_SIZE, RECORD_SIZE, 202],
+    ]);
+  });
+
   it('errors like bpftool: arguments, and a map of another type', function () {
     requireTool(this, BPFTOOL);
     const id = String(perfId);
