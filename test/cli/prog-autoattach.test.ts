@@ -4,7 +4,7 @@
  * programs without an auto-attach target are pinned instead (bpftool's fallback note), and
  * removing the pins detaches and frees them.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { BpfMap } from '../../src/maps/index.js';
@@ -76,6 +76,16 @@ describe('bpf-ts prog loadall ... autoattach', function () {
     link.close();
     rmSync(path);
     expect(await waitFreed('prog', progId)).to.equal(true);
+  });
+
+  it('iterators: the pinned iter link reads as the iterator output (our process is listed)', function () {
+    const progs = join(root, 'counters');
+    const r = run('bpf-ts', ['prog', 'loadall', join(CLI_OBJ, '..', '..', 'links', 'counters.bpf.o'), progs, 'autoattach']);
+    expect(r.status, r.stderr).to.equal(0);
+    using link = objGet(join(progs, 'dump_task'));
+    expect(bpfFdKind(link)).to.equal('link');
+    // bpf/links/counters.bpf.c's dump_task prints "<tgid> <comm>" per process.
+    expect(readFileSync(join(progs, 'dump_task'), 'utf8')).to.match(new RegExp(`^${process.pid} \\S+$`, 'm'));
   });
 
   it('-j: null on stdout and no fallback notes', function () {
