@@ -1,5 +1,5 @@
 /**
- * The libbpf counterparts: `bench/c/NAME.c`, compiled here with `gcc -O2 ... -lbpf` into
+ * The libbpf counterparts: `bench/c/NAME.c`, compiled here with `gcc -O2 ... -lbpf` (or clang) into
  * `bench/.build/NAME` (rebuilt when the source or `bench.h` is newer), run as child processes that
  * print `key value` lines (`bench/c/bench.h`).
  */
@@ -26,9 +26,22 @@ export function buildC(name: string): string {
   mkdirSync(BUILD_DIR, { recursive: true });
   const newest = Math.max(statSync(src).mtimeMs, statSync(join(C_DIR, 'bench.h')).mtimeMs);
   if (!existsSync(out) || statSync(out).mtimeMs < newest) {
-    execFileSync('gcc', ['-O2', '-Wall', '-o', out, src, '-lbpf', '-lelf', '-lz'], { stdio: 'inherit' });
+    execFileSync(cCompiler(), ['-O2', '-Wall', '-o', out, src, '-lbpf'], { stdio: 'inherit' });
   }
   return out;
+}
+
+/** gcc, or the clang the reference tools install when gcc is missing. */
+function cCompiler(): string {
+  for (const cc of ['gcc', 'clang', 'cc']) {
+    try {
+      execFileSync(cc, ['--version'], { stdio: 'ignore' });
+      return cc;
+    } catch {
+      // not installed: try the next one
+    }
+  }
+  throw new Error('no C compiler (gcc or clang) to build the libbpf counterparts');
 }
 
 /** Runs a built counterpart (on the bench's CPU) and parses its `key value` lines. */
