@@ -133,7 +133,8 @@ export function generateSkeleton(bytes: Uint8Array, options: GenerateSkeletonOpt
   for (const t of options.types ?? []) {
     const eq = t.indexOf('=');
     if (eq < 0) {
-      extraTypes.push(findType(btf, t, options.fileName));
+      const found = findType(btf, t, options.fileName);
+      if (!extraTypes.some((x) => x.id === found.id)) extraTypes.push(found);
       continue;
     }
     const mapName = t.slice(0, eq);
