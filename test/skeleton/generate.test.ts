@@ -105,6 +105,15 @@ describe('gen skeleton: generated modules', function () {
     expect([r.code, r.err]).to.deep.equal([255, "Error: unknown option '--bogus' for 'gen skeleton'\n"]);
     r = await runCli(['gen', 'skeleton']);
     expect(r.err).to.equal('Error: expected FILE: bpf-ts gen skeleton FILE [name OBJECT_NAME]\n');
+    r = await runCli(['gen', 'help']);
+    expect([r.code, r.out.split('\n')[0]]).to.deep.equal([0, 'Usage: bpf-ts gen skeleton FILE [name OBJECT_NAME] [OPTIONS]']);
+    r = await runCli(['gen', 'frobnicate']);
+    expect(r.err).to.equal("Error: unknown command 'frobnicate' for 'gen', see 'bpf-ts gen help'\n");
+    r = await runCli(['--name', 'x', 'prog', 'show']);
+    expect(r.err).to.match(/^bpf-ts: unrecognized option '--name'/);
+    r = await runCli(['gen', 'skeleton', values, '--name=vv', '--path=/abs/values.bpf.o']);
+    expect(r.out).to.include("const object: SkeletonObjectSource = { path: '/abs/values.bpf.o' };");
+    expect(r.out).to.include('export class VvSkeleton');
     r = await runCli(['gen', 'skeleton', values, 'name', 'vv', '--type', 'ma_packed']);
     expect(r.code).to.equal(0);
     expect(r.out).to.include('export class VvSkeleton');
