@@ -4,9 +4,11 @@
  *
  *   node dist/examples/bootstrap/main.js [-d MIN_DURATION_MS] [-v]
  */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { attachObject, createBtfCodec, loadObject, loadObjectSpec, RingBufferReader } from '../../src/index.js';
+// The typed skeleton of bootstrap.bpf.o, regenerated after changing the C with (from the repository root):
+//   ./bin/bpf-ts gen skeleton examples/bootstrap/bootstrap.bpf.o --path=../../../examples/bootstrap/bootstrap.bpf.o \
+//     --import ../../src/index.js --type rb=event > examples/bootstrap/bootstrap.skel.ts
+import { BootstrapSkeleton, type Event } from './bootstrap.skel.js';
 
 const USAGE = `Usage: bootstrap [-d MIN_DURATION_MS] [-v]
 
@@ -16,19 +18,6 @@ Traces process starts and exits and shows their filename, lifetime, PID, PPID an
                       (and no execs)
   -v, --verbose       print the loader's debug log (maps, CO-RE relocations, program loads)
   -h, --help          show this help`;
-
-/** `struct event` of bootstrap.bpf.c, as the object's BTF decodes it. */
-interface ProcessEvent {
-  pid: number;
-  ppid: number;
-  exit_code: number;
-  duration_ns: bigint;
-  comm: string;
-  filename: string;
-  exit_event: boolean;
-}
-
-const OBJECT = fileURLToPath(new URL('../../../examples/bootstrap/bootstrap.bpf.o', import.meta.url));
 
 class UsageError extends Error {}
 
@@ -61,7 +50,7 @@ function clock(): string {
   return new Date().toTimeString().slice(0, 8);
 }
 
-function formatEvent(e: ProcessEvent): string {
+function formatEvent(e: Event): string {
   const head = `${clock().padEnd(8)} ${(e.exit_event ? 'EXIT' : 'EXEC').padEnd(5)} ${e.comm.padEnd(16)} ${String(e.pid).padEnd(7)} ${String(e.ppid).padEnd(7)}`;
   if (!e.exit_event) return `${head} ${e.filename}`;
   const lived = e.duration_ns === 0n ? '' : ` (${e.duration_ns / 1_000_000n}ms)`;
@@ -73,15 +62,15 @@ async function main(): Promise<void> {
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
 
-  const spec = await loadObjectSpec(OBJECT);
-  spec.variables.get('min_duration_ns')!.set(BigInt(minDurationMs) * 1_000_000n);
+  using skel = BootstrapSkeleton.open();
+  skel.rodata.min_duration_ns = BigInt(minDurationMs) * 1_000_000n;
   // -v: libbpf-style debug lines, and the verifier's statistics line of each program (log level 4).
-  using obj = await loadObject(spec, verbose ? { debug: (line) => console.error(line), logLevel: 4 } : {});
-  using links = attachObject(obj);
-  if (verbose) for (const [name, link] of links.links) console.error(`bootstrap: prog '${name}' attached to ${'target' in link ? link.target : link.kind}, prog id ${obj.program(name)!.info().id}`);
-  using reader = RingBufferReader.open(obj.map('rb')!);
-  const [eventType] = spec.btf!.findByName('event', 'STRUCT');
-  const codec = createBtfCodec<ProcessEvent>(spec.btf!, eventType!);
+  skel.load(verbose ? { debug: (line) => console.error(line), logLevel: 4 } : {}).attach();
+  if (verbose) {
+    for (const [name, link] of skel.links) console.error(`bootstrap: prog '${name}' attached to ${'target' in link ? link.target : link.kind}, prog id ${skel.object.program(name)!.info().id}`);
+  }
+  using reader = skel.maps.rb.open();
+  const codec = skel.maps.rb.codec;
 
   console.log(`${'TIME'.padEnd(8)} ${'EVENT'.padEnd(5)} ${'COMM'.padEnd(16)} ${'PID'.padEnd(7)} ${'PPID'.padEnd(7)} FILENAME/EXIT CODE`);
   const bytes = new Uint8Array(reader.view.buffer, reader.view.byteOffset, reader.view.byteLength);

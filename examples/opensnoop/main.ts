@@ -5,9 +5,12 @@
  *
  *   node dist/examples/opensnoop/main.js [-p PID] [-c COMM] [-x] [-d SECONDS]
  */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { attachObject, createBtfCodec, loadObject, loadObjectSpec, RingBufferReader, traceEventId } from '../../src/index.js';
+import { traceEventId } from '../../src/index.js';
+// The typed skeleton of opensnoop.bpf.o, regenerated after changing the C with (from the repository root):
+//   ./bin/bpf-ts gen skeleton examples/opensnoop/opensnoop.bpf.o --path=../../../examples/opensnoop/opensnoop.bpf.o \
+//     --import ../../src/index.js --type events=event > examples/opensnoop/opensnoop.skel.ts
+import { OpensnoopSkeleton, type Event } from './opensnoop.skel.js';
 
 const USAGE = `Usage: opensnoop [-h] [-p PID] [-c COMM] [-x] [-d SECONDS]
 
@@ -19,21 +22,8 @@ Traces the open family of syscalls (open, openat, openat2).
   -d, --duration SEC   stop after SEC seconds
   -h, --help           show this help`;
 
-const OBJECT = fileURLToPath(new URL('../../../examples/opensnoop/opensnoop.bpf.o', import.meta.url));
 /** `TASK_COMM_LEN`: the kernel keeps 15 characters and a NUL. */
 const TASK_COMM_LEN = 16;
-
-/** `struct event` of opensnoop.bpf.c, as the object's BTF decodes it. */
-interface OpenEvent {
-  ts_ns: bigint;
-  ret: bigint;
-  pid: number;
-  tid: number;
-  uid: number;
-  flags: number;
-  comm: string;
-  path: string;
-}
 
 class UsageError extends Error {}
 
@@ -75,7 +65,7 @@ function parseOptions(): Options {
 }
 
 /** bcc's `%-6d %-16s %3d %3d %s`: a failed open shows fd -1 and the errno. */
-function formatEvent(e: OpenEvent): string {
+function formatEvent(e: Event): string {
   const fd = e.ret >= 0n ? Number(e.ret) : -1;
   const err = e.ret >= 0n ? 0 : Number(-e.ret);
   return `${String(e.pid).padEnd(6)} ${e.comm.padEnd(16)} ${String(fd).padStart(3)} ${String(err).padStart(3)} ${e.path}`;
@@ -88,17 +78,14 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
   if (options.duration !== undefined) setTimeout(() => stop.abort(), options.duration * 1000).unref();
 
-  const spec = await loadObjectSpec(OBJECT);
-  if (options.pid !== undefined) spec.variables.get('targ_tgid')!.set(options.pid);
-  if (options.comm !== undefined) {
-    const comm = new Uint8Array(TASK_COMM_LEN);
-    comm.set(Buffer.from(options.comm).subarray(0, TASK_COMM_LEN - 1));
-    spec.variables.get('targ_comm')!.setBytes(comm);
-  }
-  spec.variables.get('targ_failed')!.set(options.failed);
+  using skel = OpensnoopSkeleton.open();
+  if (options.pid !== undefined) skel.rodata.targ_tgid = options.pid;
+  // The kernel compares the first TASK_COMM_LEN - 1 bytes and a NUL.
+  if (options.comm !== undefined) skel.rodata.targ_comm = new TextDecoder().decode(Buffer.from(options.comm).subarray(0, TASK_COMM_LEN - 1));
+  skel.rodata.targ_failed = options.failed;
   // open(2) is missing on newer architectures (arm64, riscv) and openat2(2) before Linux 5.6:
   // only the programs whose tracepoint this kernel has are loaded.
-  for (const p of spec.programs) {
+  for (const p of skel.spec.programs) {
     const tp = /^tracepoint\/([^/]+)\/(.+)$/.exec(p.section);
     if (tp === null) continue;
     try {
@@ -107,12 +94,9 @@ async function main(): Promise<void> {
       p.autoload = false;
     }
   }
-
-  using obj = await loadObject(spec);
-  using _links = attachObject(obj);
-  using reader = RingBufferReader.open(obj.map('events')!);
-  const [eventType] = spec.btf!.findByName('event', 'STRUCT');
-  const codec = createBtfCodec<OpenEvent>(spec.btf!, eventType!);
+  skel.load().attach();
+  using reader = skel.maps.events.open();
+  const codec = skel.maps.events.codec;
 
   console.log(`${'PID'.padEnd(6)} ${'COMM'.padEnd(16)} ${'FD'.padStart(3)} ${'ERR'.padStart(3)} PATH`);
   try {
