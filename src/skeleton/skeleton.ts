@@ -119,9 +119,9 @@ interface SectionBacking {
  * ```ts
  * import { DemoSkeleton } from './demo.skel.js';
  * using skel = DemoSkeleton.open();
- * skel.rodata.target_pid = process.pid;
+ * skel.rodata.target_tgid = process.pid;
  * skel.load().attach();
- * console.log(skel.bss.hits, skel.maps.counts.get(0));
+ * console.log(skel.bss.hits, skel.maps.stats.get(0));
  * ```
  */
 export class Skeleton<P extends object, M extends object> implements Disposable {
