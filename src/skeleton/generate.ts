@@ -250,8 +250,8 @@ export function generateSkeleton(bytes: Uint8Array, options: GenerateSkeletonOpt
     '',
     ...emitter.declarations(),
     ...sectionDecls,
-    `/** Programs of \`${options.fileName}\`. */\nexport interface ${base}Programs {\n${programLines.join('\n')}\n}\n`,
-    `/** Maps of \`${options.fileName}\`. */\nexport interface ${base}Maps {\n${mapLines.join('\n')}\n}\n`,
+    `/** Programs of \`${options.fileName}\`. */\nexport interface ${base}Programs ${block(programLines)}\n`,
+    `/** Maps of \`${options.fileName}\`. */\nexport interface ${base}Maps ${block(mapLines)}\n`,
     `const layout: SkeletonLayout = ${JSON.stringify(layout, null, 2)};\n`,
     `${objectLine}\n`,
     `/**\n * Skeleton of \`${options.fileName}\`: \`${className}.open()\`, set \`.rodata\`, \`load()\`, \`attach()\`, \`close()\`.\n *\n * @example\n * \`\`\`ts\n * using skel = ${className}.open();\n * skel.load().attach();\n * \`\`\`\n */`,
@@ -264,6 +264,11 @@ export function generateSkeleton(bytes: Uint8Array, options: GenerateSkeletonOpt
     accessors.join('\n') + '}',
     '',
   ].join('\n');
+}
+
+/** `{ ... }` with one member per line, `{}` when empty. */
+function block(lines: readonly string[]): string {
+  return lines.length === 0 ? '{}' : `{\n${lines.join('\n')}\n}`;
 }
 
 function base64Lines(bytes: Uint8Array): string[] {
