@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds every committed BPF object in bpf/ (and examples/) from its C source:
 #   npm run build:bpf            # all
-#   npm run build:bpf -- FILE.bpf.c ...
+#   npm run build:bpf -- FILE.bpf.c ...   # just these (not the variants of bpf/elf-asm, bpf/btf)
 # vmlinux.h comes from this kernel's BTF, dumped by our own `bpf-ts btf dump ... format c`
 # (bpftool's is used only until that command exists). Objects whose first line says
 # `// clang: clang-19` are built with clang-19 (needed for bpf_core_type_matches and friends).
@@ -25,5 +25,12 @@ for src in "${sources[@]}"; do
   if head -n1 "$src" | grep -q 'clang: clang-19'; then cc=clang-19; fi
   # Objects that must not see vmlinux.h (legacy map definitions, plain headers) say so.
   echo "  BPF  $obj ($cc)"
-  "$cc" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I bpf -I "$(dirname "$src")" -c "$src" -o "$obj"
+  # -fdebug-prefix-map: sources are named relative to the checkout (./bpf/...), so an object
+  # is the same bytes wherever it was built and tests find its source in any clone.
+  "$cc" -O2 -g -target bpf -D__TARGET_ARCH_x86 -fdebug-prefix-map="$root"=. -I bpf -I "$(dirname "$src")" -c "$src" -o "$obj"
 done
+# The folders with variants bpf/build.sh cannot express (byte order, no -g, -mcpu=v4).
+if [ $# -eq 0 ]; then
+  bash bpf/elf-asm/build.sh
+  bash bpf/btf/build.sh
+fi

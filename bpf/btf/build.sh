@@ -4,7 +4,9 @@
 # clang 14 drops btf_type_tag. Run from anywhere: bash bpf/btf/build.sh
 set -euo pipefail
 dir="$(cd "$(dirname "$0")" && pwd)"
-flags=(-O2 -g -Wall -Wno-unused-function)
+root="$(cd "$dir/../.." && pwd)"
+# Sources are named relative to the checkout, so the objects do not depend on where they were built.
+flags=(-O2 -g -Wall -Wno-unused-function -fdebug-prefix-map="$root"=.)
 set -x
 clang-19 "${flags[@]}" -target bpfel -c "$dir/kinds.c" -o "$dir/kinds.bpf.o"
 clang-19 "${flags[@]}" -target bpfeb -c "$dir/kinds.c" -o "$dir/kinds-bpfeb.bpf.o"

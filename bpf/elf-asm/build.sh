@@ -7,7 +7,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 [ -s bpf/vmlinux.h ] || bash bpf/build.sh bpf/minimal.bpf.c >/dev/null
 dir=bpf/elf-asm
-flags=(-O2 -D__TARGET_ARCH_x86 -I bpf -I "$dir")
+# Sources are named relative to the checkout, so the objects do not depend on where they were built.
+flags=(-O2 -D__TARGET_ARCH_x86 -fdebug-prefix-map="$root"=. -I bpf -I "$dir")
 set -x
 clang "${flags[@]}" -g -target bpf -c "$dir/programs.bpf.c" -o "$dir/programs.bpf.o"
 clang "${flags[@]}" -g -target bpfeb -c "$dir/programs.bpf.c" -o "$dir/programs-bpfeb.bpf.o"
