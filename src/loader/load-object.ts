@@ -212,8 +212,9 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
         instructions = out.instructions;
         coreResults = out.results;
         if (state.debug !== undefined) {
+          // The spec's text starts with the kind (`<byte_off> [id] ...`), as libbpf's relo lines do.
           for (const r of out.results) {
-            state.debug(`libbpf: prog '${p.name}': relo #${r.index}: insn #${r.insnIndex} ${r.kindName} ${r.localSpec.text}: ${r.poisoned ? 'poisoned' : `${r.origValue} -> ${r.newValue}`}`);
+            state.debug(`libbpf: prog '${p.name}': relo #${r.index}: insn #${r.insnIndex} ${r.localSpec.text}: ${r.poisoned ? 'poisoned' : `${r.origValue} -> ${r.newValue}`}`);
           }
         }
       }
