@@ -22,6 +22,7 @@ export * from './histogram/index.js';
 export * from './loader/index.js';
 export * from './compile/index.js';
 export * from './skeleton/index.js';
+export * from './signals/index.js';
 // Two layers name their func/line info records alike: the kernel's (`bpf_prog_info`) keep the
 // plain names, the object spec's are exported under `Spec*`.
 export type { FuncInfoRecord, LineInfoRecord } from './sys/index.js';

@@ -14,7 +14,7 @@ import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';
 import { openOneMap } from './map-args.js';
 import { parseCUnsigned } from './object-handle.js';
-import { stopOnSignals } from './stop-signals.js';
+import { stopOnSignals } from '../signals/index.js';
 
 /** bpftool's `MMAP_PAGE_CNT`. */
 const PAGE_COUNT = 16;
@@ -141,7 +141,7 @@ export async function mapEventPipe(args: readonly string[], ctx: CliContext, sig
     map.close();
     throw e;
   }
-  using stop = stopOnSignals(signal, () => ctx.err('Stopping...\n'));
+  using stop = stopOnSignals({ signal, onStop: () => ctx.err('Stopping...\n') });
   if (json !== undefined) ctx.out(json.startArray().take());
   try {
     while (!stop.signal.aborted) {

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { permissionAware } from './permission.js';
-import { stopOnSignals } from './stop-signals.js';
+import { stopOnSignals } from '../signals/index.js';
 
 function tracefsMounted(): boolean {
   try {
@@ -46,7 +46,7 @@ export async function progTracelog(args: readonly string[], ctx: CliContext, sig
     if (e instanceof TracefsError) throw permissionAware(e.message, e, 'mounting tracefs needs CAP_SYS_ADMIN');
     throw e;
   }
-  using stop = stopOnSignals(signal);
+  using stop = stopOnSignals({ signal });
   if (json !== undefined) ctx.out(json.startArray().take());
   try {
     for (;;) {
