@@ -4,9 +4,10 @@
  *
  *   node dist/examples/bashreadline/main.js [-s LIBREADLINE]
  */
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { attachUprobe, createBtfCodec, loadObject, PerfBufferReader, resolveBinaryPath, resolveUprobe, SymbolResolveError } from '../../src/index.js';
+import { parseToolArgs } from '../shared/command-line.js';
+import { exampleObject, runTool } from '../shared/run-tool.js';
+import { timeOfDay } from '../shared/time-of-day.js';
 
 const BASH = '/bin/bash';
 
@@ -17,32 +18,19 @@ Prints the command lines entered in every running bash.
   -s, --shared PATH   the libreadline.so to probe, when bash does not carry readline() itself
   -h, --help          show this help`;
 
-const OBJECT = fileURLToPath(new URL('../../../examples/bashreadline/bashreadline.bpf.o', import.meta.url));
-
 /** `struct event` of bashreadline.bpf.c. */
 interface ReadlineEvent {
   pid: number;
   line: string;
 }
 
-class UsageError extends Error {}
-
 function parseOptions(): { shared: string | undefined } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        shared: { type: 'string', short: 's' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const { values } = parseToolArgs(USAGE, {
+    options: {
+      shared: { type: 'string', short: 's' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   return { shared: values.shared };
 }
 
@@ -61,13 +49,9 @@ function readlineBinary(shared: string | undefined): string {
   }
 }
 
-async function main(): Promise<void> {
+runTool('bashreadline', USAGE, async (stop) => {
   const options = parseOptions();
-  const stop = new AbortController();
-  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
-
-  using obj = await loadObject(OBJECT);
+  using obj = await loadObject(exampleObject('bashreadline'));
   // SEC("uretprobe") names no target, so the attach says where.
   using _link = attachUprobe(obj.program('readline_return')!, { binary: readlineBinary(options.shared), symbol: 'readline', retprobe: true });
   using reader = PerfBufferReader.open(obj.map('events')!);
@@ -76,20 +60,7 @@ async function main(): Promise<void> {
   const codec = createBtfCodec<ReadlineEvent>(btf, eventType!);
 
   console.log(`${'TIME'.padEnd(9)} ${'PID'.padEnd(7)} COMMAND`);
-  try {
-    for await (const e of reader.decoded(codec, { signal: stop.signal })) {
-      console.log(`${new Date().toTimeString().slice(0, 8).padEnd(9)} ${String(e.pid).padEnd(7)} ${e.line}`);
-    }
-  } catch (e) {
-    if (!stop.signal.aborted) throw e;
+  for await (const e of reader.decoded(codec, { signal: stop.signal })) {
+    console.log(`${timeOfDay().padEnd(9)} ${String(e.pid).padEnd(7)} ${e.line}`);
   }
-}
-
-main().catch((e: unknown) => {
-  if (e instanceof UsageError) {
-    console.error(`bashreadline: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`bashreadline: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
 });

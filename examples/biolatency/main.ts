@@ -3,10 +3,10 @@
  *
  *   node dist/examples/biolatency/main.js [-T] [-Q] [-m] [-D] [interval [count]]
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { attachObject, formatLog2Histogram, formatSectionHistograms, loadObject, loadObjectSpec, readSectionHistograms, type BpfMap } from '../../src/index.js';
+import { parseToolArgs, positiveInt, UsageError } from '../shared/command-line.js';
+import { exampleObject, runTool } from '../shared/run-tool.js';
+import { timeOfDay } from '../shared/time-of-day.js';
 
 const USAGE = `Usage: biolatency [-h] [-T] [-Q] [-m] [-D] [interval] [count]
 
@@ -29,13 +29,6 @@ examples:
   biolatency -Q       # include OS queued time in I/O time
   biolatency -D       # show each disk device separately`;
 
-const OBJECT = fileURLToPath(new URL('../../../examples/biolatency/biolatency.bpf.o', import.meta.url));
-
-/** Longest timer Node accepts (ms). */
-const MAX_TIMER = 2 ** 31 - 1;
-
-class UsageError extends Error {}
-
 interface Options {
   timestamp: boolean;
   queued: boolean;
@@ -46,40 +39,17 @@ interface Options {
   count: number;
 }
 
-function positive(text: string, what: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n <= 0) throw new UsageError(`invalid ${what}: ${text}`);
-  return n;
-}
-
-/** An interval a Node timer can wait (at most 2^31 - 1 ms). */
-function seconds(text: string): number {
-  const n = positive(text, 'interval');
-  if (n * 1000 > MAX_TIMER) throw new UsageError(`invalid interval: ${text} (at most ${Math.floor(MAX_TIMER / 1000)} seconds)`);
-  return n;
-}
-
-function parseOptions(): Options | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        timestamp: { type: 'boolean', short: 'T', default: false },
-        queued: { type: 'boolean', short: 'Q', default: false },
-        milliseconds: { type: 'boolean', short: 'm', default: false },
-        disks: { type: 'boolean', short: 'D', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
+function parseOptions(): Options {
+  const { values, positionals } = parseToolArgs(USAGE, {
+    allowPositionals: true,
+    options: {
+      timestamp: { type: 'boolean', short: 'T', default: false },
+      queued: { type: 'boolean', short: 'Q', default: false },
+      milliseconds: { type: 'boolean', short: 'm', default: false },
+      disks: { type: 'boolean', short: 'D', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (positionals.length > 2) throw new UsageError(`unexpected argument: ${positionals[2]}`);
   const [interval, count] = positionals;
   return {
@@ -87,23 +57,9 @@ function parseOptions(): Options | undefined {
     queued: values.queued,
     milliseconds: values.milliseconds,
     disks: values.disks,
-    interval: interval === undefined ? undefined : seconds(interval),
-    count: count === undefined ? Infinity : positive(count, 'count'),
+    interval: positiveInt('interval', interval),
+    count: positiveInt('count', count) ?? Infinity,
   };
-}
-
-/**
- * Resolves false after `seconds` (forever when undefined), true as soon as `signal` aborts. The
- * pending timer is also what keeps the process alive meanwhile: nothing else is waiting.
- */
-async function interrupted(seconds: number | undefined, signal: AbortSignal): Promise<boolean> {
-  try {
-    if (seconds === undefined) for (;;) await sleep(MAX_TIMER, undefined, { signal });
-    await sleep(seconds * 1000, undefined, { signal });
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 /** The histogram(s) of `dist` as bcc's `print_log2_hist` prints them, then empties the map (bcc's `dist.clear()`). */
@@ -116,16 +72,12 @@ function printAndClear(dist: BpfMap, options: Options): void {
     // Without -D every bucket has the empty disk name: a single histogram.
     process.stdout.write(formatLog2Histogram(sections[0]?.counts ?? [], { valType: label }));
   }
-  for (const key of [...dist.keys()]) dist.delete(key);
+  dist.clear();
 }
 
-async function main(): Promise<void> {
+runTool('biolatency', USAGE, async (stop) => {
   const options = parseOptions();
-  if (options === undefined) return;
-  const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
-
-  const spec = await loadObjectSpec(OBJECT);
+  const spec = await loadObjectSpec(exampleObject('biolatency'));
   spec.variables.get('targ_ms')!.set(options.milliseconds);
   spec.variables.get('targ_per_disk')!.set(options.disks);
   spec.variables.get('targ_queued')!.set(options.queued);
@@ -136,21 +88,9 @@ async function main(): Promise<void> {
   const dist = obj.map('dist')!;
 
   console.log('Tracing block device I/O... Hit Ctrl-C to end.');
-  for (let remaining = options.count; ; ) {
-    const exiting = await interrupted(options.interval, stop.signal);
+  for await (const _ of stop.intervals(options.interval === undefined ? undefined : options.interval * 1000, options.count)) {
     console.log();
-    if (options.timestamp) console.log(new Date().toTimeString().slice(0, 8));
+    if (options.timestamp) console.log(timeOfDay());
     printAndClear(dist, options);
-    remaining--;
-    if (exiting || remaining === 0) break;
   }
-}
-
-main().catch((e: unknown) => {
-  if (e instanceof UsageError) {
-    console.error(`biolatency: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`biolatency: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
 });

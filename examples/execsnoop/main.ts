@@ -3,9 +3,10 @@
  *
  *   node dist/examples/execsnoop/main.js [-T] [-t] [-x] [-q] [-U] [-u UID] [-n NAME] [-l LINE] [--max-args N]
  */
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { attachObject, loadObject, loadObjectSpec, RingBufferReader } from '../../src/index.js';
+import { parseToolArgs, UsageError } from '../shared/command-line.js';
+import { exampleObject, runTool } from '../shared/run-tool.js';
+import { timeOfDay } from '../shared/time-of-day.js';
 
 const USAGE = `Usage: execsnoop [-h] [-T] [-t] [-x] [-q] [-U] [-u UID] [-n NAME] [-l LINE] [--max-args MAX_ARGS]
 
@@ -31,15 +32,12 @@ Examples:
 
 /** Arguments the BPF side can keep (TOTAL_MAX_ARGS in execsnoop.bpf.c). */
 const TOTAL_MAX_ARGS = 60;
-const OBJECT = fileURLToPath(new URL('../../../examples/execsnoop/execsnoop.bpf.o', import.meta.url));
 
 /**
  * Offsets in `struct event` of execsnoop.bpf.c. Records are cut after the used part of `args`,
  * so they are read field by field rather than through a fixed-size BTF codec.
  */
 const Event = { pid: 0, ppid: 4, uid: 8, retval: 12, argsCount: 16, argsSize: 20, comm: 24, args: 40 } as const;
-
-class UsageError extends Error {}
 
 interface Options {
   time: boolean;
@@ -68,30 +66,21 @@ function regex(text: string | undefined, what: string): RegExp | undefined {
   }
 }
 
-function parseOptions(): Options | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        time: { type: 'boolean', short: 'T', default: false },
-        timestamp: { type: 'boolean', short: 't', default: false },
-        fails: { type: 'boolean', short: 'x', default: false },
-        quote: { type: 'boolean', short: 'q', default: false },
-        'print-uid': { type: 'boolean', short: 'U', default: false },
-        uid: { type: 'string', short: 'u' },
-        name: { type: 'string', short: 'n' },
-        line: { type: 'string', short: 'l' },
-        'max-args': { type: 'string', default: '20' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return undefined;
-  }
+function parseOptions(): Options {
+  const { values } = parseToolArgs(USAGE, {
+    options: {
+      time: { type: 'boolean', short: 'T', default: false },
+      timestamp: { type: 'boolean', short: 't', default: false },
+      fails: { type: 'boolean', short: 'x', default: false },
+      quote: { type: 'boolean', short: 'q', default: false },
+      'print-uid': { type: 'boolean', short: 'U', default: false },
+      uid: { type: 'string', short: 'u' },
+      name: { type: 'string', short: 'n' },
+      line: { type: 'string', short: 'l' },
+      'max-args': { type: 'string', default: '20' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   return {
     time: values.time,
     timestamp: values.timestamp,
@@ -129,13 +118,9 @@ function argumentsOf(view: DataView, offset: number): string[] {
   return args;
 }
 
-async function main(): Promise<void> {
+runTool('execsnoop', USAGE, async (stop) => {
   const options = parseOptions();
-  if (options === undefined) return;
-  const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
-
-  const spec = await loadObjectSpec(OBJECT);
+  const spec = await loadObjectSpec(exampleObject('execsnoop'));
   spec.variables.get('ignore_failed')!.set(!options.fails);
   if (options.uid !== undefined) spec.variables.get('targ_uid')!.set(options.uid);
   spec.variables.get('max_args')!.set(options.maxArgs);
@@ -159,25 +144,12 @@ async function main(): Promise<void> {
     const pid = view.getInt32(offset + Event.pid, true);
     const ppid = view.getInt32(offset + Event.ppid, true);
     let line = '';
-    if (options.time) line += new Date().toTimeString().slice(0, 8).padEnd(9);
+    if (options.time) line += timeOfDay().padEnd(9);
     if (options.timestamp) line += ((performance.now() - started) / 1000).toFixed(3).padEnd(8);
     if (options.printUid) line += String(view.getUint32(offset + Event.uid, true)).padEnd(6);
     const retval = String(view.getInt32(offset + Event.retval, true)).padStart(3);
     line += `${comm.padEnd(16)} ${String(pid).padEnd(7)} ${(ppid > 0 ? String(ppid) : '?').padEnd(7)} ${retval} ${args.join(' ').replace(/\n/g, '\\n')}`;
     console.log(line);
   };
-  try {
-    await reader.run(onRecord, { signal: stop.signal });
-  } catch (e) {
-    if (!stop.signal.aborted) throw e;
-  }
-}
-
-main().catch((e: unknown) => {
-  if (e instanceof UsageError) {
-    console.error(`execsnoop: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`execsnoop: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  await reader.run(onRecord, { signal: stop.signal });
 });

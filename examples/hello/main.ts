@@ -5,8 +5,9 @@
  *
  *   node dist/examples/hello/main.js
  */
-import { parseArgs } from 'node:util';
 import { attachObject, compileObjectSpec, loadObject, TracePipeReader } from '../../src/index.js';
+import { parseToolArgs } from '../shared/command-line.js';
+import { runTool } from '../shared/run-tool.js';
 
 const USAGE = `Usage: hello
 
@@ -36,14 +37,8 @@ int hello(struct trace_event_raw_sys_enter *ctx)
 }
 `;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+runTool('hello', USAGE, async (stop) => {
+  parseToolArgs(USAGE, { options: { help: { type: 'boolean', short: 'h', default: false } } });
 
   const { spec } = await compileObjectSpec(PROGRAM, { fileName: 'hello.bpf.c' });
   if (stop.signal.aborted) return; // Ctrl-C during a first, slow compile
@@ -52,15 +47,5 @@ async function main(): Promise<void> {
   using _links = attachObject(obj);
 
   console.log('Tracing execve()... Hit Ctrl-C to end.');
-  try {
-    for await (const line of pipe.lines({ signal: stop.signal })) console.log(line.raw);
-  } catch (e) {
-    if (!stop.signal.aborted) throw e;
-  }
-}
-
-main().catch((e: unknown) => {
-  const usage = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
-  console.error(`hello: ${e instanceof Error ? e.message : String(e)}${usage ? `\n${USAGE}` : ''}`);
-  process.exit(usage ? 2 : 1);
+  for await (const line of pipe.lines({ signal: stop.signal })) console.log(line.raw);
 });

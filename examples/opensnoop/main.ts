@@ -5,8 +5,9 @@
  *
  *   node dist/examples/opensnoop/main.js [-p PID] [-c COMM] [-x] [-d SECONDS]
  */
-import { parseArgs } from 'node:util';
 import { traceEventId } from '../../src/index.js';
+import { parseToolArgs, positiveInt, UsageError } from '../shared/command-line.js';
+import { runTool } from '../shared/run-tool.js';
 // The typed skeleton of opensnoop.bpf.o, regenerated after changing the C with (from the repository root):
 //   ./bin/bpf-ts gen skeleton examples/opensnoop/opensnoop.bpf.o --path=../../../examples/opensnoop/opensnoop.bpf.o \
 //     --import ../../src/index.js --type events=event > examples/opensnoop/opensnoop.skel.ts
@@ -25,8 +26,6 @@ Traces the open family of syscalls (open, openat, openat2).
 /** `TASK_COMM_LEN`: the kernel keeps 15 characters and a NUL. */
 const TASK_COMM_LEN = 16;
 
-class UsageError extends Error {}
-
 interface Options {
   pid: number | undefined;
   comm: string | undefined;
@@ -34,32 +33,16 @@ interface Options {
   duration: number | undefined;
 }
 
-function positiveInt(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid ${name}: ${text}`);
-  return n;
-}
-
 function parseOptions(): Options {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        pid: { type: 'string', short: 'p' },
-        comm: { type: 'string', short: 'c' },
-        failed: { type: 'boolean', short: 'x', default: false },
-        duration: { type: 'string', short: 'd' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const { values } = parseToolArgs(USAGE, {
+    options: {
+      pid: { type: 'string', short: 'p' },
+      comm: { type: 'string', short: 'c' },
+      failed: { type: 'boolean', short: 'x', default: false },
+      duration: { type: 'string', short: 'd' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.comm === '') throw new UsageError('invalid COMM: empty');
   return { pid: positiveInt('PID', values.pid), comm: values.comm, failed: values.failed, duration: positiveInt('duration', values.duration) };
 }
@@ -71,11 +54,8 @@ function formatEvent(e: Event): string {
   return `${String(e.pid).padEnd(6)} ${e.comm.padEnd(16)} ${String(fd).padStart(3)} ${String(err).padStart(3)} ${e.path}`;
 }
 
-async function main(): Promise<void> {
+runTool('opensnoop', USAGE, async (stop) => {
   const options = parseOptions();
-  const stop = new AbortController();
-  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
   if (options.duration !== undefined) setTimeout(() => stop.abort(), options.duration * 1000).unref();
 
   using skel = OpensnoopSkeleton.open();
@@ -99,18 +79,5 @@ async function main(): Promise<void> {
   const codec = skel.maps.events.codec;
 
   console.log(`${'PID'.padEnd(6)} ${'COMM'.padEnd(16)} ${'FD'.padStart(3)} ${'ERR'.padStart(3)} PATH`);
-  try {
-    for await (const e of reader.decoded(codec, { signal: stop.signal })) console.log(formatEvent(e));
-  } catch (e) {
-    if (!stop.signal.aborted) throw e;
-  }
-}
-
-main().catch((e: unknown) => {
-  if (e instanceof UsageError) {
-    console.error(`opensnoop: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`opensnoop: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  for await (const e of reader.decoded(codec, { signal: stop.signal })) console.log(formatEvent(e));
 });

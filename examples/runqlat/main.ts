@@ -6,8 +6,6 @@
  *
  *   node dist/examples/runqlat/main.js [-T] [-m] [-P | -L] [-p PID] [interval [count]]
  */
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   attachObject,
   formatLog2Histogram,
@@ -17,6 +15,9 @@ import {
   readHistogram,
   readSectionHistograms,
 } from '../../src/index.js';
+import { parseToolArgs, positiveInt, UsageError } from '../shared/command-line.js';
+import { exampleObject, runTool } from '../shared/run-tool.js';
+import { timeOfDay } from '../shared/time-of-day.js';
 
 const USAGE = `Usage: runqlat [-h] [-T] [-m] [-P | -L] [-p PID] [interval [count]]
 
@@ -35,10 +36,6 @@ Examples:
   runqlat -mT 1        # 1s summaries, milliseconds, and timestamps
   runqlat -P           # show each PID separately`;
 
-const OBJECT = fileURLToPath(new URL('../../../examples/runqlat/runqlat.bpf.o', import.meta.url));
-
-class UsageError extends Error {}
-
 interface Options {
   timestamp: boolean;
   milliseconds: boolean;
@@ -49,35 +46,18 @@ interface Options {
   count: number;
 }
 
-function positiveInt(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid ${name}: ${text}`);
-  return n;
-}
-
 function parseOptions(): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        timestamp: { type: 'boolean', short: 'T', default: false },
-        milliseconds: { type: 'boolean', short: 'm', default: false },
-        pids: { type: 'boolean', short: 'P', default: false },
-        tids: { type: 'boolean', short: 'L', default: false },
-        pid: { type: 'string', short: 'p' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const { values, positionals } = parseToolArgs(USAGE, {
+    allowPositionals: true,
+    options: {
+      timestamp: { type: 'boolean', short: 'T', default: false },
+      milliseconds: { type: 'boolean', short: 'm', default: false },
+      pids: { type: 'boolean', short: 'P', default: false },
+      tids: { type: 'boolean', short: 'L', default: false },
+      pid: { type: 'string', short: 'p' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.pids && values.tids) throw new UsageError('-P and -L cannot be used together');
   if (positionals.length > 2) throw new UsageError(`unrecognized positional argument: ${positionals[2]}`);
   return {
@@ -91,27 +71,11 @@ function parseOptions(): Options {
   };
 }
 
-/** Resolves after `seconds` (only on `signal` when undefined), or as soon as `signal` aborts. */
-function sleep(seconds: number | undefined, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    // Without an interval a long repeating timer keeps the event loop alive until the signal.
-    const timer = seconds === undefined ? setInterval(() => {}, 1 << 30) : setTimeout(resolve, seconds * 1000);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-}
-
-async function main(): Promise<void> {
+runTool('runqlat', USAGE, async (stop) => {
   const options = parseOptions();
-  const stop = new AbortController();
-  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
   const units = options.milliseconds ? 'msecs' : 'usecs';
 
-  const spec = await loadObjectSpec(OBJECT);
+  const spec = await loadObjectSpec(exampleObject('runqlat'));
   spec.variables.get('targ_per_process')!.set(options.perProcess);
   spec.variables.get('targ_per_thread')!.set(options.perThread);
   spec.variables.get('targ_ms')!.set(options.milliseconds);
@@ -134,20 +98,9 @@ async function main(): Promise<void> {
   };
 
   console.log('Tracing run queue latency... Hit Ctrl-C to end.');
-  for (let i = 0; i < options.count; i++) {
-    await sleep(options.interval, stop.signal);
+  for await (const _ of stop.intervals(options.interval === undefined ? undefined : options.interval * 1000, options.count)) {
     let out = '\n';
-    if (options.timestamp) out += `${new Date().toTimeString().slice(0, 8)}\n`;
+    if (options.timestamp) out += `${timeOfDay()}\n`;
     process.stdout.write(out + histograms());
-    if (stop.signal.aborted) break;
   }
-}
-
-main().catch((e: unknown) => {
-  if (e instanceof UsageError) {
-    console.error(`runqlat: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`runqlat: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
 });

@@ -4,10 +4,10 @@
  *
  *   node dist/examples/tcpconnect/main.js [-U] [-p PID] [-P PORT[,PORT...]]
  */
-import { SocketAddress } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { attachObject, createBtfCodec, loadObject, loadObjectSpec, RingBufferReader } from '../../src/index.js';
+import { parseToolArgs, positiveInt, UsageError } from '../shared/command-line.js';
+import { formatInetAddress } from '../shared/inet-address.js';
+import { exampleObject, runTool } from '../shared/run-tool.js';
 
 const USAGE = `Usage: tcpconnect [-h] [-U] [-p PID] [-P PORT[,PORT...]]
 
@@ -18,7 +18,6 @@ Traces active TCP connections (connect()).
   -P, --port PORTS     only these destination ports (comma-separated, at most 64)
   -h, --help           show this help`;
 
-const OBJECT = fileURLToPath(new URL('../../../examples/tcpconnect/tcpconnect.bpf.o', import.meta.url));
 const AF_INET = 2;
 /** `MAX_PORTS` of tcpconnect.bpf.c. */
 const MAX_PORTS = 64;
@@ -34,8 +33,6 @@ interface ConnectEvent {
   comm: Uint8Array;
 }
 
-class UsageError extends Error {}
-
 interface Options {
   printUid: boolean;
   pid: number | undefined;
@@ -43,28 +40,15 @@ interface Options {
 }
 
 function parseOptions(): Options {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        'print-uid': { type: 'boolean', short: 'U', default: false },
-        pid: { type: 'string', short: 'p' },
-        port: { type: 'string', short: 'P' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  let pid: number | undefined;
-  if (values.pid !== undefined) {
-    pid = Number(values.pid);
-    if (!Number.isSafeInteger(pid) || pid <= 0) throw new UsageError(`invalid PID: ${values.pid}`);
-  }
+  const { values } = parseToolArgs(USAGE, {
+    options: {
+      'print-uid': { type: 'boolean', short: 'U', default: false },
+      pid: { type: 'string', short: 'p' },
+      port: { type: 'string', short: 'P' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const pid = positiveInt('PID', values.pid);
   const ports = values.port === undefined ? [] : values.port.split(',').map((p) => {
     const n = Number(p);
     if (p === '' || !Number.isInteger(n) || n <= 0 || n > 65535) throw new UsageError(`invalid port: ${p}`);
@@ -74,29 +58,17 @@ function parseOptions(): Options {
   return { printUid: values['print-uid'], pid, ports };
 }
 
-/** `inet_ntop()`'s text of an address (Node's `SocketAddress` formats through libuv's). */
-function formatAddress(family: number, bytes: Uint8Array): string {
-  if (family === AF_INET) return [...bytes.subarray(0, 4)].join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] as number) << 8) | (bytes[i + 1] as number)).toString(16));
-  return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
-}
-
 /** libbpf-tools' `%-6d %-12.12s %-2d %-16s %-16s %-4d`, after `%-6d` of the UID with -U. */
 function formatEvent(e: ConnectEvent, printUid: boolean): string {
   const end = e.comm.indexOf(0);
   const comm = Buffer.from(e.comm.subarray(0, end < 0 ? e.comm.length : end)).toString('latin1').slice(0, 12);
   const uid = printUid ? String(e.uid).padEnd(6) : '';
-  return `${uid}${String(e.pid).padEnd(6)} ${comm.padEnd(12)} ${String(e.family === AF_INET ? 4 : 6).padEnd(2)} ${formatAddress(e.family, e.saddr).padEnd(16)} ${formatAddress(e.family, e.daddr).padEnd(16)} ${e.dport}`;
+  return `${uid}${String(e.pid).padEnd(6)} ${comm.padEnd(12)} ${String(e.family === AF_INET ? 4 : 6).padEnd(2)} ${formatInetAddress(e.family, e.saddr).padEnd(16)} ${formatInetAddress(e.family, e.daddr).padEnd(16)} ${e.dport}`;
 }
 
-async function main(): Promise<void> {
+runTool('tcpconnect', USAGE, async (stop) => {
   const options = parseOptions();
-  const stop = new AbortController();
-  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
-
-  const spec = await loadObjectSpec(OBJECT);
+  const spec = await loadObjectSpec(exampleObject('tcpconnect'));
   if (options.pid !== undefined) spec.variables.get('targ_tgid')!.set(options.pid);
   if (options.ports.length > 0) {
     const ports = new Uint8Array(MAX_PORTS * 2);
@@ -112,18 +84,5 @@ async function main(): Promise<void> {
   const codec = createBtfCodec<ConnectEvent>(spec.btf!, eventType!, { charArrays: 'bytes' });
 
   console.log(`${options.printUid ? 'UID'.padEnd(6) : ''}${'PID'.padEnd(6)} ${'COMM'.padEnd(12)} ${'IP'.padEnd(2)} ${'SADDR'.padEnd(16)} ${'DADDR'.padEnd(16)} DPORT`);
-  try {
-    for await (const e of reader.decoded(codec, { signal: stop.signal })) console.log(formatEvent(e, options.printUid));
-  } catch (e) {
-    if (!stop.signal.aborted) throw e;
-  }
-}
-
-main().catch((e: unknown) => {
-  if (e instanceof UsageError) {
-    console.error(`tcpconnect: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`tcpconnect: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  for await (const e of reader.decoded(codec, { signal: stop.signal })) console.log(formatEvent(e, options.printUid));
 });

@@ -4,9 +4,10 @@
  *
  *   node dist/examples/xdpcount/main.js -i IFACE [-S] [interval [count]]
  */
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { XdpFlag, attachXdp, loadObject } from '../../src/index.js';
+import { parseToolArgs, positiveInt, UsageError } from '../shared/command-line.js';
+import { exampleObject, runTool } from '../shared/run-tool.js';
+import { timeOfDay } from '../shared/time-of-day.js';
 
 const USAGE = `Usage: xdpcount [-h] -i IFACE [-S] [interval [count]]
 
@@ -17,7 +18,6 @@ those of each interval (seconds, default 1), count times or until Ctrl-C.
   -S, --skb-mode          attach in generic (skb) mode instead of the driver's
   -h, --help              show this help`;
 
-const OBJECT = fileURLToPath(new URL('../../../examples/xdpcount/xdpcount.bpf.o', import.meta.url));
 /** The array slot xdpcount.bpf.c counts frames that are not IPv4/IPv6 in. */
 const NON_IP_SLOT = 256;
 
@@ -48,8 +48,6 @@ interface Counter {
   bytes: bigint;
 }
 
-class UsageError extends Error {}
-
 interface Options {
   device: string;
   skbMode: boolean;
@@ -57,32 +55,15 @@ interface Options {
   count: number;
 }
 
-function positiveInt(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid ${name}: ${text}`);
-  return n;
-}
-
 function parseOptions(): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        interface: { type: 'string', short: 'i' },
-        'skb-mode': { type: 'boolean', short: 'S', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const { values, positionals } = parseToolArgs(USAGE, {
+    allowPositionals: true,
+    options: {
+      interface: { type: 'string', short: 'i' },
+      'skb-mode': { type: 'boolean', short: 'S', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   if (values.interface === undefined) throw new UsageError('-i IFACE is required');
   if (positionals.length > 2) throw new UsageError(`unrecognized positional argument: ${positionals[2]}`);
   return {
@@ -103,25 +84,9 @@ function row(label: string, slot: number, c: Counter): string {
   return `${label.padEnd(8)} ${protocolName(slot).padEnd(16)} ${String(c.packets).padStart(10)} ${String(c.bytes).padStart(12)}`;
 }
 
-/** Resolves after `seconds`, or as soon as `signal` aborts. */
-function sleep(seconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, seconds * 1000);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-}
-
-async function main(): Promise<void> {
+runTool('xdpcount', USAGE, async (stop) => {
   const options = parseOptions();
-  const stop = new AbortController();
-  // Handlers stay installed: a second signal (`timeout` signals the child and its group) must not kill the cleanup.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
-
-  using obj = await loadObject(OBJECT);
+  using obj = await loadObject(exampleObject('xdpcount'));
   using link = attachXdp(obj.program('xdp_count')!, { interface: options.device, ...(options.skbMode ? { flags: XdpFlag.SKB_MODE } : {}) });
   void link;
   const counts = obj.map('counts')!.typed<number, Counter>();
@@ -139,10 +104,9 @@ async function main(): Promise<void> {
 
   console.log(`${'TIME'.padEnd(8)} ${'PROTO'.padEnd(16)} ${'PACKETS'.padStart(10)} ${'BYTES'.padStart(12)}`);
   const seen = new Map<number, Counter>();
-  for (let i = 0; i < options.count && !stop.signal.aborted; i++) {
-    await sleep(options.interval, stop.signal);
-    // What arrived since the last print (the last interval is cut short by Ctrl-C).
-    const time = new Date().toTimeString().slice(0, 8);
+  // What arrived since the last print (the last interval is cut short by Ctrl-C).
+  for await (const _ of stop.intervals(options.interval * 1000, options.count)) {
+    const time = timeOfDay();
     for (const [slot, c] of read()) {
       const before = seen.get(slot) ?? { packets: 0n, bytes: 0n };
       if (c.packets !== before.packets) console.log(row(time, slot, { packets: c.packets - before.packets, bytes: c.bytes - before.bytes }));
@@ -150,13 +114,4 @@ async function main(): Promise<void> {
     }
   }
   for (const [slot, c] of [...seen].sort(([a], [b]) => a - b)) console.log(row('TOTAL', slot, c));
-}
-
-main().catch((e: unknown) => {
-  if (e instanceof UsageError) {
-    console.error(`xdpcount: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`xdpcount: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
 });

@@ -109,6 +109,20 @@ describe('examples: biolatency', function () {
     expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
   });
 
+  it('keeps handling SIGINT while it prints and detaches: repeated signals end it with code 0 after the histogram, nothing left', async () => {
+    await using tool = startExample('biolatency');
+    await tool.waitForLine(/^Tracing/);
+    const held = tool.bpfObjects();
+    directWrites(target!.dir, 8);
+    expect(await tool.stopUnderRepeatedSignals('SIGINT'), tool.transcript()).to.deep.equal({ code: 0, signal: null });
+    expect(tool.signalsSent, 'signals that reached it').to.be.greaterThan(1);
+    // The histogram is printed after the first signal, while the others keep coming.
+    const [hist] = parseHistograms(tool.stdout);
+    expect(hist?.label, tool.transcript()).to.equal('usecs');
+    expect(total(hist!) >= 8n, tool.transcript()).to.equal(true);
+    expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
+  });
+
   it('refuses a bad interval with exit code 2', async () => {
     await using bad = startExample('biolatency', ['0']);
     expect(await bad.exited()).to.deep.equal({ code: 2, signal: null });

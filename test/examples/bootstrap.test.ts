@@ -62,6 +62,18 @@ describe('examples: bootstrap', function () {
     expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
   });
 
+  it('keeps handling SIGINT while it detaches: repeated signals (a process group\'s, Ctrl-C twice) end it with code 0, nothing left', async () => {
+    await using tool = startExample('bootstrap');
+    await tool.waitForLine(HEADER);
+    const held = tool.bpfObjects();
+    const comm = uniqueComm('bs2');
+    await runAs(comm, '/bin/true');
+    await tool.waitForLine((l) => l.includes(` ${comm} `) && l.includes(' EXIT '));
+    expect(await tool.stopUnderRepeatedSignals('SIGINT'), tool.transcript()).to.deep.equal({ code: 0, signal: null });
+    expect(tool.signalsSent, 'signals that reached it').to.be.greaterThan(1);
+    expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
+  });
+
   it('-v prints the loader log with each program id, the ones the process holds', async () => {
     await using tool = startExample('bootstrap', ['-v']);
     await tool.waitForLine(HEADER);

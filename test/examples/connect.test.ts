@@ -84,4 +84,18 @@ describe('examples: connect', function () {
     expect(await tool.stop('SIGTERM'), tool.transcript()).to.deep.equal({ code: 0, signal: null });
     expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
   });
+
+  it('keeps handling SIGINT while it detaches: repeated signals (a process group\'s, Ctrl-C twice) end it with code 0, nothing left', async () => {
+    const v4 = await listen('127.0.0.1');
+    servers.push(v4.server);
+    await using tool = startExample('connect');
+    await tool.waitForLine(/^Tracing/);
+    const held = tool.bpfObjects();
+    const comm = uniqueComm('cn2');
+    await connectAs(comm, '127.0.0.1', v4.port);
+    await tool.waitForLine((l) => l === `>> [${comm}]: connect '127.0.0.1:${v4.port}'`);
+    expect(await tool.stopUnderRepeatedSignals('SIGINT'), tool.transcript()).to.deep.equal({ code: 0, signal: null });
+    expect(tool.signalsSent, 'signals that reached it').to.be.greaterThan(1);
+    expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
+  });
 });

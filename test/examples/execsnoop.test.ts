@@ -75,6 +75,18 @@ describe('examples: execsnoop', function () {
     expect(await tool.stop('SIGINT'), tool.transcript()).to.deep.equal({ code: 0, signal: null });
   });
 
+  it('keeps handling SIGTERM while it detaches: repeated signals (`timeout` signals the tool and its group) end it with code 0, nothing left', async () => {
+    await using tool = startExample('execsnoop');
+    await tool.waitForLine((l) => l === HEADER);
+    const held = tool.bpfObjects();
+    const comm = uniqueComm('ex2');
+    await runAs(comm, '/bin/true');
+    await tool.waitForLine((l) => l.startsWith(`${comm} `));
+    expect(await tool.stopUnderRepeatedSignals('SIGTERM'), tool.transcript()).to.deep.equal({ code: 0, signal: null });
+    expect(tool.signalsSent, 'signals that reached it').to.be.greaterThan(1);
+    expect(await bpfObjectsLeft(held)).to.deep.equal(NONE);
+  });
+
   it('refuses a --max-args outside 1..60 with exit code 2', async () => {
     await using bad = startExample('execsnoop', ['--max-args', '61']);
     expect(await bad.exited()).to.deep.equal({ code: 2, signal: null });

@@ -95,6 +95,7 @@ export class ExampleProcess implements AsyncDisposable {
   readonly #err = new LineCollector();
   readonly #exited: Promise<ExampleExit>;
   #exit: ExampleExit | undefined;
+  #signalsSent = 0;
 
   constructor(
     readonly name: string,
@@ -195,6 +196,33 @@ export class ExampleProcess implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Sends `signal` again and again (every millisecond or so) until the process has ended, and
+   * resolves how it ended: the signals of a process group (`timeout`, a terminal's Ctrl-C) and
+   * repeated Ctrl-Cs that reach a tool while it detaches and closes. A tool that stops handling
+   * the signal after the first one dies of a later one. Rejects (and kills it) after `timeoutMs`.
+   */
+  async stopUnderRepeatedSignals(signal: NodeJS.Signals = 'SIGINT', timeoutMs = 5000): Promise<ExampleExit> {
+    if (this.#exit !== undefined) return this.#exit;
+    this.#signalsSent = 0;
+    const send = (): void => {
+      // Once reaped the handle is gone and kill() sends nothing: no other process gets it.
+      if (this.#exit === undefined && this.child.kill(signal)) this.#signalsSent++;
+    };
+    send();
+    const repeat = setInterval(send, 1);
+    try {
+      return await this.stop(signal, timeoutMs);
+    } finally {
+      clearInterval(repeat);
+    }
+  }
+
+  /** How many signals the last {@link stopUnderRepeatedSignals} sent (more than one, or it proved nothing). */
+  get signalsSent(): number {
+    return this.#signalsSent;
   }
 
   /** Resolves when the process has ended on its own. */
