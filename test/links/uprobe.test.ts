@@ -151,7 +151,7 @@ describe('links: uprobe, uretprobe, uprobe.multi', function () {
       const event = kernelAtLeast(6, 6) ? { kind: 'uprobe', fileName: target.path } : { kind: 'unspec', perfEventType: 0 };
       if (info.details.kind === 'perf_event') expect(info.details.event).to.deep.include(event);
       const retInfo = ret.info();
-      if (retInfo.details.kind === 'perf_event') expect(retInfo.details.event.kind).to.equal('uretprobe');
+      if (retInfo.details.kind === 'perf_event') expect(retInfo.details.event.kind).to.equal(kernelAtLeast(6, 6) ? 'uretprobe' : 'unspec');
     }
     target.run(5);
     expect(count(obj, Slot.UPROBE) - calls).to.equal(5n);
