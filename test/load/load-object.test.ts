@@ -14,6 +14,7 @@ import { probeBtfFeatures } from '../../src/loader/kernel-facts-btf-features.js'
 import { loadKernelBtf } from '../../src/btf/index.js';
 import { VerifierError } from '../../src/verifier-log/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
+import { kernelAtLeast } from '../helpers/kernel.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 
 const TRACER = join(BPF_DIR, 'load', 'tracer.bpf.o');
@@ -178,13 +179,15 @@ describe('BTF feature probes (kernel)', function () {
   before(function () {
     requirePrivileges(this);
   });
-  it('this kernel (6.x with ENUM64) accepts every probe blob', function () {
+  it('this kernel (6.x with ENUM64) accepts every probe blob (6.1: all but ?-named DATASECs)', function () {
     const maj = Number(release().split('.')[0]);
     if (maj < 6) this.skip();
     const missing = Object.entries(probeBtfFeatures())
       .filter(([, ok]) => !ok)
       .map(([name]) => name);
-    expect(missing).to.deep.equal([]);
+    // '?'-prefixed DATASEC names (libbpf's optional maps) are refused by Debian's 6.1 (seen in the
+    // kernel matrix; 6.12 accepts them).
+    expect(missing).to.deep.equal(kernelAtLeast(6, 12) ? [] : ['qmarkDatasec']);
   });
 });
 
@@ -330,7 +333,7 @@ describe('loadObject: failures and pins', function () {
           expect(u32(outer?.lookup(key32(slot.index)) ?? new Uint8Array(4), 0)).to.equal(obj.map(slot.target)?.info().id);
         }
       }
-      const spec = await loadObjectSpec(object);
+      const spec = await mapsObject();
       const target = spec.map('jump_table')?.values[0]?.target ?? '';
       const prog = spec.program(target);
       if (prog !== undefined) prog.autoload = false;

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } 
 import { join } from 'node:path';
 import { parseObjectSpec } from '../../src/loader/object-spec.js';
 import type { CoreRelocation } from '../../src/loader/relocations.js';
-import { MapTypeName, ProgTypeName } from '../../src/sys/uapi.js';
+import { MapType, MapTypeName, ProgTypeName } from '../../src/sys/uapi.js';
+import { probeMapType } from '../../src/sys/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { BPFTOOL, CC, LIBBPF_HEADER, bpftoolJson, libbpfCoreRelocations } from './reference-tools.js';
@@ -84,7 +85,9 @@ describe('loader/object-spec against the kernel objects libbpf creates (root)', 
     }
   });
 
-  it('maps of maps.bpf.o are created as the spec describes (bpftool map show of each program map)', () => {
+  it('maps of maps.bpf.o are created as the spec describes (bpftool map show of each program map)', function () {
+    // libbpf (bpftool 7.1) creates every map, and the unused cgrp_storage one needs Linux 6.2.
+    if (!probeMapType(MapType.CGRP_STORAGE)) this.skip();
     const file = join(BPF_DIR, 'maps.bpf.o');
     const spec = parseObjectSpec(readFileSync(file), { fileName: file });
     const byName = '/sys/fs/bpf/pinned_hash';
