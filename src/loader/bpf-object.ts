@@ -2,14 +2,16 @@
  * `BpfObject`: the kernel objects of a loaded {@link ObjectSpec} (maps by name, programs by
  * name), and `loadObject()`, libbpf's `bpf_object__load()` with its phases in order:
  * resolve externs -> load BTF -> create maps -> per program: append subprograms, CO-RE,
- * relocate, load, bind `.rodata` -> initialise prog-array and map-in-map slots.
+ * relocate, load, bind `.rodata` -> initialise prog-array and map-in-map slots -> pin the maps
+ * pinned by name (last, so that a load that did not finish, even one killed by SIGKILL, leaves no
+ * pin behind).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Btf } from '../btf/index.js';
 import { DEFAULT_BPFFS, isBpffs, possibleCpus } from '../sys/index.js';
 import type { BpfMap } from '../maps/index.js';
-import { createMaps, type CreatedMap } from './create-maps.js';
+import { createMaps, pinCreatedMaps, type CreatedMap } from './create-maps.js';
 import { kernelFacts, type KernelFacts } from './kernel-facts.js';
 import { globalDataMemory, releaseGlobalData } from './global-data-view.js';
 import { LoadError } from './load-errors.js';
@@ -257,13 +259,12 @@ export function loadObjectSync(spec: ObjectSpec, options: LoadObjectOptions = {}
     programs = loadPrograms(state, created);
     initMapSlots(state, created, programs);
     const structOps = writeStructOps(state, created, programs);
+    // Last: a pin must never show a map whose load did not finish (see pinCreatedMaps).
+    pinCreatedMaps(created);
     return new BpfObject(spec, created, programs, structOps);
   } catch (e) {
     for (const p of programs) p.close();
-    for (const c of created) {
-      if (c.pinPath !== undefined && !c.reused) rmSync(c.pinPath, { force: true });
-      c.map.close();
-    }
+    for (const c of created) c.map.close();
     throw e instanceof LoadError ? e.withFile(fileName) : e;
   } finally {
     state.btf?.fd.close();

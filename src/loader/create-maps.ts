@@ -64,7 +64,10 @@ export interface CreatedMap {
   readonly map: BpfMap;
   /** The map came from an existing pin. */
   readonly reused: boolean;
-  /** The pin path (`LIBBPF_PIN_BY_NAME`), whether made now or reused. */
+  /**
+   * The pin path (`LIBBPF_PIN_BY_NAME`): where a reused map is pinned, or where a created one is
+   * pinned by {@link pinCreatedMaps} once the whole object has loaded.
+   */
   readonly pinPath: string | undefined;
 }
 
@@ -238,25 +241,42 @@ export function createMaps(maps: readonly MapSpec[], options: CreateMapsOptions)
         continue;
       }
       const map = BpfMap.fromFd(createMap(spec, attrs, options));
-      out.push({ spec, map, reused: false, pinPath: undefined });
+      out.push({ spec, map, reused: false, pinPath });
       populateInternalMap(spec, map, options.kconfigValue);
-      if (pinPath !== undefined) {
-        try {
-          map.pin(pinPath);
-        } catch (e) {
-          throw new LoadError(`cannot pin at ${pinPath}: ${(e as Error).message}`, { map: spec.name }, { cause: e });
-        }
-        out[out.length - 1] = { spec, map, reused: false, pinPath };
-      }
     }
   } catch (e) {
-    for (const m of out) {
-      if (!m.reused && m.pinPath !== undefined) rmSync(m.pinPath, { force: true });
-      m.map.close();
-    }
+    for (const m of out) m.map.close();
     throw e;
   }
   return out;
+}
+
+/**
+ * Pins every created (not reused) map that is pinned by name at its `pinPath`: the last phase of a
+ * load, after every program loaded and every slot was written, so that a pin never shows a map of
+ * a load that did not finish (a process killed during the load leaves no pin behind, and a later
+ * load never reuses a half-initialised prog array). All or nothing: on failure the pins made here
+ * are removed and {@link LoadError} is thrown.
+ *
+ * @example
+ * ```ts
+ * const created = createMaps(spec.maps, options);
+ * // ... load programs, write slots ...
+ * pinCreatedMaps(created);
+ * ```
+ */
+export function pinCreatedMaps(created: readonly CreatedMap[]): void {
+  const done: string[] = [];
+  for (const c of created) {
+    if (c.reused || c.pinPath === undefined) continue;
+    try {
+      c.map.pin(c.pinPath);
+    } catch (e) {
+      for (const p of done) rmSync(p, { force: true });
+      throw new LoadError(`cannot pin at ${c.pinPath}: ${(e as Error).message}`, { map: c.spec.name }, { cause: e });
+    }
+    done.push(c.pinPath);
+  }
 }
 
 /** The feature probe's answer; `true` when it cannot answer (then the kernel's error stands). */

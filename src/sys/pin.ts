@@ -118,6 +118,10 @@ export function ensureBpffs(dir: string = DEFAULT_BPFFS): void {
   } catch (e) {
     fail(`mkdir -p ${dir}`, e);
   }
+  // A directory just made inside a bpffs (`/sys/fs/bpf/app`) is on that bpffs: a second instance
+  // mounted over it would hide its pins from every other view of the file system and outlive
+  // the process as a stray mount.
+  if (isBpffs(dir)) return;
   const n = native();
   let bound = false;
   for (;;) {
