@@ -56,3 +56,15 @@ export function collectGarbage(): boolean {
   gc();
   return true;
 }
+
+/**
+ * Allocates and drops ~200 MiB of small arrays, so that every page of the (fixed-size) young
+ * generation has been touched before a baseline RSS is taken: RSS counts only touched pages, and
+ * a young generation filling up for the first time reads as growth.
+ */
+export function touchYoungGeneration(): void {
+  let keep = 0;
+  for (let i = 0; i < 200_000; i++) keep += new Array<number>(128).fill(i).length;
+  if (keep === 0) throw new Error('unreachable');
+  collectGarbage();
+}
