@@ -3,12 +3,28 @@
  * object ids (the programs, maps, links and BTF objects the soak itself created, recorded as it
  * went) still exist. Ids, never global counts: other tests create objects meanwhile.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { objectIds, type BpfObjectKind } from '../../src/sys/index.js';
 
 /** Open fds of this process (the readdir's own fd is counted in every call alike). */
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/**
+ * Open fds of the kinds the library creates (BPF objects, epoll, perf events: anon inodes). Node
+ * opens others on its own schedule (a /dev/null for an ignored stdio, seen in a child of mocha).
+ */
+export function anonInodeFdCount(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('anon_inode:')) n++;
+    } catch {
+      // the readdir's own fd
+    }
+  }
+  return n;
 }
 
 /** The ids the soak created, by kind. */

@@ -6,11 +6,12 @@
  * before the collection (all of them, or the test proves nothing) and after it (none).
  * Usage: node --expose-gc forget-child.js COUNT
  */
+import { readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RingBufferReader } from '../../src/events/index.js';
 import { attachTracepoint } from '../../src/links/index.js';
 import { loadObject, loadObjectSpec } from '../../src/loader/index.js';
-import { collectGarbage, emptyOwnIds, openFdCount, settledSurvivors, survivingIds, type OwnIds } from './census.js';
+import { collectGarbage, emptyOwnIds, anonInodeFdCount, settledSurvivors, survivingIds, type OwnIds } from './census.js';
 import { CYCLE_OBJ } from './resource-cycles.js';
 
 /** Loads, attaches, opens a reader and triggers; returns nothing that holds a handle. */
@@ -42,6 +43,19 @@ async function loadAndDrop(ids: OwnIds): Promise<number> {
   return records + missed;
 }
 
+/** Each open fd and what it is (for the message when one stays open). */
+function fdTargets(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      out.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // the readdir's own fd
+    }
+  }
+  return out;
+}
+
 /** The handles of the load being checked; emptied before the next. */
 const held: unknown[] = [];
 
@@ -54,16 +68,22 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     void obj;
   }
   collectGarbage();
-  const fdsBaseline = openFdCount();
+  const fdsBaseline = anonInodeFdCount();
+  const fdsAtBaseline = fdTargets();
   const ids = emptyOwnIds();
   let records = 0;
+  const perLoad: number[] = [];
   // Records read, plus runs the kernel skipped and counted (recursion misses): one per load.
-  for (let i = 0; i < count; i++) records += await loadAndDrop(ids);
-  const fdsDropped = openFdCount();
+  for (let i = 0; i < count; i++) {
+    const n = await loadAndDrop(ids);
+    perLoad.push(n);
+    records += n;
+  }
+  const fdsDropped = anonInodeFdCount();
   const aliveBefore = survivingIds(ids);
   // Finalizers run as tasks after a collection: collect, yield, until the fds are back.
   let rounds = 0;
-  while (openFdCount() > fdsBaseline && rounds < 100) {
+  while (anonInodeFdCount() > fdsBaseline && rounds < 100) {
     collectGarbage();
     await new Promise((r) => setTimeout(r, 10));
     rounds++;
@@ -73,9 +93,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     `${JSON.stringify({
       count,
       records,
+      perLoad,
       fdsBaseline,
       fdsDropped,
-      fdsAfter: openFdCount(),
+      fdsAfter: anonInodeFdCount(),
+      fdsNew: [...fdTargets()].filter(([fd, what]) => fdsAtBaseline.get(fd) !== what),
       gcRounds: rounds,
       created: { prog: ids.prog.size, map: ids.map.size, link: ids.link.size, btf: ids.btf.size },
       aliveBefore: Object.fromEntries(Object.entries(aliveBefore).map(([k, v]) => [k, v.length])),

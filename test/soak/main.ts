@@ -47,6 +47,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       `  ring: attempted ${k.attempted}, received ${st.ring.received}, dropped (failed reserve/output) ${k.dropped}, discarded ${k.discarded}`,
       `  perf: attempted ${perfAttempted}, received ${perfRecv}, lost ${perfLost} (${st.perf.map((p) => `cpu ${p.cpu}: ${p.received} + ${p.lost}`).join(', ')})`,
       `  corrupt ${st.corrupt}; RSS after warm-up ${mib(st.rssStart)}, end ${mib(st.rssEnd)}, max ${mib(st.rssMax)} (tolerance +${mib(STREAM_RSS_TOLERANCE)})`,
+      `  RSS MiB per second: ${st.rssTimeline.join(' ')}`,
       `  close under load: ${st.closeRounds} rounds, ${st.hungCloses} hung; ${JSON.stringify(st.closeOutcomes)}`,
       stFail.length === 0 ? '  PASS' : `  FAIL: ${stFail.join('; ')}`,
       '',

@@ -55,6 +55,8 @@ export interface StreamSoakResult {
   readonly rssStart: number;
   readonly rssEnd: number;
   readonly rssMax: number;
+  /** RSS in MiB, once a second. */
+  readonly rssTimeline: number[];
   readonly closeRounds: number;
   /** Close rounds whose waits did not settle within 2 s. */
   readonly hungCloses: number;
@@ -171,8 +173,11 @@ export async function runStreamSoak(durationMs: number, closeRounds: number): Pr
   const t0 = performance.now();
   let rssStart = 0;
   let rssMax = 0;
+  const rssTimeline: number[] = [];
+  let ticks = 0;
   const sampler = setInterval(() => {
     const now = rss();
+    if (ticks++ % 10 === 0) rssTimeline.push(Math.round(now / 2 ** 20));
     if (performance.now() - t0 < warmupMs) rssStart = now;
     else rssMax = Math.max(rssMax, now);
   }, 100);
@@ -253,6 +258,7 @@ export async function runStreamSoak(durationMs: number, closeRounds: number): Pr
     rssStart,
     rssEnd,
     rssMax,
+    rssTimeline,
     closeRounds,
     hungCloses,
     closeOutcomes,
@@ -260,10 +266,10 @@ export async function runStreamSoak(durationMs: number, closeRounds: number): Pr
 }
 
 /**
- * RSS may rise at most this far above its level after the warm-up, at any sample. Measured
- * (docs/soak.md): see there for the runs this is twice the largest rise of.
+ * RSS may rise at most this far above its level after the warm-up, at any sample: twice the
+ * largest rise measured (11.6 MiB in a 60 s run; 6.3 MiB in 3 s runs; docs/soak.md).
  */
-export const STREAM_RSS_TOLERANCE = 16 * 2 ** 20;
+export const STREAM_RSS_TOLERANCE = 24 * 2 ** 20;
 
 /** What a run must show; returns the failures (empty: passed). */
 export function streamFailures(r: StreamSoakResult, rssTolerance = STREAM_RSS_TOLERANCE): string[] {
