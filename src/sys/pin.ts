@@ -1,4 +1,4 @@
-import { mkdirSync, opendirSync, readFileSync, statfsSync, type Dir } from 'node:fs';
+import { existsSync, mkdirSync, opendirSync, readFileSync, statfsSync, type Dir } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BpfTsError } from '../errors/index.js';
 import { AttrWriter } from './attr.js';
@@ -70,6 +70,17 @@ export function bpffsMounts(): string[] {
   return mounts;
 }
 
+/** The nearest ancestor of `dir` (or `dir`) that exists. */
+function nearestExisting(dir: string): string {
+  let at = resolve(dir);
+  while (!existsSync(at)) {
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  return at;
+}
+
 /**
  * `mkdir -p`, one component at a time: Node's `mkdirSync(..., { recursive: true })` spins forever
  * when the kernel answers ENOENT for a parent that exists (e.g. under /proc).
@@ -105,6 +116,12 @@ const MS_PRIVATE = 1 << 18;
  */
 export function ensureBpffs(dir: string = DEFAULT_BPFFS): void {
   if (isBpffs(dir)) return;
+  // A directory still to be made inside a bpffs (`/sys/fs/bpf/app/sub` for a pin) is created
+  // there: mounting a second bpffs over it would hide its pins from everyone else and outlive us.
+  if (!existsSync(dir) && isBpffs(nearestExisting(dir))) {
+    mkdirParents(dir);
+    return;
+  }
   const manual = `mount it with 'mount -t bpf bpf ${dir}' as root`;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new BpffsError(dir, `no BPF file system at ${dir}, and mounting one needs root: ${manual}`);

@@ -167,6 +167,25 @@ console.log(before, existsSync('/proc/self/fd/' + n));
     expect(readMountsOf(dir)).to.deep.equal([]);
   });
 
+  it('creates a missing directory inside a bpffs instead of mounting a second bpffs over it', () => {
+    const root = mkdtempSync('/sys/fs/bpf/bpfts-nested-');
+    const dir = join(root, 'a', 'b');
+    try {
+      const before = bpffsMounts();
+      ensureBpffs(dir);
+      expect(isBpffs(dir)).to.equal(true);
+      expect(existsSync(dir)).to.equal(true);
+      expect(bpffsMounts(), 'no new mount').to.deep.equal(before);
+      using map = mapGetFdById(fx.mapId('show_config'));
+      objPin(map, join(root, 'c', 'm')); // objPin goes through the same path for its directory
+      expect(bpffsMounts(), 'no new mount from objPin').to.deep.equal(before);
+      using back = objGet(join(root, 'c', 'm'));
+      expect(getMapInfo(back).id).to.equal(fx.mapId('show_config'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('says which step failed when it cannot mount a bpffs as root', () => {
     const dir = '/proc/bpfts-cannot-exist';
     try {
