@@ -12,13 +12,12 @@ import { PerfBufferReader, RingBufferReader, type EventReader, type RecordCallba
 import { formatLinearHistogram, formatLog2Histogram, formatSectionHistograms, readHistogram, readSectionHistograms, formatSectionKey, log2SlotRange, type HistogramCount } from '../histogram/index.js';
 import { attachObject, loadObject, parseObjectSpec, loadObjectSpec, type BpfObject, type ObjectLinks, type ObjectSpec } from '../loader/index.js';
 import type { BpfMap } from '../maps/index.js';
+import { stopOnSignals, type StopRequest } from '../signals/index.js';
 import { MapType } from '../sys/index.js';
 import { CliError, type CliContext } from './context.js';
 import { parseRunArgs, RUN_USAGE, type EventsArg, type HistArg, type RunArgs } from './run-args.js';
 import { applyAssignments } from './run-set.js';
 import { formatRecord, exactJson } from './run-records.js';
-
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Reads an object file, or compiles a `.c` source with `compile()` first. */
 export async function openObjectSpec(file: string, ctx: Pick<CliContext, 'err'>, debug: boolean): Promise<ObjectSpec> {
@@ -209,8 +208,7 @@ export async function runObject(args: RunArgs, ctx: CliContext, stop?: AbortSign
   }
   let links: ObjectLinks | undefined;
   let streams: Stream[] = [];
-  const stopper = new AbortController();
-  const onSignal = (): void => stopper.abort();
+  let stopper: StopRequest | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     links = attachObject(obj);
@@ -221,22 +219,21 @@ export async function runObject(args: RunArgs, ctx: CliContext, stop?: AbortSign
     if (streams.length > 0) readyParts.push(`streaming ${streams.map((s) => `${s.map}${s.codec === undefined ? ' as hex' : ` as ${s.codec.typeName}`}`).join(', ')}`);
     ctx.err(`bpf-ts run: ${readyParts.join('; ')}; ${args.durationMs === undefined ? 'Ctrl-C to stop' : `stopping after ${args.durationMs / 1000}s or Ctrl-C`}\n`);
 
-    for (const s of STOP_SIGNALS) process.on(s, onSignal);
-    stop?.addEventListener('abort', onSignal, { once: true });
-    if (stop?.aborted === true) stopper.abort();
-    if (args.durationMs !== undefined) timer = setTimeout(onSignal, args.durationMs);
+    const request = stopOnSignals({ signal: stop });
+    stopper = request;
+    if (args.durationMs !== undefined) timer = setTimeout(() => request.abort(), args.durationMs);
     const stopped = new Promise<void>((resolve) => {
-      if (stopper.signal.aborted) resolve();
-      else stopper.signal.addEventListener('abort', () => resolve(), { once: true });
+      if (request.signal.aborted) resolve();
+      else request.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     const prefix = streams.length > 1;
     const runs = streams.map((s) =>
-      s.reader.run(printer(s, ctx, json, prefix), { signal: stopper.signal }).catch((e: unknown) => {
-        if (!stopper.signal.aborted) throw e;
+      s.reader.run(printer(s, ctx, json, prefix), { signal: request.signal }).catch((e: unknown) => {
+        if (!request.signal.aborted) throw e;
       }),
     );
     await Promise.race([stopped, Promise.all(runs)]);
-    if (!stopper.signal.aborted) await stopped; // every reader ended on its own: still wait for the stop
+    if (!request.signal.aborted) await stopped; // every reader ended on its own: still wait for the stop
     // Detach first, then drain what the programs sent before detaching.
     links.close();
     for (const s of streams) s.reader.consume(printer(s, ctx, json, prefix));
@@ -244,8 +241,7 @@ export async function runObject(args: RunArgs, ctx: CliContext, stop?: AbortSign
     return 0;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
-    for (const s of STOP_SIGNALS) process.off(s, onSignal);
-    stop?.removeEventListener('abort', onSignal);
+    stopper?.[Symbol.dispose]();
     for (const s of streams) s.reader.close();
     try {
       links?.close();
