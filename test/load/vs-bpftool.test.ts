@@ -5,7 +5,7 @@
  * name, frozen).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadObject, LoadError } from '../../src/loader/index.js';
@@ -97,8 +97,12 @@ function libbpfSnapshot(object: string): Snapshot | undefined {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    // Maps libbpf pinned by name land in /sys/fs/bpf itself.
-    for (const name of readdirSync('/sys/fs/bpf')) if (!pinnedBefore.has(name)) rmSync(join('/sys/fs/bpf', name), { recursive: true, force: true });
+    // Maps libbpf pinned by name land in /sys/fs/bpf itself, as files. Directories that appeared
+    // meanwhile belong to tests running at the same time (their mkdtemp roots): leave them.
+    for (const name of readdirSync('/sys/fs/bpf')) {
+      const at = join('/sys/fs/bpf', name);
+      if (!pinnedBefore.has(name) && !statSync(at, { throwIfNoEntry: false })?.isDirectory()) rmSync(at, { force: true });
+    }
   }
 }
 
