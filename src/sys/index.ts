@@ -2,7 +2,7 @@
  * The typed syscall layer: `bpf_attr` encoding, object ids and fds, info structs, pins, fdinfo,
  * UAPI enums, and errno -> typed errors. Everything above `src/sys` imports from here.
  */
-export { native, PollEvents, type NativeAddon, type NativeError, type PollHandle } from './native.js';
+export { native, loadAddon, NativeAddonError, NATIVE_FUNCTIONS, PollEvents, type NativeAddon, type NativeError, type PollHandle } from './native.js';
 export { BpfCmd, bpfCmdName, bpfSyscall } from './bpf.js';
 export { SysError, NotSupportedError, isNativeError, toSysError, errnoHint, isPermissionError } from './errors.js';
 export { strerror } from './strerror.js';

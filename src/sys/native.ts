@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { BpfTsError } from '../errors/index.js';
 
 /** The shape of errors thrown by the addon. */
 export interface NativeError extends Error {
@@ -125,6 +126,31 @@ export interface NativeAddon {
   pageSize(): number;
 }
 
+/**
+ * The addon is missing or older than this TypeScript: thrown by {@link native} with the path and
+ * the missing functions, so the fix (rebuild it) is in the message instead of a TypeError later.
+ */
+export class NativeAddonError extends BpfTsError {
+  constructor(
+    message: string,
+    /** The addon file that was loaded, if one was found. */
+    readonly path?: string,
+    /** Functions this TypeScript calls that the addon does not export. */
+    readonly missing: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Every function of {@link NativeAddon}; the type below fails to compile when one is left out. */
+export const NATIVE_FUNCTIONS = [
+  'bpf', 'bpfErrno', 'sysError', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'address',
+  'pollStart', 'pollStop', 'epollCreate', 'epollCtl', 'epollWait', 'mount', 'umount', 'socket',
+  'setsockopt', 'read', 'write', 'dup', 'ifNameToIndex', 'pageSize',
+] as const satisfies ReadonlyArray<keyof NativeAddon>;
+const everyFunctionListed: [Exclude<keyof NativeAddon, (typeof NATIVE_FUNCTIONS)[number]>] extends [never] ? true : never = true;
+void everyFunctionListed;
+
 function findAddon(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
@@ -132,46 +158,32 @@ function findAddon(): string {
     if (existsSync(candidate)) return candidate;
     const parent = dirname(dir);
     if (parent === dir) {
-      throw new Error(
-        "bpf-ts native addon not built: run 'npm install' (or 'npm run build:native') in the bpf-ts checkout",
-      );
+      throw new NativeAddonError("bpf-ts native addon not built: run 'npm install' (or 'npm run build:native') in the bpf-ts checkout");
     }
     dir = parent;
   }
 }
 
-let loaded: NativeAddon | undefined;
-
-/**
- * An addon built before `bpfErrno`/`sysError` existed (a prebuilt `native/` not rebuilt after
- * crates/sys changed) gets them in JS on top of `bpf()`: same results, only slower on failures.
- */
-function withErrnoEntries(addon: NativeAddon): NativeAddon {
-  if (typeof addon.bpfErrno === 'function' && typeof addon.sysError === 'function') return addon;
-  // The error bpf() threw last: sysError() is called right after the failing bpfErrno().
-  let last: NativeError | undefined;
-  const bpfErrno = (cmd: number, attr: Uint8Array, ...keepAlive: unknown[]): number => {
-    try {
-      return addon.bpf(cmd, attr, ...keepAlive);
-    } catch (e) {
-      const errno = (e as Partial<NativeError>).errno;
-      if (typeof errno !== 'number' || errno <= 0) throw e;
-      last = e as NativeError;
-      return -errno;
-    }
-  };
-  const sysError = (errno: number, syscall: string): NativeError => {
-    if (last !== undefined && last.errno === errno && last.syscall === syscall) return last;
-    return Object.assign(new Error(`${syscall}: errno ${errno}`), { errno, code: 'UNKNOWN', syscall });
-  };
-  return Object.assign(Object.create(addon) as NativeAddon, { bpfErrno, sysError });
+/** Loads the addon at `path`, refusing one built from older crates/sys sources. */
+export function loadAddon(path: string): NativeAddon {
+  const addon = createRequire(import.meta.url)(path) as Partial<Record<string, unknown>>;
+  const missing = NATIVE_FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
+  if (missing.length > 0) {
+    throw new NativeAddonError(
+      `bpf-ts native addon ${path} is older than this bpf-ts (it lacks ${missing.join(', ')}): run 'npm run build:native'`,
+      path,
+      missing,
+    );
+  }
+  return addon as unknown as NativeAddon;
 }
+
+let loaded: NativeAddon | undefined;
 
 /** The addon, loaded on first use. */
 export function native(): NativeAddon {
   if (loaded === undefined) {
-    const require = createRequire(import.meta.url);
-    loaded = withErrnoEntries(require(findAddon()) as NativeAddon);
+    loaded = loadAddon(findAddon());
   }
   return loaded;
 }
