@@ -10,6 +10,7 @@ import { parseObjectSpec } from '../../src/loader/object-spec.js';
 import type { CoreRelocation } from '../../src/loader/relocations.js';
 import { MapType, MapTypeName, ProgTypeName } from '../../src/sys/uapi.js';
 import { probeMapType } from '../../src/sys/index.js';
+import { slowdown } from '../helpers/kernel.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { BPFTOOL, CC, LIBBPF_HEADER, bpftoolJson, libbpfCoreRelocations } from './reference-tools.js';
@@ -63,7 +64,8 @@ const LIBBPF_CORE_KIND: Record<CoreRelocation['coreKind'], string> = {
 };
 
 describe('loader/object-spec against the kernel objects libbpf creates (root)', function () {
-  this.timeout(30000);
+  // clang and bpftool runs: ~20x slower under the kernel matrix's TCG, and slower still under load.
+  this.timeout(30000 * slowdown());
   before(function () {
     requirePrivileges(this);
     requireTool(this, BPFTOOL);
