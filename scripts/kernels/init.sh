@@ -95,7 +95,8 @@ ln -sf /proc/self/fd/0 /newroot/dev/stdin
 ln -sf /proc/self/fd/1 /newroot/dev/stdout
 ln -sf /proc/self/fd/2 /newroot/dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+# /tmp stays the overlay's (writes land in its tmpfs upper dir): a checkout under the host's /tmp
+# (a CI clone) must stay visible, which a fresh tmpfs here would hide.
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup 2>/dev/null || echo "bpf-ts-vm: cgroup2 not mounted"
 case " $BPF_TS_VM_MOUNTS " in

@@ -72,6 +72,9 @@ for (const k of kernels) {
     status = 'passed';
   }
   out.push(`${k.padEnd(5)} ${status}`);
+  // A VM that failed without a failing test (no boot, no checkout, a crash) still fails the run:
+  // .ci/run sums these 'tests:' lines, so it must not read as 0 failed.
+  if (status !== 'passed' && n('failed') === 0) out.push(`      tests: 0 passed, 1 failed, 0 skipped (the VM run itself: ${status})`);
   if (vm) {
     out.push(`      kernel ${vm.release}`);
     out.push(`      ${vm.stats || `results: ${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped`}`);
