@@ -9,7 +9,7 @@ import { TracefsError, tracefsMounts } from '../sys/index.js';
 import { readFileSync } from 'node:fs';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
-import { permissionAware } from './permission.js';
+import { PERMISSION_EXIT, permissionAware } from './permission.js';
 import { stopOnSignals } from '../signals/index.js';
 
 function tracefsMounted(): boolean {
@@ -43,6 +43,9 @@ export async function progTracelog(args: readonly string[], ctx: CliContext, sig
       const code = (e.cause as NodeJS.ErrnoException | undefined)?.code;
       throw permissionAware(`could not open trace pipe: ${code === 'EACCES' || code === 'EPERM' ? 'Permission denied' : e.message}`, e, 'trace_pipe is readable by root only');
     }
+    // Without root, a missing tracefs is a privilege failure: tracefsRoot's message already says
+    // what to run as root, so only the exit code follows the permission convention.
+    if (e instanceof TracefsError && process.getuid?.() !== 0) throw new CliError(e.message, PERMISSION_EXIT, { cause: e });
     if (e instanceof TracefsError) throw permissionAware(e.message, e, 'mounting tracefs needs CAP_SYS_ADMIN');
     throw e;
   }

@@ -2,8 +2,10 @@
  * The attach/events commands without privileges: one line saying what needs root, exit 1, no
  * stack trace (run as a throwaway unprivileged user).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { expect } from 'chai';
+import { tracefsRoot } from '../../src/sys/index.js';
 import { CLI, REPO_ROOT } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { UnprivilegedUser } from '../helpers/unprivileged-user.js';
@@ -17,6 +19,9 @@ describe('attach/events commands without privileges', function () {
     requirePrivileges(this, 'root to create a throwaway user');
     if (!UnprivilegedUser.available()) this.skip();
     user = UnprivilegedUser.create();
+    // trace_pipe's permission message needs a mounted tracefs (a fresh machine has none until
+    // root mounts it, as `bpf-ts prog tracelog` as root would); the unmounted case is below.
+    tracefsRoot();
   });
   after(() => user?.remove());
 
@@ -33,6 +38,19 @@ describe('attach/events commands without privileges', function () {
       expect([r.status, r.stderr, r.stdout]).to.deep.equal([1, message, '']);
     });
   }
+
+  it('prog tracelog with no tracefs mounted: bpftool\'s note, then what to run as root, exit 1', function () {
+    // A private mount namespace without tracefs (nor debugfs' tracing/) stands in for a fresh
+    // machine; the host's mounts stay as they are.
+    const name = (user as UnprivilegedUser).name;
+    const script = 'for m in /sys/kernel/tracing /sys/kernel/debug; do umount -R "$m" 2>/dev/null; done; exec runuser -u "$0" -- "$1" "$2" prog tracelog';
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, name, process.execPath, CLI], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
+    expect([r.status, r.stderr, r.stdout]).to.deep.equal([
+      1,
+      "could not find tracefs, attempting to mount it now\nError: tracefs is not mounted and mounting it needs root: mount it with 'mount -t tracefs nodev /sys/kernel/tracing' as root\n",
+      '',
+    ]);
+  });
 
   it('perf show: bpftool\'s message and HINT line, exit 255 as bpftool', function () {
     const r = (user as UnprivilegedUser).node([CLI, 'perf', 'show'], REPO_ROOT, { timeoutMs: 20_000 });

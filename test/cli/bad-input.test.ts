@@ -11,6 +11,7 @@ import { getProgInfo, objectIds, objGet, progGetFdById } from '../../src/sys/ind
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 /** One line, `Error: ` first, no stack frames, nothing on stdout. */
 function expectOneLine(r: CliRun, code: number, message: string | RegExp): void {
@@ -50,7 +51,7 @@ describe('cli: bad input gives one clear line and leaves nothing behind', functi
   before(function () {
     requirePrivileges(this);
     tmp = mkdtempSync(join(tmpdir(), 'bpfts-bad-input-'));
-    pins = mkdtempSync('/sys/fs/bpf/bpfts-bad-input-');
+    pins = bpffsTempDir('bpfts-bad-input-');
     writeFileSync(join(tmp, 'empty.o'), '');
     writeFileSync(join(tmp, 'text.o'), 'this is a text file, not an object\n');
     mkdirSync(join(tmp, 'dir.o'));

@@ -12,6 +12,7 @@ import type { BpfObject } from '../../src/loader/index.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { count, loadCounters, Slot } from '../links/fixture.js';
 import { BPFTOOL, run } from './attach-fixture.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 function cgroup2Root(): string {
   return existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup';
@@ -37,7 +38,7 @@ describe('bpf-ts cgroup vs bpftool', function () {
     requirePrivileges(this);
     requireTool(this, BPFTOOL);
     mkdirSync(sub, { recursive: true });
-    root = mkdtempSync('/sys/fs/bpf/bpfts-cgcli-');
+    root = bpffsTempDir('bpfts-cgcli-');
     obj = await loadCounters(['cgroup_egress_count', 'cgroup_sock_create_count']);
     egress = join(root, 'egress');
     create = join(root, 'create');

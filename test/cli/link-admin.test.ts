@@ -13,6 +13,7 @@ import { bpfFdKind, getLinkInfo, MapType, objGet } from '../../src/sys/index.js'
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { count, loadCounters, program, Slot } from '../links/fixture.js';
 import { BPFTOOL, callGetppid, CLI_OBJ, hitsOf, run } from './attach-fixture.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 function cgroup2Root(): string {
   return existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup';
@@ -35,7 +36,7 @@ describe('bpf-ts link pin / detach vs bpftool', function () {
     requireTool(this, BPFTOOL);
   });
   beforeEach(async function () {
-    root = mkdtempSync('/sys/fs/bpf/bpfts-linkcli-');
+    root = bpffsTempDir('bpfts-linkcli-');
     obj = await loadObject(CLI_OBJ);
     const p = obj.program('count_getppid');
     if (p === undefined) throw new Error('count_getppid missing');

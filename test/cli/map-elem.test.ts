@@ -6,6 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { BpfMap } from '../../src/maps/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
+import { ensureTestBpffs } from '../helpers/bpffs.js';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 const DIR = `/sys/fs/bpf/bpf_ts_map_cli_${process.pid}`;
@@ -92,6 +93,7 @@ describe('bpf-ts map dump|lookup|update|delete|getnext|pin|freeze|peek|push|pop 
   before(function () {
     requirePrivileges(this);
     requireTool(this, BPFTOOL);
+    ensureTestBpffs();
     rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
     const r = bpftool(['prog', 'loadall', join(BPF_DIR, 'maps-api', 'values.bpf.o'), `${DIR}/progs`, 'pinmaps', MAPS]);

@@ -15,6 +15,7 @@ import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { CLI, REPO_ROOT } from '../helpers/paths.js';
 import { COUNTERS_OBJ } from '../links/fixture.js';
 import { BPFTOOL, CLI_OBJ } from './attach-fixture.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 interface Run {
   readonly status: number | null;
@@ -46,7 +47,7 @@ describe('bpf-ts net show vs bpftool (in a netns with a veth pair)', function ()
     requireTool(this, BPFTOOL);
     requireTool(this, '/usr/sbin/tc');
     requireTool(this, '/usr/bin/nsenter');
-    root = mkdtempSync('/sys/fs/bpf/bpfts-net-');
+    root = bpffsTempDir('bpfts-net-');
     cli = await loadObject(CLI_OBJ, { programs: ['xdp_rewrite', 'tc_mark', 'dissect'] });
     counters = await loadObject(COUNTERS_OBJ, { programs: ['tcx_ingress_count', 'netfilter_count'] });
     for (const [obj, name] of [[cli, 'xdp_rewrite'], [cli, 'tc_mark'], [cli, 'dissect'], [counters, 'tcx_ingress_count']] as const) {

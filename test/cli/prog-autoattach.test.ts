@@ -11,6 +11,7 @@ import { BpfMap } from '../../src/maps/index.js';
 import { bpfFdKind, getLinkInfo, MapType, objGet } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { callGetppid, CLI_OBJ, hitsOf, run, waitFreed } from './attach-fixture.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 describe('bpf-ts prog loadall ... autoattach', function () {
   this.timeout(60_000);
@@ -19,7 +20,7 @@ describe('bpf-ts prog loadall ... autoattach', function () {
     requirePrivileges(this);
   });
   beforeEach(function () {
-    root = mkdtempSync('/sys/fs/bpf/bpfts-autoattach-');
+    root = bpffsTempDir('bpfts-autoattach-');
   });
   afterEach(function () {
     if (root !== '') rmSync(root, { recursive: true, force: true });

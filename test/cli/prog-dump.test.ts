@@ -25,6 +25,7 @@ import { encodeInstructions, type Instruction } from '../../src/asm/index.js';
 import { getProgInfo, OwnedFd, progGetFdById, progLoad, ProgType } from '../../src/sys/index.js';
 import { BPF_DIR, CLI } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
+import { ensureTestBpffs } from '../helpers/bpffs.js';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 const SETPRIV = '/usr/bin/setpriv';
@@ -84,6 +85,7 @@ describe('cli: prog dump xlated agrees with bpftool', function () {
   before(function () {
     requirePrivileges(this);
     requireTool(this, BPFTOOL);
+    ensureTestBpffs();
     mkdirSync(pinRoot);
     bpftool('prog', 'loadall', join(BPF_DIR, 'elf-asm/programs.bpf.o'), `${pinRoot}/a`);
     bpftool('prog', 'loadall', join(BPF_DIR, 'elf-asm/isa-v4.bpf.o'), `${pinRoot}/v4`);

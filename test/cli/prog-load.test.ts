@@ -11,6 +11,7 @@ import { BpfMap } from '../../src/maps/index.js';
 import { getProgInfo, MapType, objGet, ProgType } from '../../src/sys/index.js';
 import { BPF_DIR, CLI } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 
@@ -43,7 +44,7 @@ describe('bpf-ts prog load / loadall vs bpftool', function () {
     requireTool(this, BPFTOOL);
   });
   beforeEach(function () {
-    root = mkdtempSync('/sys/fs/bpf/bpfts-cli-');
+    root = bpffsTempDir('bpfts-cli-');
   });
   afterEach(function () {
     if (root !== '') rmSync(root, { recursive: true, force: true });

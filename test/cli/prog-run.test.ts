@@ -11,6 +11,7 @@ import { loadObject, type BpfObject } from '../../src/loader/index.js';
 import { hexDump } from '../../src/cli/prog-run.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { BPFTOOL, CLI_OBJ, run } from './attach-fixture.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 const mask = (s: string): string => s.replace(/duration( \(average\))?: \d+ns/g, 'duration$1: Dns').replace(/"duration": ?\d+/g, '"duration":D');
 
@@ -23,7 +24,7 @@ describe('bpf-ts prog run vs bpftool', function () {
   before(async function () {
     requirePrivileges(this);
     requireTool(this, BPFTOOL);
-    root = mkdtempSync('/sys/fs/bpf/bpfts-progrun-');
+    root = bpffsTempDir('bpfts-progrun-');
     files = mkdtempSync(join(tmpdir(), 'bpfts-progrun-'));
     obj = await loadObject(CLI_OBJ);
     for (const name of ['xdp_rewrite', 'tc_mark', 'say']) obj.program(name)?.pin(join(root, name));

@@ -14,6 +14,7 @@ import { loadObject, loadObjectSpec, ProgramSpec } from '../../src/loader/index.
 import { VerifierError } from '../../src/verifier-log/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 const OBJECT = join(BPF_DIR, 'load', 'hidden_subprog.bpf.o');
 const BPFTOOL = '/usr/sbin/bpftool';
@@ -85,7 +86,7 @@ describe('hidden global subprograms (kernel)', function () {
 
   it('libbpf (bpftool prog loadall) loads it too', function () {
     requireTool(this, BPFTOOL);
-    const dir = mkdtempSync('/sys/fs/bpf/bpfts-hidden-');
+    const dir = bpffsTempDir('bpfts-hidden-');
     try {
       execFileSync(BPFTOOL, ['prog', 'loadall', OBJECT, dir], { stdio: 'pipe' });
       expect(readdirSync(dir)).to.deep.equal(['hidden_caller']);

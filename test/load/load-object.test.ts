@@ -16,6 +16,7 @@ import { VerifierError } from '../../src/verifier-log/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { kernelAtLeast } from '../helpers/kernel.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 const TRACER = join(BPF_DIR, 'load', 'tracer.bpf.o');
 
@@ -238,7 +239,7 @@ describe('loadObject: failures and pins', function () {
     const m = spec.map('lru');
     if (m === undefined) throw new Error('no lru');
     m.maxEntries = 0;
-    const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-fail-');
+    const pinRoot = bpffsTempDir('bpfts-fail-');
     try {
       const err = await loadObject(spec, { pinRoot }).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(LoadError);
@@ -252,7 +253,7 @@ describe('loadObject: failures and pins', function () {
   });
 
   it('a pin by name that is not a map is a LoadError', async function () {
-    const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-notmap-');
+    const pinRoot = bpffsTempDir('bpfts-notmap-');
     try {
       using minimal = await loadObject(join(BPF_DIR, 'minimal.bpf.o'));
       minimal.program('accept_all')?.pin(join(pinRoot, 'pinned_hash'));
@@ -318,7 +319,7 @@ describe('loadObject: failures and pins', function () {
 
   it('prog array slots hold the loaded programs; a slot whose program is off fails', async function () {
     const object = join(BPF_DIR, 'maps.bpf.o');
-    const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-slots-');
+    const pinRoot = bpffsTempDir('bpfts-slots-');
     try {
       {
         using obj = await loadObject(await mapsObject(), { pinRoot });
@@ -346,7 +347,7 @@ describe('loadObject: failures and pins', function () {
   });
 
   it('pinPrograms/pinMaps pin everything under a directory, like libbpf\'s bpf_object__pin_*', async function () {
-    const root = mkdtempSync('/sys/fs/bpf/bpfts-pinall-');
+    const root = bpffsTempDir('bpfts-pinall-');
     try {
       using obj = await loadObject(join(BPF_DIR, 'subprogs.bpf.o'));
       expect(obj.pinPrograms(join(root, 'progs'))).to.deep.equal(['prog_a', 'prog_b', 'prog_xdp'].map((n) => join(root, 'progs', n)));
@@ -365,7 +366,7 @@ describe('loadObject: failures and pins', function () {
 
   it('pins by name under pinRoot, reuses a compatible pin, refuses an incompatible one', async function () {
     const object = join(BPF_DIR, 'maps.bpf.o');
-    const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-pins-');
+    const pinRoot = bpffsTempDir('bpfts-pins-');
     try {
       using first = await loadObject(await mapsObject(), { pinRoot });
       const path = join(pinRoot, 'pinned_hash');

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { loadObject } from '../../src/loader/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 /** Mount points of every bpffs. */
 function bpffsMounts(): string[] {
@@ -22,7 +23,7 @@ describe('loadObject: a pinRoot that does not exist yet', function () {
   // Regression: the directory was created and then a second bpffs mounted on it (two mounts, a
   // stray mount left after the test removed the pins, and pins hidden from the outer bpffs).
   it('is made as a directory on the enclosing bpffs, with no new mount', async () => {
-    const parent = mkdtempSync('/sys/fs/bpf/bpfts-pinroot-');
+    const parent = bpffsTempDir('bpfts-pinroot-');
     const pinRoot = join(parent, 'app', 'maps');
     try {
       using obj = await loadObject(join(BPF_DIR, 'soak', 'pinned.bpf.o'), { pinRoot });

@@ -13,6 +13,7 @@ import { getMapInfo, getProgInfo, mapGetFdById, objGet, readFdInfo, type OwnedFd
 import { VerifierError } from '../../src/verifier-log/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 const BPFTOOL = '/usr/sbin/bpftool';
 /** `BPF_F_MMAPABLE`. */
@@ -80,7 +81,7 @@ function snapshot(progs: ReadonlyMap<string, OwnedFd | number>): Snapshot {
 
 /** libbpf's view: bpftool prog loadall, then the pinned programs. Undefined when libbpf fails. */
 function libbpfSnapshot(object: string): Snapshot | undefined {
-  const dir = mkdtempSync('/sys/fs/bpf/bpfts-ref-');
+  const dir = bpffsTempDir('bpfts-ref-');
   const pinnedBefore = new Set(readdirSync('/sys/fs/bpf'));
   try {
     try {
@@ -145,7 +146,7 @@ describe('loadObject vs libbpf (bpftool prog loadall)', function () {
       const object = join(BPF_DIR, rel);
       const ref = libbpfSnapshot(object);
       expect(ref, 'libbpf loads it').to.not.equal(undefined);
-      const pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-pins-');
+      const pinRoot = bpffsTempDir('bpfts-pins-');
       try {
         using obj = await loadObject(object, { pinRoot });
         const ours = snapshot(new Map([...obj.programs].map(([n, p]) => [n, p.fd])));

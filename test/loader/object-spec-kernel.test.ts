@@ -14,6 +14,7 @@ import { slowdown } from '../helpers/kernel.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { BPFTOOL, CC, LIBBPF_HEADER, bpftoolJson, libbpfCoreRelocations } from './reference-tools.js';
+import { ensureTestBpffs } from '../helpers/bpffs.js';
 
 interface ProgShow {
   id: number;
@@ -34,6 +35,7 @@ interface MapShow {
 /** Loads OBJ with `bpftool prog loadall` into a fresh bpffs directory; returns it and a cleanup. */
 function loadAll(obj: string): { dir: string; cleanup: () => void } {
   const dir = `/sys/fs/bpf/bpf-ts-loader-test-${process.pid}`;
+  ensureTestBpffs();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir);
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { getMapInfo, getProgInfo, mapGetFdById, objectIds, progGetFdById } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { SOAK_DIR } from './child.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 /*
  * A process killed (SIGKILL) while it loads an object whose maps are pinned by name leaves no pin
@@ -85,7 +86,7 @@ describe('soak: a load killed with SIGKILL leaves no pin behind', function () {
     requirePrivileges(this);
   });
   beforeEach(() => {
-    pinRoot = mkdtempSync('/sys/fs/bpf/bpfts-soak-kill-');
+    pinRoot = bpffsTempDir('bpfts-soak-kill-');
   });
   afterEach(() => {
     rmSync(pinRoot, { recursive: true, force: true });

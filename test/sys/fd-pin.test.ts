@@ -25,6 +25,7 @@ import {
 import { REPO_ROOT } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { BPFTOOL, openFdCount, rawTracepointOpen, ShowFixture } from './show-fixture.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 describe('sys/fd + sys/pin: owned fds, pins and bpffs (kernel)', function () {
   let fx: ShowFixture;
@@ -168,7 +169,7 @@ console.log(before, existsSync('/proc/self/fd/' + n));
   });
 
   it('creates a missing directory inside a bpffs instead of mounting a second bpffs over it', () => {
-    const root = mkdtempSync('/sys/fs/bpf/bpfts-nested-');
+    const root = bpffsTempDir('bpfts-nested-');
     const dir = join(root, 'a', 'b');
     try {
       const before = bpffsMounts();
