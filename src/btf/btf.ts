@@ -20,6 +20,7 @@ export interface ParseBtfOptions {
   readonly pointerSize?: number;
 }
 
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** libbpf's `MAX_RESOLVE_DEPTH`: longer modifier/typedef chains are treated as cycles. */
 const MAX_RESOLVE_DEPTH = 32;
 /** `findByName` calls answered by a linear scan before the hash index is built. */
@@ -58,7 +59,10 @@ export class Btf implements BtfTypeTable {
 
   readonly #view: DataView;
   readonly #offsets: Uint32Array;
-  readonly #cache: (BtfType | undefined)[];
+  /** Inflated types by index; allocated on the first `typeById` (a lookup by name needs none). */
+  #cache: (BtfType | undefined)[] | undefined;
+  /** The blob as native-endian words when it is 4-byte aligned and in host order, else undefined. */
+  readonly #words: Uint32Array | undefined;
   readonly #source: TypeRecordSource;
   #names: NameIndex | undefined;
   #scans = 0;
@@ -80,7 +84,7 @@ export class Btf implements BtfTypeTable {
     this.firstId = base?.typeCount ?? 1;
     this.#offsets = indexTypes(bytes, this.#view, header, this.strings.endOffset, this.firstId);
     this.typeCount = this.firstId + this.#offsets.length;
-    this.#cache = new Array<BtfType | undefined>(this.#offsets.length);
+    this.#words = header.littleEndian === HOST_LITTLE_ENDIAN && (bytes.byteOffset + header.typeStart) % 4 === 0 && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : undefined;
     this.#source = { view: this.#view, littleEndian: header.littleEndian, strings: this.strings, typeCount: this.typeCount };
   }
 
@@ -96,11 +100,12 @@ export class Btf implements BtfTypeTable {
       if (this.base !== undefined && id > 0) return this.base.typeById(id);
       throw this.#badId(id);
     }
-    const cached = this.#cache[i];
+    const cache = (this.#cache ??= new Array<BtfType | undefined>(this.#offsets.length));
+    const cached = cache[i];
     if (cached !== undefined) return cached;
     if (i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
     const t = decodeType(this.#source, id, this.#offsets[i] as number);
-    this.#cache[i] = t;
+    cache[i] = t;
     return t;
   }
 
@@ -114,7 +119,7 @@ export class Btf implements BtfTypeTable {
       if (this.base !== undefined && id > 0) return this.base.decodeType(id);
       throw this.#badId(id);
     }
-    const cached = this.#cache[i];
+    const cached = this.#cache?.[i];
     if (cached !== undefined) return cached;
     if (i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
     return decodeType(this.#source, id, this.#offsets[i] as number);
@@ -311,6 +316,7 @@ export class Btf implements BtfTypeTable {
   #scanNames(needle: Uint8Array, kindMatches: (i: number) => boolean): number[] {
     const out: number[] = [];
     const offsets = this.#offsets;
+    const words = this.#words;
     const view = this.#view;
     const le = this.header.littleEndian;
     const strings = this.strings;
@@ -319,7 +325,8 @@ export class Btf implements BtfTypeTable {
     const n = needle.length;
     const first = needle[0] as number;
     for (let i = 0; i < offsets.length; i++) {
-      const nameOff = view.getUint32(offsets[i] as number, le);
+      const at = offsets[i] as number;
+      const nameOff = words !== undefined ? (words[at >>> 2] as number) : view.getUint32(at, le);
       const p = nameOff - start;
       if (p < 0) {
         if (nameOff !== 0 && strings.equalsBytes(nameOff, needle) && kindMatches(i)) out.push(i);

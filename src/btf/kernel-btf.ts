@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseBtf, type Btf } from './btf.js';
+import { mapFileReadOnly } from '../sys/index.js';
+import { parseBtf, type Btf, type ParseBtfOptions } from './btf.js';
 import { BtfError } from './errors.js';
 
 /** Where the kernel exposes its BTF (`CONFIG_DEBUG_INFO_BTF`, 5.4+; modules 5.11+). */
@@ -9,7 +10,19 @@ export const SYSFS_BTF_DIR = '/sys/kernel/btf';
 let vmlinux: Btf | undefined;
 const modules = new Map<string, Btf>();
 
+const VMLINUX_PATH = join(SYSFS_BTF_DIR, 'vmlinux');
+
 function readBtfFile(path: string): Uint8Array {
+  if (path === VMLINUX_PATH) {
+    // Mapping the kernel's own copy (6.16+) replaces ~1350 read()s of 4 KiB (sysfs reads stop at
+    // a page) and a 5 MiB buffer; the kernel image never changes, so the mapping cannot shrink.
+    try {
+      const mapped = mapFileReadOnly(path);
+      if (mapped.length > 0) return mapped;
+    } catch {
+      // Older kernel, no addon, or not root: read it.
+    }
+  }
   try {
     return readFileSync(path);
   } catch (e) {
@@ -17,6 +30,22 @@ function readBtfFile(path: string): Uint8Array {
     const hint = code === 'ENOENT' ? ' (kernel built without CONFIG_DEBUG_INFO_BTF, or no such module loaded?)' : '';
     throw new BtfError(`cannot read ${path}: ${code ?? String(e)}${hint}`, {}, { cause: e });
   }
+}
+
+/**
+ * `btf__parse_raw`: reads a raw BTF file (`/sys/kernel/btf/*`, `bpftool btf dump ... format raw`
+ * output) and parses it; `BtfError` when it cannot be read or is malformed. The running
+ * kernel's `/sys/kernel/btf/vmlinux` is mapped rather than read where the kernel allows it
+ * (6.16+): its `bytes` are then read-only memory, and writing to them kills the process.
+ *
+ * @example
+ * ```ts
+ * const vmlinux = parseBtfFile('/sys/kernel/btf/vmlinux');
+ * const [id] = vmlinux.findByName('task_struct', 'STRUCT');
+ * ```
+ */
+export function parseBtfFile(path: string, options: ParseBtfOptions = {}): Btf {
+  return parseBtf(readBtfFile(path), options);
 }
 
 /**
@@ -29,7 +58,7 @@ function readBtfFile(path: string): Uint8Array {
  * ```
  */
 export function loadKernelBtf(): Btf {
-  vmlinux ??= parseBtf(readBtfFile(join(SYSFS_BTF_DIR, 'vmlinux')));
+  vmlinux ??= parseBtfFile(VMLINUX_PATH);
   return vmlinux;
 }
 
@@ -42,7 +71,7 @@ export function loadModuleBtf(name: string): Btf {
   if (name === '' || name.includes('/') || name === '.' || name === '..') throw new BtfError(`invalid module name '${name}'`);
   let btf = modules.get(name);
   if (btf === undefined) {
-    btf = parseBtf(readBtfFile(join(SYSFS_BTF_DIR, name)), { base: loadKernelBtf() });
+    btf = parseBtfFile(join(SYSFS_BTF_DIR, name), { base: loadKernelBtf() });
     modules.set(name, btf);
   }
   return btf;

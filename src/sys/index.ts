@@ -36,6 +36,7 @@ export {
   getLinkInfo,
 } from './info.js';
 export { readFdInfo } from './fdinfo.js';
+export { mapFileReadOnly } from './file-map.js';
 export { mapLookupElem } from './map-lookup.js';
 export { bpfFdHolders, type FdHolder } from './fd-holders.js';
 export { taskFdQuery, TaskFdType, type TaskFdInfo } from './task-fd-query.js';

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { BtfKind, loadKernelBtf, loadModuleBtf, parseBtf, type Btf, type BtfKindName } from '../../src/btf/index.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BtfError, BtfKind, loadKernelBtf, loadModuleBtf, parseBtf, parseBtfFile, type Btf, type BtfKindName } from '../../src/btf/index.js';
 import { requireTool } from '../helpers/privileges.js';
 import { BPFTOOL, bpftool, btfSectionOf, buildBtfQuery, KINDS_BE_OBJ, KINDS_OBJ, VMLINUX } from './tools.js';
 
@@ -114,6 +116,45 @@ describe('parseBtf', function () {
     expect(loadKernelBtf()).to.equal(a);
     expect(loadModuleBtf('vmlinux')).to.equal(a);
     expect(a.typeCount).to.equal(parseBtf(readFileSync(VMLINUX)).typeCount);
+  });
+
+  it('parseBtfFile of vmlinux (mapped where the kernel allows) has the bytes and answers of the read file', function () {
+    const read = parseBtf(readFileSync(VMLINUX));
+    const file = parseBtfFile(VMLINUX);
+    expect(Buffer.compare(Buffer.from(file.bytes), Buffer.from(read.bytes))).to.equal(0);
+    expect(file.typeCount).to.equal(read.typeCount);
+    for (const [name, kind] of [['task_struct', 'STRUCT'], ['int', 'INT'], ['pid_t', 'TYPEDEF']] as const) {
+      const ids = file.findByName(name, kind);
+      expect(ids, name).to.have.length.greaterThan(0);
+      expect(ids).to.deep.equal(read.findByName(name, kind));
+      expect(file.typeById(ids[0]!)).to.deep.equal(read.typeById(ids[0]!));
+    }
+  });
+
+  it('parseBtfFile reads an ordinary raw BTF file; a missing one is a BtfError naming the path', function () {
+    const dir = mkdtempSync(join(tmpdir(), 'bpf-ts-btf-file-'));
+    try {
+      const path = join(dir, 'kinds.btf');
+      writeFileSync(path, btfSectionOf(KINDS_OBJ));
+      const btf = parseBtfFile(path);
+      expect([...btf]).to.deep.equal([...parseBtf(btfSectionOf(KINDS_OBJ))]);
+      const missing = join(dir, 'missing.btf');
+      expect(() => parseBtfFile(missing)).to.throw(BtfError, `cannot read ${missing}: ENOENT`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('findByName gives the same ids on an aligned blob and on a copy at an odd byte offset', function () {
+    const bytes = readFileSync(VMLINUX);
+    const odd = new Uint8Array(bytes.length + 1).subarray(1);
+    odd.set(bytes);
+    const aligned = parseBtf(bytes);
+    const shifted = parseBtf(odd);
+    for (const [name, kind] of [['task_struct', 'STRUCT'], ['sk_buff', undefined], ['no_such_type_xyz', undefined]] as const) {
+      expect(shifted.findByName(name, kind), name).to.deep.equal(aligned.findByName(name, kind));
+    }
+    expect(aligned.findByName('task_struct', 'STRUCT')).to.have.length(1);
   });
 
   it('iteration, uncached decodeType and typeById agree; ids run from firstId', function () {
