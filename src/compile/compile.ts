@@ -7,7 +7,7 @@ import { parseObjectSpec, type ObjectSpec } from '../loader/index.js';
 import { ensureDir, defaultCacheDir, uniqueTempName } from './cache-dir.js';
 import { clangVersion } from './clang-version.js';
 import { parseDepfile } from './depfile.js';
-import { CompileError } from './errors.js';
+import { CompileCacheError, CompileError } from './errors.js';
 import { findClang } from './find-clang.js';
 import { ensureVmlinuxHeader } from './vmlinux-header.js';
 
@@ -111,18 +111,36 @@ interface SourceInput {
   readonly file?: string;
 }
 
+/**
+ * Runs `step`, turning a file-system failure inside the cache (read-only, not a directory, disk
+ * full) into a {@link CompileCacheError} naming the cache; other errors pass through.
+ */
+async function writingCache<T>(cacheDir: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    // Node's fs errors carry the syscall; a failed spawn of clang ('spawn ...') is not the cache's.
+    if (typeof err.code === 'string' && typeof err.syscall === 'string' && !err.syscall.startsWith('spawn')) {
+      throw new CompileCacheError(cacheDir, err.code, { cause: e });
+    }
+    throw e;
+  }
+}
+
 async function compileSource(input: SourceInput, options: CompileOptions): Promise<CompileResult> {
   const clang = findClang(options.clang ?? 'clang');
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir());
-  ensureDir(cacheDir);
-  const version = await clangVersion(clang, cacheDir);
-  const header = ensureVmlinuxHeader(cacheDir, options.vmlinuxBtf);
+  const { version, header } = await writingCache(cacheDir, async () => {
+    ensureDir(cacheDir);
+    return { version: await clangVersion(clang, cacheDir), header: ensureVmlinuxHeader(cacheDir, options.vmlinuxBtf) };
+  });
   const base = basename(input.fileName);
   const objectName = `${base.endsWith('.c') ? base.slice(0, -2) : base}.o`;
   const includeDirs = (options.includeDirs ?? []).map((d) => resolve(d));
   const flags = ['-O2', '-g', '-target', 'bpf', `-D__TARGET_ARCH_${targetArch()}`, '-I', header.dir, ...includeDirs.flatMap((d) => ['-I', d]), ...(options.cflags ?? [])];
   const key = sha256(JSON.stringify({ source: input.source, name: base, file: input.file ?? null, flags, clang, version, btf: header.identity }));
-  const entryDir = join(ensureDir(join(cacheDir, 'objects')), key.slice(0, 40));
+  const entryDir = join(cacheDir, 'objects', key.slice(0, 40));
   const srcArg = input.file ?? base;
   const command = [clang, ...flags, '-c', srcArg, '-o', objectName];
 
@@ -131,29 +149,34 @@ async function compileSource(input: SourceInput, options: CompileOptions): Promi
     if (hit !== undefined) return { ...hit, cached: true, key, diagnostics: '', command };
   }
 
-  const staging = mkdtempSync(join(ensureDir(join(cacheDir, 'tmp')), 'build-'));
+  const staging = await writingCache(cacheDir, () => {
+    ensureDir(join(cacheDir, 'objects'));
+    return Promise.resolve(mkdtempSync(join(ensureDir(join(cacheDir, 'tmp')), 'build-')));
+  });
   try {
-    if (input.file === undefined) writeFileSync(join(staging, base), input.source);
-    // The staging directory's random name would land in the DWARF (comp_dir): map it to '.' so
-    // the same inputs give the same bytes, whichever compile wins the race to the cache.
-    const reproducible = [`-fdebug-prefix-map=${staging}=.`];
-    const { code, stderr } = await runClang(clang, [...flags, ...reproducible, '-MD', '-MF', 'deps.d', '-c', srcArg, '-o', objectName], staging);
-    if (code !== 0) throw new CompileError(input.fileName, stderr, code);
-    const bytes = readFileSync(join(staging, objectName));
-    // The source is in the key and vmlinux.h's BTF too; other headers are checked on lookup.
-    const own = new Set([join(staging, base), header.path, input.file === undefined ? '' : resolve(input.file)]);
-    const dependencies: Dependency[] = [];
-    for (const dep of parseDepfile(readFileSync(join(staging, 'deps.d'), 'utf8'))) {
-      const path = isAbsolute(dep) ? dep : resolve(staging, dep);
-      if (own.has(path) || !existsSync(path)) continue;
-      dependencies.push({ path, sha256: sha256(readFileSync(path)) });
-    }
-    rmSync(join(staging, 'deps.d'), { force: true });
-    if (input.file === undefined) rmSync(join(staging, base), { force: true });
-    const manifest: Manifest = { key, object: objectName, dependencies };
-    writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-    publishEntry(staging, entryDir);
-    return { path: join(entryDir, objectName), bytes, cached: false, key, diagnostics: stderr, command };
+    return await writingCache(cacheDir, async () => {
+      if (input.file === undefined) writeFileSync(join(staging, base), input.source);
+      // The staging directory's random name would land in the DWARF (comp_dir): map it to '.' so
+      // the same inputs give the same bytes, whichever compile wins the race to the cache.
+      const reproducible = [`-fdebug-prefix-map=${staging}=.`];
+      const { code, stderr } = await runClang(clang, [...flags, ...reproducible, '-MD', '-MF', 'deps.d', '-c', srcArg, '-o', objectName], staging);
+      if (code !== 0) throw new CompileError(input.fileName, stderr, code);
+      const bytes = readFileSync(join(staging, objectName));
+      // The source is in the key and vmlinux.h's BTF too; other headers are checked on lookup.
+      const own = new Set([join(staging, base), header.path, input.file === undefined ? '' : resolve(input.file)]);
+      const dependencies: Dependency[] = [];
+      for (const dep of parseDepfile(readFileSync(join(staging, 'deps.d'), 'utf8'))) {
+        const path = isAbsolute(dep) ? dep : resolve(staging, dep);
+        if (own.has(path) || !existsSync(path)) continue;
+        dependencies.push({ path, sha256: sha256(readFileSync(path)) });
+      }
+      rmSync(join(staging, 'deps.d'), { force: true });
+      if (input.file === undefined) rmSync(join(staging, base), { force: true });
+      const manifest: Manifest = { key, object: objectName, dependencies };
+      writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+      publishEntry(staging, entryDir);
+      return { path: join(entryDir, objectName), bytes, cached: false, key, diagnostics: stderr, command };
+    });
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

@@ -48,3 +48,26 @@ export class CompileError extends BpfTsError {
     super(`compile ${fileName} failed: ${first.trim()}${errors > 1 ? ` (and ${errors - 1} more errors)` : ''}`);
   }
 }
+
+/**
+ * The compile cache cannot be written: its directory (or a parent) is read-only, not a directory,
+ * or the disk is full. `cause` is the file-system error; the message names the directory and
+ * where to point the cache instead.
+ *
+ * @example
+ * ```ts
+ * await compile(src, { cacheDir: '/read-only/bpf-ts' });
+ * // CompileCacheError: compile cache /read-only/bpf-ts is not writable (EROFS: mkdir ...): pass { cacheDir } or set XDG_CACHE_HOME to a writable directory
+ * ```
+ */
+export class CompileCacheError extends BpfTsError {
+  constructor(
+    /** The cache directory in use. */
+    readonly cacheDir: string,
+    /** The errno name of the failure (`EACCES`, `EROFS`, `ENOTDIR`, `ENOSPC`, ...). */
+    readonly code: string,
+    options: { readonly cause: unknown },
+  ) {
+    super(`compile cache ${cacheDir} is not writable (${code}: ${(options.cause as Error).message}): pass { cacheDir } or set XDG_CACHE_HOME to a writable directory`, options);
+  }
+}

@@ -4,7 +4,7 @@
  * Imports src/btf, src/loader and src/errors.
  */
 export { compile, compileFile, compileObjectSpec, type CompileOptions, type CompileResult } from './compile.js';
-export { CompileError, CompilerNotFoundError } from './errors.js';
+export { CompileCacheError, CompileError, CompilerNotFoundError } from './errors.js';
 export { findClang } from './find-clang.js';
 export { defaultCacheDir } from './cache-dir.js';
 export { ensureVmlinuxHeader, btfIdentity, type VmlinuxHeader } from './vmlinux-header.js';

@@ -6,6 +6,7 @@ import {
   compile,
   compileFile,
   compileObjectSpec,
+  CompileCacheError,
   CompileError,
   CompilerNotFoundError,
   defaultCacheDir,
@@ -138,6 +139,25 @@ describe('compile: BPF C with the system clang, cached', function () {
     expect((err as CompilerNotFoundError).searched).to.include(fakeBin);
     expect(() => findClang('/nonexistent/clang')).to.throw(CompilerNotFoundError, "compiler /nonexistent/clang not found or not executable: install the Debian package 'clang'");
     expect(() => findClang('clang', '/nonexistent')).to.throw(CompilerNotFoundError, 'clang not found on PATH');
+  });
+
+  it('a cache that cannot be written is a CompileCacheError naming it, before and after the header is cached', async function () {
+    // Root ignores permission bits, so "cannot be written" is a path through a regular file.
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const blocked = join(file, 'cache');
+    const err = await compile(HELLO, { cacheDir: blocked }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CompileCacheError).and.instanceOf(BpfTsError);
+    expect((err as CompileCacheError).cacheDir).to.equal(blocked);
+    expect((err as CompileCacheError).code).to.equal('ENOTDIR');
+    expect((err as Error).message).to.match(new RegExp(`^compile cache ${blocked} is not writable \\(ENOTDIR: .*\\): pass \\{ cacheDir \\} or set XDG_CACHE_HOME to a writable directory$`));
+    // A cache whose objects/ is a file: the header step passes, the build directory cannot be made.
+    const partial = join(dir, 'partial-cache');
+    mkdirSync(partial);
+    writeFileSync(join(partial, 'objects'), '');
+    const err2 = await compile(HELLO, { cacheDir: partial, fileName: 'partial.bpf.c' }).catch((e: unknown) => e);
+    expect(err2).to.be.instanceOf(CompileCacheError);
+    expect((err2 as CompileCacheError).code).to.equal('EEXIST'); // mkdir -p over a file
   });
 
   it("surfaces clang's errors as CompileError with the diagnostics", async function () {
