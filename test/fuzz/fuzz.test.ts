@@ -81,4 +81,11 @@ describe(`fuzz: short run (seed ${DEFAULT_SEED}, ${SHORT_CASES} cases; npm run f
     expect(stats.refused).to.be.greaterThan(SHORT_CASES / 10);
     expect(Object.keys(stats.byTarget).sort()).to.deep.equal([...TARGETS].sort());
   });
+
+  it('the memory check reports a case over its budget, measured twice (a budget of nothing)', function () {
+    // Whatever a parser keeps of a whole object exceeds zero bytes on both measurements.
+    const c = { index: 0, object: 'bpf/core.bpf.o', how: 'unmutated', input: { target: 'spec' as const, bytes: readFileSync(join(REPO_ROOT, 'bpf/core.bpf.o')) } };
+    const finding = runCase(c, DEFAULT_SEED, { ...UNTIMED, memoryFactor: 0, memorySlackBytes: 0 });
+    expect(finding?.problem).to.match(/^memory grew \d+ bytes for a \d+-byte input$/);
+  });
 });
