@@ -20,6 +20,15 @@ export interface ParseBtfOptions {
   readonly pointerSize?: number;
 }
 
+const UNDERSCORE = 0x5f;
+/** Cached types kept in a Map before the cache becomes an array of every type. */
+const FEW_CACHED = 4096;
+/** Kind mask of `#scanNames` that accepts every kind. */
+const ALL_KINDS = 0xffffffff;
+
+function kindBit(kind: number): number {
+  return (1 << kind) >>> 0;
+}
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** libbpf's `MAX_RESOLVE_DEPTH`: longer modifier/typedef chains are treated as cycles. */
 const MAX_RESOLVE_DEPTH = 32;
@@ -59,7 +68,11 @@ export class Btf implements BtfTypeTable {
 
   readonly #view: DataView;
   readonly #offsets: Uint32Array;
-  /** Inflated types by index; allocated on the first `typeById` (a lookup by name needs none). */
+  /**
+   * Inflated types by index: a Map while few are (CO-RE touches hundreds of vmlinux's 100k+
+   * types), an array once many are (dumps, iteration). A parse + name lookup allocates neither.
+   */
+  #few: Map<number, BtfType> | undefined;
   #cache: (BtfType | undefined)[] | undefined;
   /** The blob as native-endian words when it is 4-byte aligned and in host order, else undefined. */
   readonly #words: Uint32Array | undefined;
@@ -100,12 +113,11 @@ export class Btf implements BtfTypeTable {
       if (this.base !== undefined && id > 0) return this.base.typeById(id);
       throw this.#badId(id);
     }
-    const cache = (this.#cache ??= new Array<BtfType | undefined>(this.#offsets.length));
-    const cached = cache[i];
+    const cached = this.#cached(i);
     if (cached !== undefined) return cached;
     if (i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
     const t = decodeType(this.#source, id, this.#offsets[i] as number);
-    cache[i] = t;
+    this.#remember(i, t);
     return t;
   }
 
@@ -119,7 +131,7 @@ export class Btf implements BtfTypeTable {
       if (this.base !== undefined && id > 0) return this.base.decodeType(id);
       throw this.#badId(id);
     }
-    const cached = this.#cache?.[i];
+    const cached = this.#cached(i);
     if (cached !== undefined) return cached;
     if (i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
     return decodeType(this.#source, id, this.#offsets[i] as number);
@@ -151,12 +163,36 @@ export class Btf implements BtfTypeTable {
       // A few lookups (a CLI run, one map definition) are cheaper as libbpf-style linear scans
       // than building the hash index; repeated lookups (CO-RE) switch to the index.
       this.#scans++;
-      own = this.#scanNames(needle, kindMatches);
+      own = this.#scanNames(needle, want === -1 ? ALL_KINDS : kindBit(want));
     } else {
       this.#names ??= this.#buildNameIndex();
       own = this.#names.find(needle, kindMatches);
     }
     const ids = own.map((i) => i + this.firstId);
+    return fromBase.length === 0 ? ids : [...fromBase, ...ids];
+  }
+
+  /**
+   * True once `findByName` answers from the hash index (after a few linear scans, or when the
+   * index was built): per-name lookups are then cheap, so callers that would otherwise look up
+   * many spellings may do that instead of {@link findByNameWithFlavors}.
+   */
+  get namesIndexed(): boolean {
+    return this.#names !== undefined || this.#scans >= LINEAR_LOOKUPS;
+  }
+
+  /**
+   * Ids (ascending, base first) of the types named `name` or `name___<suffix>` (of one of `kinds`, default any), in one pass over
+   * the names: the name test of libbpf's CO-RE candidate search (`bpf_core_add_cands` reads every
+   * type's name too), which the caller refines with the essential-name rule. Counts as one of
+   * the linear lookups `findByName` makes before it builds its hash index.
+   */
+  findByNameWithFlavors(name: string, kinds?: readonly BtfKindName[]): readonly number[] {
+    const fromBase = this.base?.findByNameWithFlavors(name, kinds) ?? [];
+    if (name === '') return fromBase;
+    this.#scans++;
+    const mask = kinds === undefined ? ALL_KINDS : kinds.reduce((m, k) => m | kindBit(BtfKind[k]), 0);
+    const ids = this.#scanNames(Buffer.from(name, 'utf8'), mask, true).map((i) => i + this.firstId);
     return fromBase.length === 0 ? ids : [...fromBase, ...ids];
   }
 
@@ -290,6 +326,24 @@ export class Btf implements BtfTypeTable {
     }
   }
 
+  #cached(i: number): BtfType | undefined {
+    return this.#cache !== undefined ? this.#cache[i] : this.#few?.get(i);
+  }
+
+  #remember(i: number, t: BtfType): void {
+    if (this.#cache !== undefined) {
+      this.#cache[i] = t;
+      return;
+    }
+    const few = (this.#few ??= new Map());
+    few.set(i, t);
+    if (few.size < FEW_CACHED) return;
+    const cache = new Array<BtfType | undefined>(this.#offsets.length);
+    for (const [k, v] of few) cache[k] = v;
+    this.#cache = cache;
+    this.#few = undefined;
+  }
+
   #owner(id: number): Btf {
     if (id >= this.firstId) {
       if (id >= this.typeCount || !Number.isInteger(id)) throw this.#badId(id);
@@ -312,8 +366,12 @@ export class Btf implements BtfTypeTable {
     return new BtfError(`type id not in [1, ${this.typeCount})`, { typeId: id });
   }
 
-  /** Indexes (not ids) of own types named `needle`, by comparing name bytes in place. */
-  #scanNames(needle: Uint8Array, kindMatches: (i: number) => boolean): number[] {
+  /**
+   * Indexes (not ids) of own types named `needle` (or, with `flavors`, `needle___<suffix>`) whose
+   * kind is in `kindMask` (bit `1 << kind`), by comparing name bytes in place. The kind, next to
+   * the name offset in the record, is tested first: it spares most reads of the far-away name.
+   */
+  #scanNames(needle: Uint8Array, kindMask: number, flavors = false): number[] {
     const out: number[] = [];
     const offsets = this.#offsets;
     const words = this.#words;
@@ -326,16 +384,27 @@ export class Btf implements BtfTypeTable {
     const first = needle[0] as number;
     for (let i = 0; i < offsets.length; i++) {
       const at = offsets[i] as number;
-      const nameOff = words !== undefined ? (words[at >>> 2] as number) : view.getUint32(at, le);
+      let nameOff: number;
+      if (words !== undefined) {
+        const w = at >>> 2;
+        if (((kindMask >>> (((words[w + 1] as number) >>> 24) & 0x1f)) & 1) === 0) continue;
+        nameOff = words[w] as number;
+      } else {
+        if (((kindMask >>> ((view.getUint32(at + 4, le) >>> 24) & 0x1f)) & 1) === 0) continue;
+        nameOff = view.getUint32(at, le);
+      }
       const p = nameOff - start;
       if (p < 0) {
-        if (nameOff !== 0 && strings.equalsBytes(nameOff, needle) && kindMatches(i)) out.push(i);
+        if (nameOff === 0) continue;
+        if (strings.equalsBytes(nameOff, needle) || (flavors && hasFlavorOf(strings.get(nameOff), needle))) out.push(i);
         continue;
       }
-      if (bytes[p] !== first || bytes[p + n] !== 0) continue;
+      if (bytes[p] !== first) continue;
+      const end = bytes[p + n];
+      if (end !== 0 && !(flavors && end === UNDERSCORE && bytes[p + n + 1] === UNDERSCORE && bytes[p + n + 2] === UNDERSCORE)) continue;
       let k = 1;
       while (k < n && bytes[p + k] === needle[k]) k++;
-      if (k === n && kindMatches(i)) out.push(i);
+      if (k === n) out.push(i);
     }
     return out;
   }
@@ -348,6 +417,13 @@ export class Btf implements BtfTypeTable {
     for (let i = 0; i < n; i++) nameOffs[i] = view.getUint32(this.#offsets[i] as number, le);
     return new NameIndex(nameOffs, this.strings);
   }
+}
+
+/** `name` starts with `needle` followed by `___` (a CO-RE flavor of `needle`). */
+function hasFlavorOf(name: string, needle: Uint8Array): boolean {
+  const encoded = Buffer.from(name, 'utf8');
+  const n = needle.length;
+  return encoded.length > n + 2 && encoded.subarray(0, n).equals(needle) && encoded[n] === UNDERSCORE && encoded[n + 1] === UNDERSCORE && encoded[n + 2] === UNDERSCORE;
 }
 
 /**

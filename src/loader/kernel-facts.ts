@@ -4,7 +4,7 @@
  * feature probes. The relocation code takes them as values; tests pass their own.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { loadKernelBtf, parseBtf, SYSFS_BTF_DIR, type Btf } from '../btf/index.js';
+import { loadKernelBtf, parseBtf, parseBtfFile, SYSFS_BTF_DIR, type Btf } from '../btf/index.js';
 import { ProgType, probeHelper, readKernelConfig, runningKernelVersionCode } from '../sys/index.js';
 
 /** What the loader asks of the kernel; every member is computed on first use. */
@@ -88,7 +88,27 @@ let shared: KernelFacts | undefined;
  */
 export function kernelFacts(targetBtf?: Btf): KernelFacts {
   if (targetBtf === undefined && shared !== undefined) return shared;
-  const vmlinux = targetBtf === undefined ? lazy(() => loadKernelBtf()) : () => targetBtf;
+  const facts = gatherFacts(targetBtf === undefined ? lazy(() => loadKernelBtf()) : () => targetBtf);
+  if (targetBtf === undefined) shared = facts;
+  return facts;
+}
+
+/**
+ * The running kernel's facts gathered anew and shared with no other load, each read only when
+ * the load asks for it: vmlinux BTF is read and parsed again (not taken from `loadKernelBtf()`'s
+ * cache), as libbpf does inside every `bpf_object__load`. For benchmarks against libbpf, or a
+ * long-lived process that wants no kernel BTF kept between loads.
+ *
+ * @example
+ * ```ts
+ * using obj = await loadObject('bpf/load/tracer.bpf.o', { facts: freshKernelFacts() });
+ * ```
+ */
+export function freshKernelFacts(): KernelFacts {
+  return gatherFacts(lazy(() => parseBtfFile(`${SYSFS_BTF_DIR}/vmlinux`)));
+}
+
+function gatherFacts(vmlinux: () => Btf): KernelFacts {
   const modules = new Map<string, Btf | undefined>();
   const moduleNames = lazy(() => {
     try {
@@ -134,6 +154,5 @@ export function kernelFacts(targetBtf?: Btf): KernelFacts {
       }
     }),
   };
-  if (targetBtf === undefined) shared = facts;
   return facts;
 }

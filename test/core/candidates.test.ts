@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { BpfCoreReloKind, loadKernelBtf, type Btf, type BtfKindName } from '../../src/btf/index.js';
+import { BpfCoreReloKind, loadKernelBtf, parseBtfFile, type Btf, type BtfKindName } from '../../src/btf/index.js';
 import { CoreCandidateCache, essentialName, essentialNameLength, findTargetCandidates, relocateCore } from '../../src/btf/core/index.js';
 import { OP, buildBtf, insns, int, m, struct } from './synthetic.js';
 
@@ -39,13 +39,25 @@ describe('btf/core candidates', () => {
       return out;
     }
 
-    for (const [name, kind] of [['nf_conn', 'STRUCT'], ['task_struct', 'STRUCT'], ['bpf_map_type', 'ENUM'], ['perf_callchain_context', 'ENUM'], ['____fput', 'FUNC'], ['u64', 'TYPEDEF']] as const) {
+    const CASES = [['nf_conn', 'STRUCT'], ['task_struct', 'STRUCT'], ['bpf_map_type', 'ENUM'], ['perf_callchain_context', 'ENUM'], ['____fput', 'FUNC'], ['u64', 'TYPEDEF']] as const;
+    for (const [name, kind] of CASES) {
       it(`${kind} ${name}: the indexed search finds what a scan of every type finds`, () => {
+        // Past its linear lookups, the BTF answers names from the hash index.
+        for (let i = 0; i < 10; i++) vmlinux.findByName(`no_such_type_${i}`);
+        expect(vmlinux.namesIndexed).to.equal(true);
         const found = findTargetCandidates(vmlinux, name, kind);
         expect(found.length).to.be.greaterThan(0);
         expect(found).to.deep.equal(bruteForce(name, kind));
       });
     }
+
+    it('a freshly parsed vmlinux (one linear pass per search) finds the same candidates', () => {
+      for (const [name, kind] of CASES) {
+        const fresh = parseBtfFile('/sys/kernel/btf/vmlinux');
+        expect(fresh.namesIndexed).to.equal(false);
+        expect(findTargetCandidates(fresh, name, kind), `${kind} ${name}`).to.deep.equal(bruteForce(name, kind));
+      }
+    });
 
     it('nf_conn has the flavored nf_conn___init as a second candidate', () => {
       expect(findTargetCandidates(vmlinux, 'nf_conn', 'STRUCT').map((id) => vmlinux.typeName(id))).to.deep.equal(['nf_conn', 'nf_conn___init']);

@@ -67,12 +67,21 @@ function flavoredNames(btf: Btf): Map<string, string[]> {
  * ```
  */
 export function findTargetCandidates(btf: Btf, essential: string, kind: BtfKindName, ownTypesOnly = false): number[] {
-  const names = [essential, ...(flavoredNames(btf).get(essential) ?? [])];
   const ids: number[] = [];
-  for (const name of names) {
-    for (const id of btf.findByName(name)) {
-      if ((!ownTypesOnly || id >= btf.firstId) && kindsCoreCompatible(btf.kindOf(id), kind)) ids.push(id);
+  const keep = (id: number): boolean => (!ownTypesOnly || id >= btf.firstId) && kindsCoreCompatible(btf.kindOf(id), kind);
+  if (!btf.namesIndexed) {
+    // A BTF parsed for one load (libbpf's way) sees a handful of lookups: one pass over the names
+    // beats building the flavor list (a sweep of all strings) and then the hash index.
+    for (const id of btf.findByNameWithFlavors(essential, isAnyEnum(kind) ? ['ENUM', 'ENUM64'] : [kind])) {
+      const name = btf.typeName(id);
+      if (name.length !== essential.length && essentialName(name) !== essential) continue;
+      if (keep(id)) ids.push(id);
     }
+    return ids;
+  }
+  const names = [essential, ...(flavoredNames(btf).get(essential) ?? [])];
+  for (const name of names) {
+    for (const id of btf.findByName(name)) if (keep(id)) ids.push(id);
   }
   return ids.sort((a, b) => a - b);
 }
