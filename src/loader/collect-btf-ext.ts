@@ -23,15 +23,18 @@ export function collectBtfExt(ctx: ObjectContext, programs: readonly ProgramSpec
   } catch (e) {
     throw new ObjectSpecError(`malformed .BTF.ext: ${(e as Error).message}`, { fileName: ctx.fileName, section: '.BTF.ext' }, { cause: e });
   }
-  const owner = (section: string, insnOff: number): { prog: ProgramSpec; insnIndex: number } | undefined => {
-    const prog = programs.find((p) => p.sectionName === section && insnOff >= p.sectionOffset && insnOff < p.sectionOffset + p.instructions.length);
-    return prog === undefined ? undefined : { prog, insnIndex: (insnOff - prog.sectionOffset) / BPF_INSN_SIZE };
-  };
+  const contains = (p: ProgramSpec, section: string, insnOff: number): boolean =>
+    p.sectionName === section && insnOff >= p.sectionOffset && insnOff < p.sectionOffset + p.instructions.length;
   const each = <R extends { insnOff: number }>(sections: readonly BtfExtSection<R>[], fn: (prog: ProgramSpec, insnIndex: number, r: R) => void): void => {
     for (const s of sections) {
+      // Records of a section mostly run through one function after another: try the last owner
+      // before searching every program (line_info has thousands of records).
+      let last: ProgramSpec | undefined;
       for (const r of s.records) {
-        const o = owner(s.section, r.insnOff);
-        if (o !== undefined) fn(o.prog, o.insnIndex, r);
+        const prog = last !== undefined && contains(last, s.section, r.insnOff) ? last : programs.find((p) => contains(p, s.section, r.insnOff));
+        if (prog === undefined) continue;
+        last = prog;
+        fn(prog, (r.insnOff - prog.sectionOffset) / BPF_INSN_SIZE, r);
       }
     }
   };
