@@ -11,13 +11,18 @@
  *   PINDIR/bpf_ts_load     the manifest: a one-entry array map holding JSON that lists each pin
  *                          above with its kind and kernel object id
  *
+ * Everything is pinned first under a staging directory beside PINDIR
+ * (`bpf_ts_loading_<pid>_<name>`), which becomes PINDIR by one rename(2) once the manifest is in
+ * it: a `load` killed halfway leaves no half-filled PINDIR, and the next `load` into the same
+ * parent removes staging directories whose process is gone (detaching what they held).
+ *
  * `unload PINDIR` removes the pins the manifest lists, each only while it still holds the same
  * object (a pin replaced meanwhile stays, with a note), then the manifest and the directories
  * when empty: other files put in PINDIR are left alone. Removing the link pins detaches the
  * programs. Without PINDIR, `load` is `bpf-ts run OBJ` (streams, until Ctrl-C).
  */
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { attachAndPinAll, type PinnedAttachment } from '../links/index.js';
 import { loadObject, matchSection, type BpfObject } from '../loader/index.js';
 import { BpfMap } from '../maps/index.js';
@@ -89,6 +94,33 @@ export function readManifest(dir: string): LoadManifest {
   }
 }
 
+const STAGING_PREFIX = 'bpf_ts_loading_';
+
+/** True when process `pid` exists (signal 0 probes without signalling). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes staging directories in `parent` left by `load` processes that no longer exist. */
+function sweepStaleStaging(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^bpf_ts_loading_(\d+)_/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
 function removeIfEmpty(dir: string): void {
   try {
     if (readdirSync(dir).length === 0) rmdirSync(dir);
@@ -104,37 +136,43 @@ async function loadPinned(objectFile: string, dir: string, args: ReturnType<type
   if (existsSync(pindir) && readdirSync(pindir).length > 0) throw new CliError(`${dir} is not empty`);
   const spec = await openObjectSpec(objectFile, ctx, args.debug);
   applyAssignments(spec, args.sets);
+  if (pindir === DEFAULT_BPFFS) throw new CliError(`${dir}: PINDIR must be a directory under ${DEFAULT_BPFFS}, not the mount itself`);
   let obj: BpfObject | undefined;
-  const createdDir = !existsSync(pindir);
+  const parent = dirname(pindir);
+  const staging = join(parent, `${STAGING_PREFIX}${process.pid}_${basename(pindir)}`);
   const pins: LoadManifestPin[] = [];
   try {
     // The standard bpffs is mounted when missing (as libbpf and bpftool do); any other place
     // must already be on a bpffs: mounting one over a user's directory would outlive unload.
-    if (pindir === DEFAULT_BPFFS || pindir.startsWith(`${DEFAULT_BPFFS}/`)) ensureBpffs();
-    mkdirSync(pindir, { recursive: true, mode: 0o700 });
-    if (!isBpffs(pindir)) throw new CliError(`${dir} is not on a BPF file system (bpffs); use a directory under ${DEFAULT_BPFFS}`);
+    if (pindir.startsWith(`${DEFAULT_BPFFS}/`)) ensureBpffs();
+    mkdirSync(parent, { recursive: true, mode: 0o700 });
+    if (!isBpffs(parent)) throw new CliError(`${dir} is not on a BPF file system (bpffs); use a directory under ${DEFAULT_BPFFS}`);
+    sweepStaleStaging(parent);
+    mkdirSync(staging, { mode: 0o700 });
     obj = await loadObject(spec, args.debug ? { debug: (line: string) => ctx.err(`${line}\n`) } : {});
     const usdt = obj.map('__bpf_usdt_specs');
     const context = usdt === undefined ? {} : { usdtSpecsMap: { fd: usdt.fd.fd, id: usdt.id, maxEntries: usdt.maxEntries } };
     const entries = [...obj.programs.values()].map((program) => ({ program, section: matchSection(program.section) }));
-    const attached: PinnedAttachment[] = attachAndPinAll(entries, pindir, {
+    const attached: PinnedAttachment[] = attachAndPinAll(entries, staging, {
       context,
       onFallback: (name) => ctx.err(`bpf-ts load: program '${name}' has no auto-attach target; pinned the program instead\n`),
     });
     for (const a of attached) {
       const kind = a.kind === 'link' ? 'link' : 'prog';
-      for (const p of a.paths) pins.push({ path: p.slice(pindir.length + 1), kind, id: pinnedId(p, kind) ?? 0 });
+      for (const p of a.paths) pins.push({ path: p.slice(staging.length + 1), kind, id: pinnedId(p, kind) ?? 0 });
     }
-    const mapsDir = join(pindir, 'maps');
+    const mapsDir = join(staging, 'maps');
     mkdirSync(mapsDir, { mode: 0o700 });
-    for (const p of obj.pinMaps(mapsDir)) pins.push({ path: p.slice(pindir.length + 1), kind: 'map', id: pinnedId(p, 'map') ?? 0 });
+    for (const p of obj.pinMaps(mapsDir)) pins.push({ path: p.slice(staging.length + 1), kind: 'map', id: pinnedId(p, 'map') ?? 0 });
     const manifest: LoadManifest = { version: MANIFEST_VERSION, object: resolve(objectFile), pins };
-    writeManifest(pindir, manifest);
+    writeManifest(staging, manifest);
+    // rename(2) onto PINDIR replaces it only when it is an empty directory (checked above; a
+    // directory filled meanwhile makes this fail with ENOTEMPTY, and the staging pins go).
+    renameSync(staging, pindir);
     return manifest;
   } catch (e) {
-    for (const p of pins) rmSync(join(pindir, p.path), { force: true });
-    removeIfEmpty(join(pindir, 'maps'));
-    if (createdDir) removeIfEmpty(pindir);
+    // Everything in the staging directory is this load's own.
+    rmSync(staging, { recursive: true, force: true });
     throw e;
   } finally {
     obj?.close();

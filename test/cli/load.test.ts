@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import { CLI } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { KILL_OBJ, kills } from './run-fixture.js';
 import { runCli } from '../helpers/cli.js';
-import { bpfObjectsLeft, startExample } from '../helpers/example-process.js';
+import { bpfObjectsLeft, startExample, type BpfObjectIds } from '../helpers/example-process.js';
+import { bpffsTempDir } from '../helpers/bpffs.js';
 
 
 
@@ -28,6 +29,27 @@ function pinnedId(path: string, field: 'prog_id' | 'map_id' | 'link_id'): number
   } finally {
     fd.close();
   }
+}
+
+/** Ids of the programs, maps and links pinned anywhere under `dir`. */
+function bpfObjectsPinnedUnder(dir: string): BpfObjectIds {
+  const ids: { progs: number[]; maps: number[]; links: number[] } = { progs: [], maps: [], links: [] };
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isDirectory()) continue;
+    const fd = objGet(join(entry.parentPath, entry.name));
+    try {
+      const info = readFdInfo(fd);
+      const link = info.get('link_id');
+      const map = info.get('map_id');
+      const prog = info.get('prog_id');
+      if (link !== undefined) ids.links.push(Number(link));
+      else if (map !== undefined) ids.maps.push(Number(map));
+      else if (prog !== undefined) ids.progs.push(Number(prog));
+    } finally {
+      fd.close();
+    }
+  }
+  return ids;
 }
 
 describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
@@ -119,6 +141,46 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
       out: '',
       err: 'Error: load OBJ PINDIR: --events, --hist and --duration apply only without PINDIR (use bpf-ts run)\n',
     });
+  });
+
+  it('killed halfway (SIGKILL while it pins) leaves no PINDIR; the next load into the same parent removes the staging pins and what they held', async function () {
+    const parent = bpffsTempDir('bpfts-load-kill-');
+    try {
+      const target = join(parent, 'tool');
+      // Kill as soon as the first pin (the link) is in the staging directory. The maps, the
+      // manifest and the rename follow within milliseconds, so a kill can still come too late:
+      // then PINDIR must be complete, and the test tries again.
+      let pinned: BpfObjectIds | undefined;
+      let staging = '';
+      for (let attempt = 0; attempt < 5 && pinned === undefined; attempt++) {
+        const child = spawn(process.execPath, [CLI, 'load', KILL_OBJ, target], { stdio: 'ignore' });
+        const exited = new Promise<NodeJS.Signals | number | null>((done) => child.once('exit', (code, signal) => done(signal ?? code)));
+        staging = `bpf_ts_loading_${child.pid}_tool`;
+        const firstPin = join(parent, staging, 'on_kill');
+        const deadline = Date.now() + 20_000;
+        while (!existsSync(firstPin) && !existsSync(target) && Date.now() < deadline) { /* poll */ }
+        child.kill('SIGKILL');
+        if ((await exited) === 'SIGKILL' && !existsSync(target)) {
+          expect(readdirSync(parent)).to.deep.equal([staging]);
+          pinned = bpfObjectsPinnedUnder(join(parent, staging));
+        } else {
+          expect(readdirSync(target)).to.include('bpf_ts_load');
+          expect(readdirSync(parent)).to.deep.equal(['tool']);
+          expect((await runCli(['unload', target])).code).to.equal(0);
+          rmSync(target, { recursive: true, force: true });
+        }
+      }
+      if (pinned === undefined) throw new Error('five loads finished before SIGKILL reached them');
+      expect(pinned.links.length).to.equal(1);
+
+      // A later load into the same parent sweeps the dead process's staging directory.
+      expect((await runCli(['load', KILL_OBJ, join(parent, 'other')])).code).to.equal(0);
+      expect(readdirSync(parent)).to.deep.equal(['other']);
+      expect(await runCli(['unload', join(parent, 'other')])).to.deep.equal({ code: 0, out: '', err: '' });
+      expect(await bpfObjectsLeft(pinned)).to.deep.equal({ progs: [], maps: [], links: [] });
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 
   it('without PINDIR behaves as run: streams until stopped, exits 0, leaves nothing', async function () {
