@@ -104,6 +104,18 @@ class PerfRing {
     return (Atomics.load(this.head, LOW_WORD) - this.tailLow) >>> 0;
   }
 
+  /** Records waiting (samples and lost records), counted up to `limit`. */
+  pendingRecords(limit: number): number {
+    const avail = this.pendingBytes();
+    let n = 0;
+    for (let done = 0; done < avail && n < limit; n++) {
+      const size = this.view.getUint16(((this.tailLow + done) & this.mask) + 6, true);
+      if (size < PERF_HEADER_SIZE) break;
+      done += size;
+    }
+    return n;
+  }
+
   publish(bytes: number): void {
     if (bytes === 0) return;
     this.tail += BigInt(bytes);
@@ -169,7 +181,13 @@ export class PerfBufferReader extends EventReader {
     this.ringSize = rings[0]?.size ?? 0;
     this.#onLost = options.onLost;
     this.#sampleSkip = options.timestamps === true ? 8 : 0;
-    this.#waiter = new ReadinessWaiter(epoll.fd, PollEvents.READABLE);
+    const watermark = options.watermarkBytes;
+    const events = options.events ?? 1;
+    // A perf fd's wakeup is consumed by polling it (see ReadinessWaiter): after arming, look at
+    // the rings for a wakeup mark that was reached while the wait was being set up.
+    this.#waiter = new ReadinessWaiter(epoll.fd, PollEvents.READABLE, () =>
+      rings.some((r) => (watermark !== undefined ? r.pendingBytes() >= watermark : r.pendingRecords(events) >= events)),
+    );
     forgotten.register(this, { rings, epoll }, this);
   }
 

@@ -31,7 +31,15 @@ export interface WaitOptions {
  * waiters when the consumer had caught up; a perf ring at its wakeup mark), and an fd that was
  * reported ready while nobody drained it would wake the loop again and again; adding the fd
  * afresh for each wait makes the kernel check its state at that moment, which covers records
- * that arrived without a wakeup.
+ * that arrived without a wakeup -- for fds whose readiness is a state (ring buffers, pipes).
+ *
+ * A perf event's readiness is not a state but a one-shot flag: `perf_poll()` returns the pending
+ * wakeup and clears it (`atomic_xchg(&rb->poll, 0)`), and epoll polls a file twice when it is
+ * added with a wakeup pending (once in `EPOLL_CTL_ADD`, again in `epoll_wait` before reporting
+ * it), so the second poll finds nothing and the wakeup is lost: the wait would sleep until the
+ * next wakeup with samples in the ring. `recheck` closes that window: it runs once after the
+ * event loop has gone through its poll phase with the fd added (two `setImmediate` turns), and
+ * a `true` ends the waits as `'ready'`; later wakeups arrive through the registered fd.
  *
  * @example
  * ```ts
@@ -44,12 +52,20 @@ export class ReadinessWaiter {
   readonly #fd: number;
   readonly #events: number;
   readonly #pending = new Set<PendingWait>();
+  readonly #recheck: (() => boolean) | undefined;
   #handle: PollHandle | undefined;
+  #recheckPending: NodeJS.Immediate | undefined;
   #closed = false;
 
-  constructor(fd: number, events: number) {
+  /**
+   * @param recheck - asked once per arming, after the fd has been added to the event loop's
+   *   epoll: `true` (data is there) ends the waits as `'ready'`. For fds whose wakeup is consumed
+   *   by polling (perf events).
+   */
+  constructor(fd: number, events: number, recheck?: () => boolean) {
     this.#fd = fd;
     this.#events = events;
+    this.#recheck = recheck;
   }
 
   /** True while a wait is pending (the poll handle is active). */
@@ -95,9 +111,24 @@ export class ReadinessWaiter {
       // the reader looks at the ring, and the next wait re-adds the fd.
       for (const p of [...this.#pending]) this.#finish(p, 'ready');
     });
+    const recheck = this.#recheck;
+    if (recheck === undefined) return;
+    // libuv adds a started handle's fd in its next poll phase, which comes before the next check
+    // phase unless we are in a poll-phase callback now; the second turn is after a poll phase in
+    // either case.
+    this.#recheckPending = setImmediate(() => {
+      this.#recheckPending = setImmediate(() => {
+        this.#recheckPending = undefined;
+        if (recheck()) for (const p of [...this.#pending]) this.#finish(p, 'ready');
+      });
+    });
   }
 
   #disarm(): void {
+    if (this.#recheckPending !== undefined) {
+      clearImmediate(this.#recheckPending);
+      this.#recheckPending = undefined;
+    }
     const h = this.#handle;
     if (h === undefined) return;
     this.#handle = undefined;

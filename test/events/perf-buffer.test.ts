@@ -130,6 +130,20 @@ describe('events: PerfBufferReader', function () {
     }
   });
 
+  it('wakes for a sample produced while the wait is being set up (a perf wakeup is consumed by polling)', async () => {
+    using obj = await loadProducers();
+    for (const cpu of onlineCpus()) {
+      using perf = PerfBufferReader.open(obj.map('perf')!, { cpus: [cpu] });
+      // The sample and its wakeup land before the event loop adds the fd to its epoll, whose
+      // insert-time poll takes the wakeup: only the reader's re-check after arming can see it.
+      const waiting = perf.poll(() => {}, { timeoutMs: 8000 * slowdown() });
+      producePerf(obj, cpu, 0n, 1);
+      const started = performance.now();
+      expect(await waiting).to.equal(1);
+      expect(performance.now() - started, `cpu ${cpu}: woken, not timed out`).to.be.below(7000 * slowdown());
+    }
+  });
+
   it('iterates copies and decodes samples through BTF; abort ends a wait', async () => {
     using obj = await loadProducers();
     using perf = PerfBufferReader.open(obj.map('perf')!, { cpus: [0] });
