@@ -38,6 +38,7 @@ export { globRegExp } from './glob.js';
 export { attachPerfEvent, attachPerfEventFd, PerfType, PerfSwConfig, PerfHwConfig, type PerfEventOptions } from './perf-event.js';
 export { attachXdp, XdpFlag, type XdpOptions } from './xdp.js';
 export { attachTcx, type TcxOptions, type TcxAnchor } from './tcx.js';
+export { attachTc, createTcHook, destroyTcHook, TcLink, type TcOptions } from './tc.js';
 export { kernelKnowsAttachType, kernelKnowsLinkType } from './kernel-attach-types.js';
 export { deviceIndex, type NetDevice } from './netdev.js';
 export { attachCgroup, type CgroupOptions } from './cgroup.js';

@@ -71,7 +71,7 @@ export function attachTcx(program: AttachableProgram, options: TcxOptions): Link
     if (errnoCode(e) === 'EINVAL' && !kernelKnowsAttachType(attachType)) {
       throw new NotSupportedError(
         'tcx',
-        `program '${label}' -> tcx ${target}: the kernel has no tcx links (${attachTypeLabel(attachType)} needs Linux 6.6+); attach through tc's clsact qdisc and cls_bpf (netlink) there`,
+        `program '${label}' -> tcx ${target}: the kernel has no tcx links (${attachTypeLabel(attachType)} needs Linux 6.6+); use attachTc (a cls_bpf filter under the clsact qdisc) there`,
         { cause: e },
       );
     }

@@ -126,6 +126,6 @@ export {
 } from './feature-probe-device.js';
 export { CpuListError, parseCpuList, onlineCpus, possibleCpus, ONLINE_CPUS_PATH, POSSIBLE_CPUS_PATH } from './cpus.js';
 export { TRACEFS, TracefsError, tracefsMounts, mountTracefs, tracefsRoot } from './tracefs.js';
-export { rtnetlinkDump, parseNetlinkAttributes, netlinkString, netlinkUint, NetlinkError, RtmType, type NetlinkMessage } from './netlink.js';
+export { rtnetlinkDump, rtnetlinkRequest, netlinkAttribute, parseNetlinkAttributes, netlinkString, netlinkUint, NetlinkError, NetlinkFlag, RtmType, type NetlinkMessage } from './netlink.js';
 export { progQuery, BPF_F_QUERY_EFFECTIVE, type ProgQueryOptions, type ProgQueryResult } from './prog-query.js';
 export { progAttach, progDetach, CgroupAttachFlag } from './prog-attach.js';

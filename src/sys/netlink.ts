@@ -1,7 +1,8 @@
 /**
  * rtnetlink dumps (`NLM_F_DUMP` requests on a `NETLINK_ROUTE` socket) and netlink attribute
  * parsing: what `bpf-ts net show` needs to list XDP programs (`RTM_GETLINK`, `IFLA_XDP`) and
- * classic tc filters (`RTM_GETQDISC`, `RTM_GETTCLASS`, `RTM_GETTFILTER`), as bpftool does.
+ * classic tc filters (`RTM_GETQDISC`, `RTM_GETTCLASS`, `RTM_GETTFILTER`), as bpftool does; and
+ * acknowledged requests (`RTM_NEWQDISC`, `RTM_NEWTFILTER`, ...) for classic tc attachments.
  */
 import { BpfTsError } from '../errors/index.js';
 import { OwnedFd } from './fd.js';
@@ -11,9 +12,25 @@ import { toSysError } from './errors.js';
 /** rtnetlink message types used here. */
 export const RtmType = {
   GETLINK: 18,
+  NEWQDISC: 36,
+  DELQDISC: 37,
   GETQDISC: 38,
   GETTCLASS: 42,
+  NEWTFILTER: 44,
+  DELTFILTER: 45,
   GETTFILTER: 46,
+} as const;
+
+/** `NLM_F_*` request flags of {@link rtnetlinkRequest}. */
+export const NetlinkFlag = {
+  /** Echo the created object back (its kernel-chosen handle, priority, ...). */
+  ECHO: 0x8,
+  /** `NLM_F_REPLACE`: replace an existing object. */
+  REPLACE: 0x100,
+  /** `NLM_F_EXCL`: fail with `EEXIST` when the object exists. */
+  EXCL: 0x200,
+  /** `NLM_F_CREATE`: create the object when missing. */
+  CREATE: 0x400,
 } as const;
 
 const AF_NETLINK = 16;
@@ -21,6 +38,7 @@ const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
 const NLM_F_REQUEST = 0x1;
+const NLM_F_ACK = 0x4;
 const NLM_F_DUMP = 0x300;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
@@ -87,6 +105,49 @@ export function netlinkUint(attr: Uint8Array | undefined): number | undefined {
 let sequence = Math.floor(Date.now() / 1000) >>> 0;
 
 /**
+ * One netlink attribute (`struct nlattr` header, payload, padding to 4 bytes); `payload` may be
+ * a string (written NUL-terminated), a u32, bytes, or nested attributes.
+ *
+ * @example
+ * ```ts
+ * const kind = netlinkAttribute(1, 'clsact'); // TCA_KIND
+ * const opts = netlinkAttribute(2, [netlinkAttribute(6, progFd)]); // TCA_OPTIONS { TCA_BPF_FD }
+ * ```
+ */
+export function netlinkAttribute(type: number, payload: string | number | Uint8Array | readonly Uint8Array[]): Uint8Array {
+  let body: Uint8Array;
+  if (typeof payload === 'string') {
+    const text = new TextEncoder().encode(payload);
+    body = new Uint8Array(text.byteLength + 1);
+    body.set(text);
+  } else if (typeof payload === 'number') {
+    body = new Uint8Array(4);
+    new DataView(body.buffer).setUint32(0, payload >>> 0, true);
+  } else if (payload instanceof Uint8Array) {
+    body = payload;
+  } else {
+    body = concat(payload);
+  }
+  const out = new Uint8Array(align4(4 + body.byteLength));
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 4 + body.byteLength, true);
+  // Nested payloads carry NLA_F_NESTED, as iproute2 and libbpf send them.
+  v.setUint16(2, Array.isArray(payload) ? type | 0x8000 : type, true);
+  out.set(body, 4);
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/**
  * Sends one rtnetlink dump request (`type` with the family header `header`, e.g. an `ifinfomsg`
  * or `tcmsg`) and collects every answer until `NLMSG_DONE`. Throws {@link NetlinkError} with
  * the kernel's errno on `NLMSG_ERROR`, `SysError` when the socket calls fail.
@@ -97,6 +158,25 @@ let sequence = Math.floor(Date.now() / 1000) >>> 0;
  * ```
  */
 export function rtnetlinkDump(type: number, header: Uint8Array): NetlinkMessage[] {
+  return transact(type, NLM_F_DUMP, header);
+}
+
+/**
+ * Sends one acknowledged rtnetlink request (`type`, {@link NetlinkFlag} `flags`, the family
+ * header and its attributes in `body`) and returns what the kernel echoed (with
+ * `NetlinkFlag.ECHO`) before its acknowledgement. Throws {@link NetlinkError} with the errno
+ * when the kernel refuses.
+ *
+ * @example
+ * ```ts
+ * rtnetlinkRequest(RtmType.NEWQDISC, NetlinkFlag.CREATE | NetlinkFlag.EXCL, concatenatedTcmsgAndAttrs);
+ * ```
+ */
+export function rtnetlinkRequest(type: number, flags: number, body: Uint8Array): NetlinkMessage[] {
+  return transact(type, NLM_F_ACK | flags, body);
+}
+
+function transact(type: number, flags: number, body: Uint8Array): NetlinkMessage[] {
   const sys = native();
   let raw: number;
   try {
@@ -106,18 +186,19 @@ export function rtnetlinkDump(type: number, header: Uint8Array): NetlinkMessage[
   }
   using fd = new OwnedFd(raw, 'netlink socket');
   const seq = (sequence = (sequence + 1) >>> 0);
-  const req = new Uint8Array(NLMSG_HDRLEN + align4(header.byteLength));
+  const req = new Uint8Array(NLMSG_HDRLEN + align4(body.byteLength));
   const rv = new DataView(req.buffer);
-  rv.setUint32(0, NLMSG_HDRLEN + header.byteLength, true);
+  rv.setUint32(0, NLMSG_HDRLEN + body.byteLength, true);
   rv.setUint16(4, type, true);
-  rv.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, true);
+  rv.setUint16(6, NLM_F_REQUEST | flags, true);
   rv.setUint32(8, seq, true);
-  req.set(header, NLMSG_HDRLEN);
+  req.set(body, NLMSG_HDRLEN);
   try {
-    sys.write(fd.fd, req.subarray(0, NLMSG_HDRLEN + header.byteLength));
+    sys.write(fd.fd, req.subarray(0, NLMSG_HDRLEN + body.byteLength));
   } catch (e) {
     throw toSysError(e, 'write', 'netlink request');
   }
+  const acknowledged = (flags & NLM_F_ACK) !== 0;
   const out: NetlinkMessage[] = [];
   // Dump answers come a page or so at a time; 64 KiB never truncates one.
   const buf = new Uint8Array(64 * 1024);
@@ -139,6 +220,8 @@ export function rtnetlinkDump(type: number, header: Uint8Array): NetlinkMessage[
         if (msgType === NLMSG_ERROR) {
           const err = -v.getInt32(at + NLMSG_HDRLEN, true);
           if (err !== 0) throw new NetlinkError(`netlink request ${type} failed (errno ${err})`, err);
+          // An error message with errno 0 is the acknowledgement: the request is done.
+          if (acknowledged) return out;
         } else {
           out.push({ type: msgType, payload: buf.slice(at + NLMSG_HDRLEN, at + len) });
         }

@@ -9,8 +9,10 @@ import {
   attachSocketFilter,
   attachSockmap,
   Link,
+  attachTc,
   attachTcx,
   attachXdp,
+  destroyTcHook,
   LinkError,
   NfInetHook,
   NfProto,
@@ -22,6 +24,8 @@ import { requirePrivileges } from '../helpers/privileges.js';
 import { kernelAtLeast } from '../helpers/kernel.js';
 import { count, loadCounters, program, Slot, closeCheckingLinks } from './fixture.js';
 import { createVethPair, type VethPair } from './netns-fixture.js';
+import { execFileSync } from 'node:child_process';
+import { runCli } from '../helpers/cli.js';
 
 /** Binds a UDP socket on loopback and returns it with its port. */
 async function udpSocket(): Promise<{ socket: Socket; port: number }> {
@@ -141,7 +145,7 @@ describe('links: xdp and tcx on a veth pair', function () {
     expect(caught).to.be.instanceOf(NotSupportedError);
     expect((caught as NotSupportedError).feature).to.equal('tcx');
     expect((caught as Error).message).to.match(
-      new RegExp(`^program 'tcx_ingress_count' -> tcx ${veth.host} \\(ifindex \\d+\\) ingress: the kernel has no tcx links \\(tcx_ingress needs Linux 6\\.6\\+\\); attach through tc's clsact qdisc and cls_bpf \\(netlink\\) there$`),
+      new RegExp(`^program 'tcx_ingress_count' -> tcx ${veth.host} \\(ifindex \\d+\\) ingress: the kernel has no tcx links \\(tcx_ingress needs Linux 6\\.6\\+\\); use attachTc \\(a cls_bpf filter under the clsact qdisc\\) there$`),
     );
     expect(() => attach(program(obj, 'tcx_egress_count'), { device: { interface: veth.host } })).to.throw(NotSupportedError, 'tcx_egress needs Linux 6.6+');
   });
@@ -183,6 +187,115 @@ describe('links: xdp and tcx on a veth pair', function () {
     veth.sendFromPeer(5);
     expect(count(obj, Slot.TCX) - before >= 5n).to.equal(true);
     expect(count(obj, Slot.TCX_EGRESS) - beforeOut >= 5n).to.equal(true);
+  });
+});
+
+/** `tc filter show dev DEV ingress|egress`, trimmed (empty when no filter is left). */
+function tcFilters(dev: string, direction: 'ingress' | 'egress'): string {
+  return execFileSync('tc', ['filter', 'show', 'dev', dev, direction], { encoding: 'utf8' }).trim();
+}
+
+function tcQdiscs(dev: string): string {
+  return execFileSync('tc', ['qdisc', 'show', 'dev', dev], { encoding: 'utf8' });
+}
+
+describe('links: classic tc (cls_bpf under clsact, the tcx fallback) on a veth pair', function () {
+  let obj: BpfObject;
+  let veth: VethPair;
+
+  before(async function () {
+    requirePrivileges(this);
+    obj = await loadCounters(['tcx_ingress_count', 'tcx_egress_count']);
+    veth = createVethPair();
+  });
+  after(() => {
+    try {
+      veth?.remove();
+    } finally {
+      closeCheckingLinks(obj);
+    }
+  });
+
+  it('ingress and egress filters count packets; close() removes each filter; destroyHookOnClose removes the clsact it created', async function () {
+    const inBefore = count(obj, Slot.TCX);
+    const outBefore = count(obj, Slot.TCX_EGRESS);
+    expect(tcQdiscs(veth.host)).to.not.include('clsact');
+    {
+      using ingress = attachTc(program(obj, 'tcx_ingress_count'), { interface: veth.host, direction: 'ingress', priority: 7, handle: 3, destroyHookOnClose: true });
+      using egress = attachTc(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'egress' });
+      expect(ingress.createdHook).to.equal(true);
+      expect(egress.createdHook).to.equal(false);
+      expect([ingress.priority, ingress.handle]).to.deep.equal([7, 3]);
+      // The kernel picked the egress filter's priority and handle.
+      expect(egress.priority).to.be.within(1, 0xffff);
+      expect(egress.handle).to.be.greaterThan(0);
+      expect(ingress.programId).to.equal(obj.program('tcx_ingress_count')!.info().id);
+      expect(ingress.isBpfLink).to.equal(false);
+      expect(() => ingress.pin('/sys/fs/bpf/never')).to.throw(NotSupportedError, /classic tc filters are netlink objects/);
+      const shown = tcFilters(veth.host, 'ingress');
+      expect(shown).to.match(/pref 7 bpf/);
+      expect(shown).to.match(/handle 0x3 tcx_ingress_cou.*direct-action/);
+      expect(tcFilters(veth.host, 'egress')).to.include('direct-action');
+      // bpf-ts net show lists both filters in its tc section, as bpftool does.
+      const net = await runCli(['net', 'show', 'dev', veth.host]);
+      const theirs = execFileSync('bpftool', ['net', 'show', 'dev', veth.host], { encoding: 'utf8' });
+      // Up to flow_dissector, as bpftool 7.1 prints it (our netfilter section is 7.3+'s).
+      const upToFlowDissector = (t: string): string => t.slice(0, t.indexOf('flow_dissector:'));
+      expect(upToFlowDissector(net.out)).to.equal(upToFlowDissector(theirs));
+      expect(net.out).to.match(new RegExp(`^${veth.host}\\(\\d+\\) clsact/ingress tcx_ingress_cou:\\[${ingress.programId}\\] id ${ingress.programId}$`, 'm'));
+      expect(net.out).to.match(new RegExp(`^${veth.host}\\(\\d+\\) clsact/egress tcx_egress_coun:\\[${egress.programId}\\] id ${egress.programId}$`, 'm'));
+      veth.sendFromPeer(10);
+      await sendTo(veth.peerIp, 10);
+      expect(count(obj, Slot.TCX) - inBefore >= 10n, 'ingress filter ran').to.equal(true);
+      expect(count(obj, Slot.TCX_EGRESS) - outBefore >= 10n, 'egress filter ran').to.equal(true);
+      egress.close();
+      expect(tcFilters(veth.host, 'egress')).to.equal('');
+      expect(tcFilters(veth.host, 'ingress')).to.not.equal('');
+    }
+    expect(tcQdiscs(veth.host)).to.not.include('clsact');
+    const after = count(obj, Slot.TCX);
+    veth.sendFromPeer(3);
+    expect(count(obj, Slot.TCX)).to.equal(after, 'removed filters no longer run');
+  });
+
+  it('leaves a clsact qdisc it did not create (and by default one it did); replace swaps the program of a filter', function () {
+    execFileSync('tc', ['qdisc', 'add', 'dev', veth.host, 'clsact']);
+    try {
+      {
+        using first = attachTc(program(obj, 'tcx_ingress_count'), { interface: veth.host, direction: 'ingress', priority: 1, handle: 1, destroyHookOnClose: true });
+        expect(first.createdHook).to.equal(false);
+        expect(() => attachTc(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'ingress', priority: 1, handle: 1 })).to.throw(LinkError, /RTM_NEWTFILTER failed \(EEXIST: File exists\)/);
+        using second = attachTc(program(obj, 'tcx_egress_count'), { interface: veth.host, direction: 'ingress', priority: 1, handle: 1, replace: true });
+        expect(second.programId).to.equal(obj.program('tcx_egress_count')!.info().id);
+        expect(tcFilters(veth.host, 'ingress')).to.include('tcx_egress_coun');
+        second.close();
+        expect(tcFilters(veth.host, 'ingress')).to.equal('');
+        // The first link's filter was replaced and then deleted: its close() reports that.
+        expect(() => first.close()).to.throw(LinkError, /RTM_DELTFILTER failed \(ENOENT/);
+      }
+      expect(tcQdiscs(veth.host)).to.include('clsact');
+      {
+        using _made = attachTc(program(obj, 'tcx_ingress_count'), { interface: veth.host, direction: 'ingress' });
+      }
+      expect(tcQdiscs(veth.host)).to.include('clsact');
+    } finally {
+      destroyTcHook({ interface: veth.host });
+    }
+    expect(tcQdiscs(veth.host)).to.not.include('clsact');
+  });
+
+  it('an unknown device, a bad priority or handle, and a missing hook are LinkErrors', function () {
+    const p = program(obj, 'tcx_ingress_count');
+    expect(() => attachTc(p, { interface: 'bpfts-nodev0', direction: 'ingress' })).to.throw(LinkError, "program 'tcx_ingress_count' -> interface bpfts-nodev0: no network device 'bpfts-nodev0' in this network namespace");
+    expect(() => attachTc(p, { ifindex: 0x7ffffff0, direction: 'ingress' })).to.throw(LinkError, /^program 'tcx_ingress_count' -> tc ifindex 2147483632 ingress: RTM_NEWQDISC clsact failed \(ENODEV: No such device\)$/);
+    for (const priority of [0, 65536, 1.5]) {
+      expect(() => attachTc(p, { interface: veth.host, direction: 'ingress', priority }))
+        .to.throw(LinkError, `program 'tcx_ingress_count' -> tc ${veth.host} (ifindex ${native().ifNameToIndex(veth.host)}) ingress: priority ${priority} is outside 1..65535`)
+        .with.property('target', `tc ${veth.host} (ifindex ${native().ifNameToIndex(veth.host)}) ingress`);
+    }
+    expect(() => attachTc(p, { interface: veth.host, direction: 'egress', handle: 0 })).to.throw(LinkError, 'handle 0 is outside 1..4294967295');
+    expect(() => destroyTcHook({ interface: veth.host })).to.throw(LinkError, /RTM_DELQDISC clsact failed \((EINVAL|ENOENT)/);
+    expect(tcQdiscs(veth.host)).to.not.include('clsact');
   });
 });
 
