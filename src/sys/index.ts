@@ -38,6 +38,7 @@ export {
 export { readFdInfo } from './fdinfo.js';
 export { mapFileReadOnly } from './file-map.js';
 export { mapLookupElem } from './map-lookup.js';
+export { MapElemBlock, ElemPointers } from './map-elem.js';
 export { bpfFdHolders, type FdHolder } from './fd-holders.js';
 export { taskFdQuery, TaskFdType, type TaskFdInfo } from './task-fd-query.js';
 export { BPF_FS_MAGIC, DEFAULT_BPFFS, ObjGetFlags, BpffsError, isBpffs, bpffsMounts, ensureBpffs, objPin, objGet, pinnedPaths, type PinnedObject } from './pin.js';

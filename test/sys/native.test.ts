@@ -105,7 +105,7 @@ const NATIVE_JS = new URL('../../src/sys/native.js', import.meta.url).href;
  * fails (it lists the addon's functions at run time).
  */
 const HOSTILE_ARITY: Readonly<Record<string, number>> = {
-  bpf: 2, bpfErrno: 2, sysError: 2, perfEventOpen: 5, ioctl: 3, mmap: 5, munmap: 1, close: 1, address: 1, pollStart: 3,
+  bpf: 2, bpfErrno: 2, mapElemBlock: 3, mapElem: 1, sysError: 2, perfEventOpen: 5, ioctl: 3, mmap: 5, munmap: 1, close: 1, address: 1, pollStart: 3,
   pollStop: 1, epollCreate: 0, epollCtl: 5, epollWait: 3, mount: 5, umount: 2, socket: 3, setsockopt: 4,
   read: 2, write: 2, dup: 1, ifNameToIndex: 1, pageSize: 0,
 };
@@ -585,6 +585,72 @@ describe('native addon (crates/sys)', function () {
       expectSysError(() => n.bpf(BPF_MAP_CREATE, big), 'E2BIG', 7, 'bpf');
     });
 
+    it('mapElem() runs element commands on its block: update, lookup, miss, next key, delete, keyless queue', function () {
+      const attr = mapCreateAttr();
+      new DataView(attr.buffer).setUint32(0, 1, true); // BPF_MAP_TYPE_HASH
+      new DataView(attr.buffer).setUint32(16, 0, true); // no BPF_F_MMAPABLE
+      const fd = n.bpf(BPF_MAP_CREATE, attr);
+      const queueAttr = new Uint8Array(72);
+      const qv = new DataView(queueAttr.buffer);
+      qv.setUint32(0, 22, true); // BPF_MAP_TYPE_QUEUE: key_size 0
+      qv.setUint32(8, 8, true);
+      qv.setUint32(12, 4, true);
+      const qfd = n.bpf(BPF_MAP_CREATE, queueAttr);
+      try {
+        const { id, buffer } = n.mapElemBlock(fd, 4, 8);
+        expect(buffer.byteLength).to.equal(16 + 8 + 8 + 8);
+        const h = new Int32Array(buffer, 0, 4);
+        const key = new Uint32Array(buffer, 16, 1);
+        const next = new Uint32Array(buffer, 24, 1);
+        const val = new BigUint64Array(buffer, 32, 1);
+        const run = (cmd: number, pointers: number, flags = 0): number => {
+          h[0] = cmd;
+          h[1] = pointers;
+          h[2] = flags;
+          n.mapElem(id);
+          return h[3]!;
+        };
+        key[0] = 7;
+        val[0] = 0x0102030405060708n;
+        expect(run(BPF_MAP_UPDATE_ELEM, 1 | 4)).to.equal(0);
+        expect(run(BPF_MAP_UPDATE_ELEM, 1 | 4, 1 /* BPF_NOEXIST */)).to.equal(-17);
+        val[0] = 0n;
+        expect(run(BPF_MAP_LOOKUP_ELEM, 1 | 4)).to.equal(0);
+        expect(val[0]).to.equal(0x0102030405060708n);
+        expect(lookup(n, fd, 7)).to.equal(0x0102030405060708n); // the same element through bpf()
+        key[0] = 8;
+        expect(run(BPF_MAP_LOOKUP_ELEM, 1 | 4)).to.equal(-2);
+        expect(run(4 /* GET_NEXT_KEY */, 0 | 8)).to.equal(0); // NULL key: the first key
+        expect(next[0]).to.equal(7);
+        key[0] = 7;
+        expect(run(4, 1 | 8)).to.equal(-2); // no key after the only one
+        expect(run(3 /* DELETE */, 1)).to.equal(0);
+        expect(run(3, 1)).to.equal(-2);
+        // A flag the command does not take: the kernel's EINVAL comes back as a number.
+        expect(run(BPF_MAP_LOOKUP_ELEM, 1 | 4, 0x100)).to.equal(-22);
+
+        // key_size 0: the key pointer is NULL even when asked for (the kernel refuses a non-NULL one).
+        const q = n.mapElemBlock(qfd, 0, 8);
+        const qh = new Int32Array(q.buffer, 0, 4);
+        const qval = new BigUint64Array(q.buffer, 32, 1);
+        qval[0] = 42n;
+        qh[0] = BPF_MAP_UPDATE_ELEM;
+        qh[1] = 1 | 4;
+        n.mapElem(q.id);
+        expect(qh[3]).to.equal(0);
+        qval[0] = 0n;
+        qh[0] = 21; // LOOKUP_AND_DELETE_ELEM: pop
+        n.mapElem(q.id);
+        expect(qh[3]).to.equal(0);
+        expect(qval[0]).to.equal(42n);
+        n.mapElem(q.id);
+        expect(qh[3]).to.equal(-2);
+      } finally {
+        n.close(fd);
+        n.close(qfd);
+      }
+    });
+
     it('bpfErrno() returns -errno where bpf() throws, results and write-backs as bpf() does', function () {
       const fd = n.bpfErrno(BPF_MAP_CREATE, mapCreateAttr());
       expect(fd).to.be.a('number').greaterThan(2);
@@ -920,9 +986,38 @@ describe('native addon (crates/sys)', function () {
         const sock = n.socket(2, 2, 0);
         try { n.setsockopt(sock, 1, 8, new Uint8Array(1 << 20)); } catch (e) { if (!(e instanceof Error)) failures++; }
         n.close(sock);
+
+        // Map element blocks: a closed fd is an errno in the result word; a bad header, a forged,
+        // stale or freed id throws; a transferred (detached) buffer keeps the memory alive.
+        const blk = n.mapElemBlock(closedFd(), 4, 8);
+        const hdr = new Int32Array(blk.buffer, 0, 4);
+        hdr[0] = 1; hdr[1] = 5;
+        n.mapElem(blk.id);
+        if (hdr[3] !== -9) { failures++; console.log('mapElem closed fd: ' + hdr[3]); }
+        calls++;
+        hdr[0] = 0; expectThrow(() => n.mapElem(blk.id), 'mapElem MAP_CREATE');
+        hdr[0] = 10; expectThrow(() => n.mapElem(blk.id), 'mapElem PROG_TEST_RUN');
+        hdr[0] = 1; hdr[1] = 12; expectThrow(() => n.mapElem(blk.id), 'mapElem pointer selection 3');
+        hdr[1] = -1; expectThrow(() => n.mapElem(blk.id), 'mapElem pointer selection all bits');
+        expectThrow(() => n.mapElem(blk.id + 2 ** 22), 'mapElem forged generation');
+        expectThrow(() => n.mapElem(blk.id + 1), 'mapElem unknown index');
+        expectThrow(() => n.mapElemBlock(-1, 2 ** 30 + 1, 8), 'mapElemBlock huge key');
+        // Transferring the buffer detaches it (V8 copies an external store into the new buffer):
+        // the block stays usable until the old store's finalizer runs, then its id is refused.
+        const staleId = (() => {
+          const b = n.mapElemBlock(closedFd(), 4, 8);
+          new Int32Array(b.buffer)[0] = 1;
+          structuredClone(b.buffer, { transfer: [b.buffer] });
+          try { n.mapElem(b.id); } catch (e) { if (!(e instanceof RangeError)) { failures++; console.log('mapElem after transfer', e); } }
+          calls++;
+          return b.id;
+        })();
+        for (let i = 0; i < 10; i++) { globalThis.gc(); await new Promise((r) => setImmediate(r)); }
+        expectThrow(() => n.mapElem(staleId), 'mapElem after its buffer was collected');
+        void blk;
         console.log('calls=' + calls + ' failures=' + failures);
         if (failures) process.exit(3);
-      `);
+      `, ['--expose-gc']);
       expect(r.signal, r.stderr).to.equal(null);
       expect(r.status, r.stdout + r.stderr).to.equal(0);
       expect(r.stdout).to.match(/calls=\d+ failures=0/);

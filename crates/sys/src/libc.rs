@@ -19,6 +19,7 @@ pub const SC_PAGESIZE: c_int = 30;
 pub const EINTR: c_int = 4;
 pub const EBADF: c_int = 9;
 pub const ENODEV: c_int = 19;
+pub const ENOMEM: c_int = 12;
 
 /// `struct epoll_event`: the kernel packs it on x86_64 only (12 bytes), natural layout elsewhere.
 #[cfg_attr(target_arch = "x86_64", repr(C, packed))]

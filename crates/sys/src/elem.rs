@@ -1,0 +1,240 @@
+//! `mapElemBlock`/`mapElem`: the element commands of one map (lookup, update, delete,
+//! get-next-key, lookup-and-delete) at the lowest cost a Node-API call allows.
+//!
+//! `bpf(cmd, attr)` has to find the attr bytes of a JS view on every call (is it a typed array,
+//! its info, its buffer, is that detached), then its result is boxed: for a map lookup that was
+//! about as much work as the system call itself. Here a map gets one block of memory that this
+//! addon allocates and owns, seen from JS as an external ArrayBuffer:
+//!
+//! ```text
+//! 0   u32 cmd        (written by JS before each call)
+//! 4   u32 pointers   bit 0: key = the key slot (else NULL);
+//!                    bits 2-3: value = 0 NULL, 1 the value slot, 2 the next-key slot
+//! 8   u32 flags      (the attr's u64 `flags`; every flag the kernel has fits in 32 bits)
+//! 12  i32 result     (written by the addon: the syscall's result or -errno)
+//! 16  key slot       key_cap bytes  (key_size rounded up to 8, at least 8)
+//! ..  next-key slot  key_cap bytes
+//! ..  value slot     value_cap bytes
+//! ```
+//!
+//! `mapElem(id)` takes only the block's id (a number), reads the header, builds the 32-byte
+//! `bpf_attr` on the stack with `map_fd` fixed at creation and pointers into the block (never
+//! addresses from JS), makes the call and stores its result or `-errno` in the header: returning
+//! nothing spares creating a JS value. It is a hand-written entry point (not `dispatch`), reading
+//! its one argument directly: on this path every Node-API call is a visible share of the cost.
+//!
+//! Lifetime and safety: the memory is freed only by the ArrayBuffer's finalizer, which Node runs
+//! on the JS thread once the buffer is gone (collected, or detached and its backing store
+//! dropped), never during a call. The finalizer also removes the block from this thread's table,
+//! so an id either names live memory or is refused: no JS value (a stale or forged id, a detached
+//! buffer, a number that is no id) can make the addon touch freed memory. What JS can still get
+//! wrong is the same as with `bpf()`: the map behind the fd must be the one the slot sizes were
+//! made for (its fd closed and the number reused by a map with larger keys or values would let
+//! the kernel write past the slots). The TypeScript owner checks its fd is open before each call.
+
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::cell::RefCell;
+use std::os::raw::{c_long, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::null_mut;
+
+use crate::js::{self, Ctx, Error, Result};
+use crate::libc;
+use crate::napi::*;
+
+const HEADER: usize = 16;
+/// Largest key or value slot: far above what the kernel accepts for any map type.
+const MAX_SLOT: f64 = (1u64 << 30) as f64;
+/// Ids are `generation * SLOTS + index`: a freed index comes back with a new generation, so a
+/// stale id is refused rather than aimed at another map's block.
+const SLOTS: u64 = 1 << 22;
+const MAX_GENERATION: u32 = (1 << 30) - 1;
+
+/// `enum bpf_cmd` values this entry runs: none of them writes back into `bpf_attr`, so a
+/// 32-byte attr on the stack is all the kernel touches besides the block's slots.
+const MAP_LOOKUP_ELEM: u32 = 1;
+const MAP_UPDATE_ELEM: u32 = 2;
+const MAP_DELETE_ELEM: u32 = 3;
+const MAP_GET_NEXT_KEY: u32 = 4;
+const MAP_LOOKUP_AND_DELETE_ELEM: u32 = 21;
+
+#[derive(Clone, Copy)]
+struct Block {
+    /// Null when the table entry is free.
+    ptr: *mut u8,
+    fd: i32,
+    key_size: usize,
+    value_size: usize,
+    key_cap: usize,
+    generation: u32,
+}
+
+struct Table {
+    blocks: Vec<Block>,
+    free: Vec<u32>,
+}
+
+thread_local! {
+    /// Blocks of the environment running on this thread (each worker has its own).
+    static TABLE: RefCell<Table> = const { RefCell::new(Table { blocks: Vec::new(), free: Vec::new() }) };
+}
+
+/// What the ArrayBuffer's finalizer needs to free the block and retire its id.
+struct Owner {
+    index: u32,
+    generation: u32,
+    layout: Layout,
+}
+
+fn round8(n: usize) -> usize {
+    (n.max(1) + 7) & !7
+}
+
+pub fn map_elem_block(cx: &Ctx) -> Result<napi_value> {
+    cx.expect_args(3)?;
+    let env = cx.env;
+    let fd = cx.fd(0)?;
+    let key_size = cx.int(1, "keySize", 0.0, MAX_SLOT)? as usize;
+    let value_size = cx.int(2, "valueSize", 0.0, MAX_SLOT)? as usize;
+    let key_cap = round8(key_size);
+    let len = HEADER + 2 * key_cap + round8(value_size);
+    let layout = Layout::from_size_align(len, 8).map_err(|_| Error::Range(format!("{}: block too large", cx.name)))?;
+    // SAFETY: the layout has a non-zero size.
+    let ptr = unsafe { alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return Err(Error::Sys { errno: libc::ENOMEM, syscall: "malloc" });
+    }
+    let (index, generation) = TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        match t.free.pop() {
+            Some(i) => {
+                let b = &mut t.blocks[i as usize];
+                let generation = if b.generation >= MAX_GENERATION { 0 } else { b.generation + 1 };
+                *b = Block { ptr, fd, key_size, value_size, key_cap, generation };
+                Some((i, generation))
+            }
+            None if (t.blocks.len() as u64) < SLOTS => {
+                t.blocks.push(Block { ptr, fd, key_size, value_size, key_cap, generation: 0 });
+                Some(((t.blocks.len() - 1) as u32, 0))
+            }
+            None => None,
+        }
+    })
+    .ok_or_else(|| {
+        // SAFETY: allocated above with this layout and not shared.
+        unsafe { dealloc(ptr, layout) };
+        Error::Sys { errno: libc::ENOMEM, syscall: "mapElemBlock" }
+    })?;
+    let owner = Box::into_raw(Box::new(Owner { index, generation, layout }));
+    let mut ab = null_mut();
+    // SAFETY: `ptr` is `len` zeroed bytes that only `finalize` frees.
+    let status = unsafe { napi_create_external_arraybuffer(env, ptr as *mut c_void, len, Some(finalize), owner as *mut c_void, &mut ab) };
+    if status != NAPI_OK {
+        // SAFETY: no ArrayBuffer owns the memory or the owner record: we still do.
+        unsafe { retire(Box::from_raw(owner), ptr) };
+        return Err(Error::Napi("napi_create_external_arraybuffer"));
+    }
+    let id = generation as u64 * SLOTS + index as u64;
+    let mut obj = null_mut();
+    // SAFETY: valid env and handles.
+    unsafe {
+        js::check(napi_create_object(env, &mut obj), "napi_create_object")?;
+        js::set(env, obj, b"id\0", js::number(env, id as f64)?)?;
+        js::set(env, obj, b"buffer\0", ab)?;
+    }
+    Ok(obj)
+}
+
+/// Frees a block's memory and retires its id (when the table still has it).
+unsafe fn retire(owner: Box<Owner>, ptr: *mut u8) {
+    // The table is gone only during thread teardown, when no call can come any more.
+    let _ = TABLE.try_with(|t| {
+        let mut t = t.borrow_mut();
+        let i = owner.index as usize;
+        if i < t.blocks.len() && t.blocks[i].generation == owner.generation && !t.blocks[i].ptr.is_null() {
+            t.blocks[i].ptr = null_mut();
+            t.free.push(owner.index);
+        }
+    });
+    dealloc(ptr, owner.layout);
+}
+
+/// Runs on the JS thread when the ArrayBuffer is collected, detached or its environment is torn down.
+unsafe extern "C" fn finalize(_env: napi_env, data: *mut c_void, hint: *mut c_void) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `hint` came from Box::into_raw in map_elem_block; Node calls this once.
+        retire(Box::from_raw(hint as *mut Owner), data as *mut u8);
+    }));
+}
+
+/// The `mapElem` export: as `dispatch` does, catches panics and throws errors.
+///
+/// # Safety
+/// Called by Node-API with a valid environment and callback info.
+pub unsafe extern "C" fn map_elem_entry(env: napi_env, info: napi_callback_info) -> napi_value {
+    let outcome = catch_unwind(AssertUnwindSafe(|| map_elem(env, info)));
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => e.throw(env),
+        Err(_) => Error::Napi("internal panic in bpf-ts-sys").throw(env),
+    }
+    // NULL: the call's value is `undefined`.
+    null_mut()
+}
+
+const NAME: &str = "mapElem";
+
+unsafe fn map_elem(env: napi_env, info: napi_callback_info) -> Result<()> {
+    let mut argv = [null_mut(); 1];
+    let mut argc = 1usize;
+    js::check(napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut()), "napi_get_cb_info")?;
+    if argc < 1 {
+        return js::type_err(format!("{NAME}: expected 1 argument, got {argc}"));
+    }
+    let mut d = 0.0f64;
+    let status = napi_get_value_double(env, argv[0], &mut d);
+    if status == NAPI_NUMBER_EXPECTED {
+        return js::type_err(format!("{NAME}: id must be a number"));
+    }
+    js::check(status, "napi_get_value_double")?;
+    // NaN fails the range test; the round trip refuses fractions.
+    if !(0.0..=9007199254740991.0).contains(&d) || (d as u64) as f64 != d {
+        return js::range_err(format!("{NAME}: id must be an integer >= 0, got {d}"));
+    }
+    let id = d as u64;
+    let (index, generation) = ((id % SLOTS) as usize, id / SLOTS);
+    let block = TABLE.with(|t| {
+        let t = t.borrow();
+        match t.blocks.get(index) {
+            Some(b) if !b.ptr.is_null() && b.generation as u64 == generation => Some(*b),
+            _ => None,
+        }
+    });
+    let Some(b) = block else {
+        return js::range_err(format!("{NAME}: {id} is not a live map element block"));
+    };
+    // SAFETY: the block is live (in the table), at least HEADER bytes, 8-byte aligned; no JS runs
+    // between here and the end of the system call, and the memory is freed only from JS turns.
+    let cmd = *(b.ptr as *const u32);
+    let pointers = *(b.ptr.add(4) as *const u32);
+    let flags = *(b.ptr.add(8) as *const u32) as u64;
+    if !matches!(cmd, MAP_LOOKUP_ELEM | MAP_UPDATE_ELEM | MAP_DELETE_ELEM | MAP_GET_NEXT_KEY | MAP_LOOKUP_AND_DELETE_ELEM) {
+        return js::range_err(format!("{NAME}: command {cmd} is not an element command"));
+    }
+    // A zero-sized key or value is a NULL pointer, as the kernel wants (a non-NULL key of a
+    // keyless map is EINVAL).
+    let key_slot = b.ptr.add(HEADER);
+    let value = match (pointers >> 2) & 3 {
+        0 => null_mut(),
+        1 if b.value_size > 0 => key_slot.add(2 * b.key_cap),
+        2 if b.key_size > 0 => key_slot.add(b.key_cap),
+        1 | 2 => null_mut(),
+        _ => return js::range_err(format!("{NAME}: bad pointer selection 0x{pointers:x}")),
+    };
+    let key = if pointers & 1 != 0 && b.key_size > 0 { key_slot } else { null_mut() };
+    // union bpf_attr, element commands: map_fd (u32, padded), key, value/next_key, flags.
+    let attr: [u64; 4] = [b.fd as u32 as u64, key as u64, value as u64, flags];
+    let r = libc::syscall(libc::SYS_BPF, cmd as c_long, attr.as_ptr(), 32 as c_long);
+    *(b.ptr.add(12) as *mut i32) = if r < 0 { -libc::errno() } else { r as i32 };
+    Ok(())
+}
