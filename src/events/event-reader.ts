@@ -117,8 +117,9 @@ export abstract class EventReader implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Each record as a copy the caller owns (copies share 256 KiB chunks; `slice()` one to keep it
-   * alone). The iteration ends when the reader closes.
+   * Each record as a copy the caller owns (copies taken together share one buffer: a ring
+   * buffer's batch, or 256 KiB chunks; `slice()` one to keep it alone). The iteration ends when
+   * the reader closes.
    *
    * @example
    * ```ts
@@ -126,7 +127,7 @@ export abstract class EventReader implements AsyncIterable<Uint8Array> {
    * ```
    */
   records(options: RecordIteratorOptions = {}): AsyncIterableIterator<Uint8Array> {
-    return new RecordIterator(this, recordCopier(), options.signal);
+    return new RecordIterator(this, this.recordCopies(), options.signal);
   }
 
   /**
@@ -141,7 +142,7 @@ export abstract class EventReader implements AsyncIterable<Uint8Array> {
    * ```
    */
   decoded<T>(codec: RecordDecoder<T>, options: RecordIteratorOptions = {}): AsyncIterableIterator<T> {
-    return new RecordIterator(this, decodeWith(codec), options.signal);
+    return new RecordIterator(this, new ExtractedRecords(this, decodeWith(codec)), options.signal);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
@@ -156,9 +157,70 @@ export abstract class EventReader implements AsyncIterable<Uint8Array> {
   waitForRecords(options: WaitOptions): Promise<WaitOutcome> {
     return this.waitReadable(options);
   }
+
+  /**
+   * Where {@link records} takes its copies from. This one copies each record in the callback of
+   * {@link consume}; a reader whose ready records are one contiguous range overrides it to copy a
+   * whole batch at once (and to keep `consume`'s callback site for the user's callback alone).
+   */
+  protected recordCopies(): RecordBatchSource<Uint8Array> {
+    return new ExtractedRecords(this, recordCopier());
+  }
+}
+
+/**
+ * @internal What a {@link RecordIterator} hands out: batches of values taken from a reader while
+ * its records are still in place, then handed out one by one.
+ */
+export interface RecordBatchSource<T> {
+  /** Takes the records ready now (at most {@link ITERATOR_BATCH}); returns how many values it holds. */
+  refill(): number;
+  /** Value `index` of the last batch, once (`index` below what refill returned). */
+  take(index: number): T;
+  /** Drops the values of the last batch not taken yet. */
+  clear(): void;
+}
+
+/** Values extracted by a callback of {@link EventReader.consume}, kept in one array. */
+class ExtractedRecords<T> implements RecordBatchSource<T> {
+  readonly #reader: EventReader;
+  readonly #push: RecordCallback;
+  /** Extracted values `[0, #count)`; one array for the iterator's life. */
+  readonly #values: (T | undefined)[] = new Array<T | undefined>(ITERATOR_BATCH).fill(undefined);
+  #count = 0;
+
+  constructor(reader: EventReader, extract: Extract<T>) {
+    this.#reader = reader;
+    // Small batches keep the extracted values young (cheap for the GC) and commit ring space early.
+    this.#push = (view, offset, length) => {
+      const value = extract(view, offset, length); // first: a throwing decode must not take a slot
+      this.#values[this.#count++] = value;
+      return this.#count < ITERATOR_BATCH;
+    };
+  }
+
+  refill(): number {
+    this.#count = 0;
+    this.#reader.consume(this.#push);
+    return this.#count;
+  }
+
+  take(index: number): T {
+    const value = this.#values[index] as T;
+    this.#values[index] = undefined; // handed out: the batch must not keep it alive
+    return value;
+  }
+
+  clear(): void {
+    this.#values.fill(undefined, 0, this.#count);
+    this.#count = 0;
+  }
 }
 
 type Extract<T> = (view: DataView, offset: number, length: number) => T;
+
+/** @internal Records an iterator takes from the reader per refill. */
+export const ITERATOR_BATCH = 1024;
 
 /** Bytes of the chunks record copies are cut from. */
 const COPY_CHUNK = 256 * 1024;
@@ -228,43 +290,29 @@ function decodeWith<T>(codec: RecordDecoder<T>): Extract<T> {
   };
 }
 
-/** Records an iterator takes from the ring per refill. */
-const ITERATOR_BATCH = 1024;
-
 /**
- * The async iterator of {@link EventReader.records} and {@link EventReader.decoded}: drains a
- * batch into a queue of extracted values (extracted while the bytes are still the reader's, before
- * the batch is committed), hands them out one by one, and waits when the queue is empty.
+ * The async iterator of {@link EventReader.records} and {@link EventReader.decoded}: takes a batch
+ * of values from its source (taken while the bytes are still the reader's, before the batch is
+ * committed), hands them out one by one, and waits when the batch is used up. Written by hand
+ * rather than as an async generator: `next()` on a ready value is one resolved promise.
  */
 class RecordIterator<T> implements AsyncIterableIterator<T> {
   readonly #reader: EventReader;
   readonly #signal: AbortSignal | undefined;
-  readonly #push: RecordCallback;
-  /** Extracted values `[#head, #count)` not handed out yet; one array for the iterator's life. */
-  readonly #queue: (T | undefined)[] = new Array<T | undefined>(ITERATOR_BATCH).fill(undefined);
+  readonly #source: RecordBatchSource<T>;
+  /** Values `[#head, #count)` of the source's batch are not handed out yet. */
   #count = 0;
   #head = 0;
   #done = false;
 
-  constructor(reader: EventReader, extract: Extract<T>, signal: AbortSignal | undefined) {
+  constructor(reader: EventReader, source: RecordBatchSource<T>, signal: AbortSignal | undefined) {
     this.#reader = reader;
     this.#signal = signal;
-    // Small batches keep the extracted values young (cheap for the GC) and commit ring space early.
-    this.#push = (view, offset, length) => {
-      const value = extract(view, offset, length); // first: a throwing decode must not take a slot
-      this.#queue[this.#count++] = value;
-      return this.#count < ITERATOR_BATCH;
-    };
-  }
-
-  #take(): T {
-    const value = this.#queue[this.#head] as T;
-    this.#queue[this.#head++] = undefined; // handed out: the queue must not keep it alive
-    return value;
+    this.#source = source;
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#count) return Promise.resolve({ value: this.#take(), done: false });
+    if (this.#head < this.#count) return Promise.resolve({ value: this.#source.take(this.#head++), done: false });
     return this.#refill();
   }
 
@@ -287,8 +335,8 @@ class RecordIterator<T> implements AsyncIterableIterator<T> {
         this.#finish();
         throw this.#signal.reason;
       }
-      this.#reader.consume(this.#push);
-      if (this.#count > 0) return { value: this.#take(), done: false };
+      this.#count = this.#source.refill();
+      if (this.#count > 0) return { value: this.#source.take(this.#head++), done: false };
       try {
         if ((await this.#reader.waitForRecords(options)) === 'closed') return this.#finish();
       } catch (e) {
@@ -300,7 +348,7 @@ class RecordIterator<T> implements AsyncIterableIterator<T> {
 
   #finish(): IteratorResult<T> {
     this.#done = true;
-    this.#queue.fill(undefined, this.#head, this.#count);
+    this.#source.clear();
     this.#count = 0;
     this.#head = 0;
     return { value: undefined, done: true };

@@ -4,13 +4,13 @@
 import type { BpfMap } from '../maps/index.js';
 import { MapType, OwnedFd, PollEvents, toSysError } from '../sys/index.js';
 import { EventBufferError } from './errors.js';
-import { EventReader, type RecordCallback } from './event-reader.js';
+import { EventReader, ITERATOR_BATCH, type RecordBatchSource, type RecordCallback } from './event-reader.js';
 import { ReadinessWaiter, type WaitOptions, type WaitOutcome } from './readiness-waiter.js';
 import {
   LOW_WORD,
   ORDERED_HEADER_LOADS,
-  RINGBUF_BUSY_BIT,
   RINGBUF_DISCARD_BIT,
+  RINGBUF_HDR_SZ,
   RINGBUF_LEN_MASK,
   mapRingPages,
   unmapRingPages,
@@ -62,10 +62,13 @@ export class RingBufferReader extends EventReader {
   readonly size: number;
   /** The data area, mapped twice: `[0, 2 * size)`; record payloads are at the callback offsets. */
   readonly view: DataView;
+  /** The same bytes as {@link view}, for batch copies. */
+  readonly #bytes: Uint8Array;
   readonly #fd: OwnedFd;
   readonly #mappings: RingMappings;
   readonly #mask: number;
-  readonly #headers: Uint32Array;
+  /** Record header words (`len` with the busy and discard bits), signed: busy is the sign bit. */
+  readonly #headers: Int32Array;
   readonly #producer: Uint32Array;
   readonly #consumer: BigUint64Array;
   readonly #waiter: ReadinessWaiter;
@@ -93,8 +96,9 @@ export class RingBufferReader extends EventReader {
     this.#mask = this.size - 1;
     this.#consumer = new BigUint64Array(consumer, 0, 1);
     this.#producer = new Uint32Array(producerAndData, 0, 2);
-    this.#headers = new Uint32Array(producerAndData, pageSize, (2 * this.size) / 4);
+    this.#headers = new Int32Array(producerAndData, pageSize, (2 * this.size) / 4);
     this.view = new DataView(producerAndData, pageSize, 2 * this.size);
+    this.#bytes = new Uint8Array(producerAndData, pageSize, 2 * this.size);
     this.#commitEvery = Math.max(this.size / 4, 8);
     this.#consumerPos = Atomics.load(this.#consumer, 0);
     this.#consumerLow = Number(this.#consumerPos & 0xffffffffn);
@@ -141,10 +145,16 @@ export class RingBufferReader extends EventReader {
   consume(callback: RecordCallback): number {
     if (this.#closed || this.#consuming) return 0;
     this.#consuming = true;
+    // Everything the loop reads is a local: module imports and private fields would be reloaded
+    // (with hole and brand checks) for every record by the optimized code.
     const headers = this.#headers;
     const producer = this.#producer;
     const view = this.view;
     const mask = this.#mask;
+    const commitEvery = this.#commitEvery;
+    const ordered = ORDERED_HEADER_LOADS;
+    const discardBit = RINGBUF_DISCARD_BIT;
+    const lengthMask = RINGBUF_LEN_MASK;
     let delivered = 0;
     let done = 0;
     let published = 0;
@@ -155,21 +165,22 @@ export class RingBufferReader extends EventReader {
         let stop = false;
         while (done < avail) {
           const at = (base + done) & mask;
-          const word = ORDERED_HEADER_LOADS ? Atomics.load(headers, at >>> 2) : (headers[at >>> 2] as number);
-          if ((word & RINGBUF_BUSY_BIT) !== 0) {
+          // Int32 header words: the busy bit is the sign bit, and no value leaves int32 range.
+          const word = ordered ? Atomics.load(headers, at >>> 2) : (headers[at >>> 2] as number);
+          if (word < 0) {
             stop = true;
             break;
           }
-          const length = word & RINGBUF_LEN_MASK;
+          const length = word & lengthMask;
           done += (length + 15) & ~7;
-          if ((word & RINGBUF_DISCARD_BIT) === 0) {
+          if ((word & discardBit) === 0) {
             delivered++;
             if (callback(view, at + 8, length) === false || this.#closeRequested) {
               stop = true;
               break;
             }
           }
-          if (done - published >= this.#commitEvery) {
+          if (done - published >= commitEvery) {
             this.#publish(done - published);
             published = done;
           }
@@ -190,14 +201,59 @@ export class RingBufferReader extends EventReader {
   }
 
   /**
+   * @internal For {@link records}: copies the ready records (at most {@link ITERATOR_BATCH}, and
+   * about {@link COPY_BATCH_BYTES}) with one copy of the range they occupy, which the double
+   * mapping makes contiguous, notes where each record's payload sits in that copy, and commits
+   * the range. Discarded records are skipped; a busy one ends the batch. Returns how many records
+   * `into` now holds (0 when none is ready).
+   */
+  copyBatch(into: RingRecordCopies): number {
+    if (this.#closed || this.#consuming) return 0;
+    const headers = this.#headers;
+    const mask = this.#mask;
+    const ordered = ORDERED_HEADER_LOADS;
+    const discardBit = RINGBUF_DISCARD_BIT;
+    const lengthMask = RINGBUF_LEN_MASK;
+    const offsets = into.offsets;
+    const lengths = into.lengths;
+    for (;;) {
+      const start = this.#consumerLow & mask;
+      const avail = (Atomics.load(this.#producer, LOW_WORD) - this.#consumerLow) >>> 0;
+      let done = 0;
+      let count = 0;
+      while (done < avail && count < ITERATOR_BATCH && done < COPY_BATCH_BYTES) {
+        const at = start + done; // below 2 * size: the second mapping holds what wraps
+        const word = ordered ? Atomics.load(headers, at >>> 2) : (headers[at >>> 2] as number);
+        if (word < 0) break;
+        const length = word & lengthMask;
+        if ((word & discardBit) === 0) {
+          offsets[count] = done + RINGBUF_HDR_SZ;
+          lengths[count] = length;
+          count++;
+        }
+        done += (length + 15) & ~7;
+      }
+      if (done === 0) return 0;
+      const copy = new Uint8Array(done);
+      copy.set(this.#bytes.subarray(start, start + done));
+      into.buffer = copy.buffer;
+      this.#publish(done);
+      if (count > 0) return count;
+    }
+  }
+
+  protected override recordCopies(): RecordBatchSource<Uint8Array> {
+    return new RingRecordCopies(this);
+  }
+
+  /**
    * True when the record at the consumer position is complete (submitted or discarded). A record
    * still being written does not count: waiting then goes through the event loop (the kernel
    * reports the fd readable at once), so a stalled producer never spins the microtask queue.
    */
   get hasReadyRecord(): boolean {
     if (this.pendingBytes === 0) return false;
-    const word = Atomics.load(this.#headers, (this.#consumerLow & this.#mask) >>> 2);
-    return (word & RINGBUF_BUSY_BIT) === 0;
+    return Atomics.load(this.#headers, (this.#consumerLow & this.#mask) >>> 2) >= 0;
   }
 
   protected waitReadable(options: WaitOptions): Promise<WaitOutcome> {
@@ -232,5 +288,35 @@ export class RingBufferReader extends EventReader {
     this.#consumerPos += BigInt(bytes);
     this.#consumerLow = (this.#consumerLow + bytes) >>> 0;
     Atomics.store(this.#consumer, 0, this.#consumerPos);
+  }
+}
+
+/** Bytes of ring a copying iterator takes per batch (a longer first record is taken whole). */
+const COPY_BATCH_BYTES = 256 * 1024;
+
+/**
+ * @internal The copies of {@link RingBufferReader.records}: one fresh buffer per batch, each
+ * record a view of its own bytes in it (8-byte aligned; the views of a batch keep its buffer).
+ */
+class RingRecordCopies implements RecordBatchSource<Uint8Array> {
+  readonly offsets = new Int32Array(ITERATOR_BATCH);
+  readonly lengths = new Int32Array(ITERATOR_BATCH);
+  buffer = new ArrayBuffer(0);
+  readonly #reader: RingBufferReader;
+
+  constructor(reader: RingBufferReader) {
+    this.#reader = reader;
+  }
+
+  refill(): number {
+    return this.#reader.copyBatch(this);
+  }
+
+  take(index: number): Uint8Array {
+    return new Uint8Array(this.buffer, this.offsets[index] as number, this.lengths[index] as number);
+  }
+
+  clear(): void {
+    this.buffer = new ArrayBuffer(0);
   }
 }

@@ -135,6 +135,37 @@ describe('events: RingBufferReader', function () {
     expect(readStats(obj, StatsSlot.RING).dropped).to.equal(0n);
   });
 
+  it('iterates copies across the end of the ring (variable sizes, discarded records), each copy its own bytes', async () => {
+    using obj = await loadProducers({ ring: 4096 });
+    using reader = RingBufferReader.open(obj.map('rb')!);
+    const it = reader.records();
+    let next = 0n;
+    const kept: { rec: Uint8Array; seq: bigint; len: number }[] = [];
+    for (let round = 0; round < 200; round++) {
+      // Even rounds: bpf_ringbuf_output of varying sizes; odd rounds: 64-byte records, every 7th discarded.
+      const mode = round % 2 === 0 ? 1 : 0;
+      produceRing(obj, { firstSeq: next, count: 40, mode, discardEvery: mode === 0 ? 7 : 0 });
+      for (let seq = next; seq < next + 40n; seq++) {
+        if (mode === 0 && seq % 7n === 0n) continue;
+        const r = await it.next();
+        expect(r.done).to.equal(false);
+        const rec = r.value as Uint8Array;
+        const len = mode === 1 ? outputLength(seq) : RECORD_SIZE;
+        expect(rec.byteLength).to.equal(len);
+        expect(checkRecord(new DataView(rec.buffer, rec.byteOffset, rec.byteLength), 0, rec.byteLength, len)).to.equal(seq);
+        if (round % 50 < 2) kept.push({ rec, seq, len });
+      }
+      next += 40n;
+    }
+    expect(reader.pendingBytes, 'every batch committed').to.equal(0);
+    // Copies taken many rounds ago still hold their own records, though the ring wrapped since.
+    for (const { rec, seq, len } of kept) expect(checkRecord(new DataView(rec.buffer, rec.byteOffset, rec.byteLength), 0, len, len)).to.equal(seq);
+    await it.return?.();
+    const st = readStats(obj, StatsSlot.RING);
+    expect(st.dropped).to.equal(0n);
+    expect(st.discarded > 0n, 'the kernel discarded records').to.equal(true);
+  });
+
   it('stops a batch when the callback returns false and resumes at the next record', async () => {
     using obj = await loadProducers({ ring: 16384 });
     using reader = RingBufferReader.open(obj.map('rb')!);
