@@ -74,11 +74,19 @@ const INLINE_COPY_MAX = 32;
 
 /** Copies the first `n` bytes of `src` to `dst` (both at least `n` long). */
 function copyBytes(dst: Uint8Array, src: Uint8Array, n: number): void {
-  if (n <= INLINE_COPY_MAX) {
-    for (let i = 0; i < n; i++) dst[i] = src[i]!;
-  } else {
+  if (n > INLINE_COPY_MAX) {
     dst.set(src.length === n ? src : src.subarray(0, n));
+    return;
   }
+  // Four bytes per iteration: the JIT checks both arrays once per iteration, not once per byte.
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    dst[i] = src[i]!;
+    dst[i + 1] = src[i + 1]!;
+    dst[i + 2] = src[i + 2]!;
+    dst[i + 3] = src[i + 3]!;
+  }
+  for (; i < n; i++) dst[i] = src[i]!;
 }
 
 function fdNumber(fd: BpfMap | FdLike): number {

@@ -25,7 +25,7 @@
 //!
 //! Lifetime and safety: the memory is freed only by the ArrayBuffer's finalizer, which Node runs
 //! on the JS thread once the buffer is gone (collected, or detached and its backing store
-//! dropped), never during a call. The finalizer also removes the block from this thread's table,
+//! dropped), never during a call. The finalizer also removes the block from its environment's table,
 //! so an id either names live memory or is refused: no JS value (a stale or forged id, a detached
 //! buffer, a number that is no id) can make the addon touch freed memory. What JS can still get
 //! wrong is the same as with `bpf()`: the map behind the fd must be the one the slot sizes were
@@ -34,6 +34,7 @@
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::os::raw::{c_long, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
@@ -69,18 +70,39 @@ struct Block {
     generation: u32,
 }
 
-struct Table {
+struct Blocks {
     blocks: Vec<Block>,
     free: Vec<u32>,
 }
 
-thread_local! {
-    /// Blocks of the environment running on this thread (each worker has its own).
-    static TABLE: RefCell<Table> = const { RefCell::new(Table { blocks: Vec::new(), free: Vec::new() }) };
+/// The blocks of one environment (the main thread's, or a worker's), reached through the
+/// `data` pointer of the two exported functions: no thread-local lookup on the hot path.
+/// Shared (`Rc`) by the environment (until its cleanup hook) and by every block's finalizer,
+/// whichever of them runs last frees it.
+type Table = RefCell<Blocks>;
+
+/// A new table for an environment, as the raw `Rc` the functions get as their `data`.
+pub fn table_new() -> *mut c_void {
+    Rc::into_raw(Rc::new(RefCell::new(Blocks { blocks: Vec::new(), free: Vec::new() }))) as *mut c_void
+}
+
+/// Environment cleanup hook: drops the environment's share of its table.
+pub unsafe extern "C" fn table_release(data: *mut c_void) {
+    drop(Rc::from_raw(data as *const Table));
+}
+
+/// The table behind a function's `data` pointer.
+///
+/// # Safety
+/// `data` must come from [`table_new`] and the environment must still be alive (it is, while
+/// one of its functions runs).
+unsafe fn table<'a>(data: *mut c_void) -> &'a Table {
+    &*(data as *const Table)
 }
 
 /// What the ArrayBuffer's finalizer needs to free the block and retire its id.
 struct Owner {
+    table: Rc<Table>,
     index: u32,
     generation: u32,
     layout: Layout,
@@ -104,8 +126,10 @@ pub fn map_elem_block(cx: &Ctx) -> Result<napi_value> {
     if ptr.is_null() {
         return Err(Error::Sys { errno: libc::ENOMEM, syscall: "malloc" });
     }
-    let (index, generation) = TABLE.with(|t| {
-        let mut t = t.borrow_mut();
+    // SAFETY: Ctx::data is this function's data, set from table_new at registration.
+    let tab = unsafe { table(cx.data) };
+    let (index, generation) = {
+        let mut t = tab.borrow_mut();
         match t.free.pop() {
             Some(i) => {
                 let b = &mut t.blocks[i as usize];
@@ -119,13 +143,18 @@ pub fn map_elem_block(cx: &Ctx) -> Result<napi_value> {
             }
             None => None,
         }
-    })
+    }
     .ok_or_else(|| {
         // SAFETY: allocated above with this layout and not shared.
         unsafe { dealloc(ptr, layout) };
         Error::Sys { errno: libc::ENOMEM, syscall: "mapElemBlock" }
     })?;
-    let owner = Box::into_raw(Box::new(Owner { index, generation, layout }));
+    // SAFETY: as above; the finalizer's own share keeps the table alive past the environment.
+    let shared = unsafe {
+        Rc::increment_strong_count(cx.data as *const Table);
+        Rc::from_raw(cx.data as *const Table)
+    };
+    let owner = Box::into_raw(Box::new(Owner { table: shared, index, generation, layout }));
     let mut ab = null_mut();
     // SAFETY: `ptr` is `len` zeroed bytes that only `finalize` frees.
     let status = unsafe { napi_create_external_arraybuffer(env, ptr as *mut c_void, len, Some(finalize), owner as *mut c_void, &mut ab) };
@@ -147,15 +176,14 @@ pub fn map_elem_block(cx: &Ctx) -> Result<napi_value> {
 
 /// Frees a block's memory and retires its id (when the table still has it).
 unsafe fn retire(owner: Box<Owner>, ptr: *mut u8) {
-    // The table is gone only during thread teardown, when no call can come any more.
-    let _ = TABLE.try_with(|t| {
-        let mut t = t.borrow_mut();
+    {
+        let mut t = owner.table.borrow_mut();
         let i = owner.index as usize;
         if i < t.blocks.len() && t.blocks[i].generation == owner.generation && !t.blocks[i].ptr.is_null() {
             t.blocks[i].ptr = null_mut();
             t.free.push(owner.index);
         }
-    });
+    }
     dealloc(ptr, owner.layout);
 }
 
@@ -187,7 +215,8 @@ const NAME: &str = "mapElem";
 unsafe fn map_elem(env: napi_env, info: napi_callback_info) -> Result<()> {
     let mut argv = [null_mut(); 1];
     let mut argc = 1usize;
-    js::check(napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut()), "napi_get_cb_info")?;
+    let mut data = null_mut();
+    js::check(napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), &mut data), "napi_get_cb_info")?;
     if argc < 1 {
         return js::type_err(format!("{NAME}: expected 1 argument, got {argc}"));
     }
@@ -203,13 +232,11 @@ unsafe fn map_elem(env: napi_env, info: napi_callback_info) -> Result<()> {
     }
     let id = d as u64;
     let (index, generation) = ((id % SLOTS) as usize, id / SLOTS);
-    let block = TABLE.with(|t| {
-        let t = t.borrow();
-        match t.blocks.get(index) {
-            Some(b) if !b.ptr.is_null() && b.generation as u64 == generation => Some(*b),
-            _ => None,
-        }
-    });
+    // SAFETY: `data` is this function's, set from table_new at registration.
+    let block = match table(data).borrow().blocks.get(index) {
+        Some(b) if !b.ptr.is_null() && b.generation as u64 == generation => Some(*b),
+        _ => None,
+    };
     let Some(b) = block else {
         return js::range_err(format!("{NAME}: {id} is not a live map element block"));
     };

@@ -144,6 +144,8 @@ pub struct Bytes {
 pub struct Ctx {
     pub env: napi_env,
     pub name: &'static str,
+    /// The function's `data` pointer (the environment's element-block table; see elem.rs).
+    pub data: *mut c_void,
     argv: [napi_value; 8],
     argc: usize,
 }
@@ -152,8 +154,9 @@ impl Ctx {
     pub unsafe fn new(env: napi_env, info: napi_callback_info, name: &'static str) -> Result<Ctx> {
         let mut argv = [null_mut(); 8];
         let mut argc = argv.len();
-        check(napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut()), "napi_get_cb_info")?;
-        Ok(Ctx { env, name, argv, argc })
+        let mut data = null_mut();
+        check(napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), &mut data), "napi_get_cb_info")?;
+        Ok(Ctx { env, name, data, argv, argc })
     }
 
     /// Fails with a TypeError unless at least `n` arguments were passed.

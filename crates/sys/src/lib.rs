@@ -429,9 +429,16 @@ const RAW_EXPORTS: &[(&str, napi_callback)] = &[("mapElem\0", elem::map_elem_ent
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let r = catch_unwind(AssertUnwindSafe(|| {
+        // Every function gets the environment's element-block table as its data (elem.rs);
+        // the environment's share is dropped when it is torn down.
+        let table = elem::table_new();
+        if napi_add_env_cleanup_hook(env, elem::table_release, table) != NAPI_OK {
+            elem::table_release(table);
+            return false;
+        }
         for (name, entry) in EXPORTS.iter().chain(RAW_EXPORTS) {
             let mut f = null_mut();
-            if napi_create_function(env, name.as_ptr() as *const c_char, name.len() - 1, *entry, null_mut(), &mut f)
+            if napi_create_function(env, name.as_ptr() as *const c_char, name.len() - 1, *entry, table, &mut f)
                 != NAPI_OK
                 || napi_set_named_property(env, exports, name.as_ptr() as *const c_char, f) != NAPI_OK
             {
