@@ -50,7 +50,8 @@ export function parseBtfFile(path: string, options: ParseBtfOptions = {}): Btf {
 
 /**
  * The running kernel's BTF from `/sys/kernel/btf/vmlinux`, read and indexed once per process
- * (types inflate lazily, so CO-RE pays only for what it touches).
+ * (types inflate lazily, so CO-RE pays only for what it touches). Read with `parseBtfFile`: on
+ * 6.16+ its `bytes` are the kernel's read-only pages, mapped; never write to them.
  *
  * @example
  * ```ts
