@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Btf, BtfError, dumpBtfRawChunks, dumpBtfRawJsonChunks, parseBtf, type BtfTypeTable } from '../btf/index.js';
 import { ElfError, parseElf } from '../elf/index.js';
-import { btfGetFdById, getBtfInfo, getMapInfo, getProgInfo, strerror, SysError, type MapInfo, type OwnedFd } from '../sys/index.js';
+import { SysError } from '../sys/errors.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { btfGetFdById } from '../sys/ids.js';
+import { getBtfInfo, getMapInfo, getProgInfo, type MapInfo } from '../sys/info.js';
+import { strerror } from '../sys/strerror.js';
 import { parseMapHandle, parseProgHandle } from './object-handle.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';

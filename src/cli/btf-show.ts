@@ -1,4 +1,5 @@
-import { getBtfInfo, getMapInfo, getProgInfo, type BtfInfo, type OwnedFd } from '../sys/index.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { getBtfInfo, getMapInfo, getProgInfo, type BtfInfo } from '../sys/info.js';
 import { BpftoolMultiMap } from './bpftool-multimap.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';

@@ -6,21 +6,14 @@
  */
 import { closeSync, existsSync, lstatSync, openSync, opendirSync, readFileSync } from 'node:fs';
 import { loadKernelBtf } from '../btf/index.js';
-import {
-  AttachType,
-  AttachTypeName,
-  BPF_F_QUERY_EFFECTIVE,
-  CgroupAttachFlag,
-  getBtfInfo,
-  getFdById,
-  getProgInfo,
-  progAttach,
-  progDetach,
-  progQuery,
-  strerror,
-  SysError,
-  type OwnedFd,
-} from '../sys/index.js';
+import { SysError } from '../sys/errors.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { getFdById } from '../sys/ids.js';
+import { getBtfInfo, getProgInfo } from '../sys/info.js';
+import { CgroupAttachFlag, progAttach, progDetach } from '../sys/prog-attach.js';
+import { BPF_F_QUERY_EFFECTIVE, progQuery } from '../sys/prog-query.js';
+import { strerror } from '../sys/strerror.js';
+import { AttachType, AttachTypeName } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';

@@ -3,20 +3,12 @@
  * keeps bpftool's layout line for line, `-j` its JSON names and types, `macros` its C header.
  */
 import { readFileSync } from 'node:fs';
-import {
-  AttachTypeName,
-  HELPER_NAMES,
-  LinkTypeName,
-  MapTypeName,
-  NOISY_HELPERS,
-  ProgTypeName,
-  isNativeError,
-  native,
-  probeKernelFeatures,
-  type KernelFeatureReport,
-  type MiscFeature,
-  type SystemConfigReport,
-} from '../sys/index.js';
+import { isNativeError } from '../sys/errors.js';
+import { HELPER_NAMES } from '../sys/feature-probe-helper-names.js';
+import { NOISY_HELPERS, probeKernelFeatures, type KernelFeatureReport, type SystemConfigReport } from '../sys/feature-probe-report.js';
+import type { MiscFeature } from '../sys/feature-probe.js';
+import { native } from '../sys/native.js';
+import { AttachTypeName, LinkTypeName, MapTypeName, ProgTypeName } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 

@@ -4,7 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AttrWriter, BpfCmd, BpffsError, bpfSyscall, objPin, strerror, SysError } from '../sys/index.js';
+import { AttrWriter } from '../sys/attr.js';
+import { BpfCmd, bpfSyscall } from '../sys/bpf.js';
+import { SysError } from '../sys/errors.js';
+import { BpffsError, objPin } from '../sys/pin.js';
+import { strerror } from '../sys/strerror.js';
 import { CliError, type CliContext } from './context.js';
 import { errnoExit } from './map-args.js';
 import { parseLinkHandle } from './object-handle.js';

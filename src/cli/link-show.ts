@@ -1,15 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import {
-  AttachTypeName,
-  getLinkInfo,
-  getProgInfo,
-  LinkTypeName,
-  progGetFdById,
-  ProgTypeName,
-  type LinkInfo,
-  type OwnedFd,
-  type PerfEventLinkInfo,
-} from '../sys/index.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { progGetFdById } from '../sys/ids.js';
+import { getLinkInfo, getProgInfo, type LinkInfo, type PerfEventLinkInfo } from '../sys/info.js';
+import { AttachTypeName, LinkTypeName, ProgTypeName } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, forEachObject, parseLinkHandle } from './object-handle.js';

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MapError } from '../maps/index.js';
-import { BpffsError, strerror, SysError } from '../sys/index.js';
+import { SysError } from '../sys/errors.js';
+import { BpffsError } from '../sys/pin.js';
+import { strerror } from '../sys/strerror.js';
 import { CliError, type CliContext } from './context.js';
 import { errnoExit, openOneMap } from './map-args.js';
 

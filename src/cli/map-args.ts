@@ -1,5 +1,6 @@
 import { BpfMap, isMapOfMapsType, UpdateFlag } from '../maps/index.js';
-import { MapType, type OwnedFd } from '../sys/index.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { MapType } from '../sys/uapi.js';
 import { CliError } from './context.js';
 import { isKeyword } from './grammar.js';
 import { parseMapHandle, parseProgHandle } from './object-handle.js';

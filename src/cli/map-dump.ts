@@ -1,4 +1,5 @@
-import { isNativeError, MapTypeName } from '../sys/index.js';
+import { isNativeError } from '../sys/errors.js';
+import { MapTypeName } from '../sys/uapi.js';
 import { BpfMap, MapError } from '../maps/index.js';
 import type { Btf } from '../btf/index.js';
 import { CliError, type CliContext } from './context.js';

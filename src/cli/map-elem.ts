@@ -1,5 +1,5 @@
 import { MapError, type BpfMap } from '../maps/index.js';
-import { strerror } from '../sys/index.js';
+import { strerror } from '../sys/strerror.js';
 import { CliError, type CliContext } from './context.js';
 import { errnoExit, openOneMap, parseElem } from './map-args.js';
 import { hexBytes, printKeyValue, writeHexJson } from './map-entry-format.js';

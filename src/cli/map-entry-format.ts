@@ -1,7 +1,8 @@
 import { loadKernelBtf, type Btf } from '../btf/index.js';
 import { isMapOfMapsType, isPerCpuMapType, mapBtf, perCpuStride, type BpfMap } from '../maps/index.js';
-import { possibleCpus } from '../sys/index.js';
-import { MapType, strerror } from '../sys/index.js';
+import { possibleCpus } from '../sys/cpus.js';
+import { strerror } from '../sys/strerror.js';
+import { MapType } from '../sys/uapi.js';
 import { BtfValueDumper } from './btf-value-dumper.js';
 import { JsonWriter } from './json-writer.js';
 

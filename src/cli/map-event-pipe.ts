@@ -8,7 +8,9 @@
  * `{"size":N,"data":[...]}` objects.
  */
 import { PerfBufferReader, RingBufferReader, type EventReader } from '../events/index.js';
-import { MapType, strerror, SysError } from '../sys/index.js';
+import { SysError } from '../sys/errors.js';
+import { strerror } from '../sys/strerror.js';
+import { MapType } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';

@@ -1,4 +1,7 @@
-import { getMapInfo, MapType, MapTypeName, ProgTypeName, readFdInfo, type MapInfo, type OwnedFd } from '../sys/index.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { readFdInfo } from '../sys/fdinfo.js';
+import { getMapInfo, type MapInfo } from '../sys/info.js';
+import { MapType, MapTypeName, ProgTypeName } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { cliSysError, forEachObject, parseMapHandle } from './object-handle.js';

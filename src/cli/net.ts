@@ -9,22 +9,13 @@
  * - netfilter: every netfilter link (they are global), sorted by family, hook and priority.
  */
 import { closeSync, openSync } from 'node:fs';
-import {
-  AttachType,
-  getFdById,
-  getLinkInfo,
-  getProgInfo,
-  netlinkString,
-  netlinkUint,
-  parseNetlinkAttributes,
-  progQuery,
-  RtmType,
-  rtnetlinkDump,
-  strerror,
-  SysError,
-  NetlinkError,
-  type LinkDetails,
-} from '../sys/index.js';
+import { SysError } from '../sys/errors.js';
+import { getFdById } from '../sys/ids.js';
+import { getLinkInfo, getProgInfo, type LinkDetails } from '../sys/info.js';
+import { netlinkString, netlinkUint, parseNetlinkAttributes, RtmType, rtnetlinkDump, NetlinkError } from '../sys/netlink.js';
+import { progQuery } from '../sys/prog-query.js';
+import { strerror } from '../sys/strerror.js';
+import { AttachType } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';

@@ -1,17 +1,10 @@
 import { dirname } from 'node:path';
-import {
-  bpfFdKind,
-  getFdById,
-  getMapInfo,
-  getProgInfo,
-  objectIds,
-  objGet,
-  ObjectNotFoundError,
-  strerror,
-  SysError,
-  type BpfObjectKind,
-  type OwnedFd,
-} from '../sys/index.js';
+import { SysError } from '../sys/errors.js';
+import { bpfFdKind, type OwnedFd } from '../sys/fd.js';
+import { getFdById, objectIds, ObjectNotFoundError, type BpfObjectKind } from '../sys/ids.js';
+import { getMapInfo, getProgInfo } from '../sys/info.js';
+import { objGet } from '../sys/pin.js';
+import { strerror } from '../sys/strerror.js';
 import { CliError } from './context.js';
 import { isKeyword } from './grammar.js';
 import { progFullName } from './prog-name.js';

@@ -4,7 +4,9 @@
  * process in /proc asked with `BPF_TASK_FD_QUERY`.
  */
 import { closeSync, openSync, readdirSync } from 'node:fs';
-import { strerror, SysError, taskFdQuery, TaskFdType, type TaskFdInfo } from '../sys/index.js';
+import { SysError } from '../sys/errors.js';
+import { strerror } from '../sys/strerror.js';
+import { taskFdQuery, TaskFdType, type TaskFdInfo } from '../sys/task-fd-query.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';

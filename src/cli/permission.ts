@@ -2,7 +2,7 @@
  * One convention for privilege failures in the attach/events commands, as the show commands
  * have (object-handle.ts): bpftool's message, then what to do, and exit code 1.
  */
-import { isPermissionError } from '../sys/index.js';
+import { isPermissionError } from '../sys/errors.js';
 import { CliError } from './context.js';
 
 /** Exit code of a permission failure (as `prog show` without root). */

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_BPFFS, ensureBpffs, isBpffs } from '../sys/index.js';
+import { DEFAULT_BPFFS, ensureBpffs, isBpffs } from '../sys/pin.js';
 import { CliError } from './context.js';
 
 /** The nearest ancestor of `dir` (or `dir` itself) that exists. */

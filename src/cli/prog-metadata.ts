@@ -1,4 +1,7 @@
-import { getMapInfo, mapGetFdById, mapLookupElem, MapType, type MapInfo } from '../sys/index.js';
+import { mapGetFdById } from '../sys/ids.js';
+import { getMapInfo, type MapInfo } from '../sys/info.js';
+import { mapLookupElem } from '../sys/map-lookup.js';
+import { MapType } from '../sys/uapi.js';
 import { BtfValueDumper } from './btf-value-dumper.js';
 import { JsonWriter } from './json-writer.js';
 import { programBtf } from './prog-name.js';

@@ -1,5 +1,6 @@
 import type { Btf } from '../btf/index.js';
-import { btfGetFdById, getBtfInfo, getProgInfo, type FdLike, type ProgInfo } from '../sys/index.js';
+import { btfGetFdById } from '../sys/ids.js';
+import { getBtfInfo, getProgInfo, type FdLike, type ProgInfo } from '../sys/info.js';
 import { btfModule } from './lazy-btf.js';
 
 /** `BPF_OBJ_NAME_LEN`: the kernel keeps at most 15 bytes of a program's name. */

@@ -10,7 +10,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BpfProgram, type TestRunOptions } from '../loader/index.js';
-import { getProgInfo, ProgType, strerror, SysError, type OwnedFd } from '../sys/index.js';
+import { SysError } from '../sys/errors.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { getProgInfo } from '../sys/info.js';
+import { strerror } from '../sys/strerror.js';
+import { ProgType } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';

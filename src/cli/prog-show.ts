@@ -1,4 +1,7 @@
-import { getProgInfo, ProgTypeName, readFdInfo, type OwnedFd, type ProgInfo } from '../sys/index.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { readFdInfo } from '../sys/fdinfo.js';
+import { getProgInfo, type ProgInfo } from '../sys/info.js';
+import { ProgTypeName } from '../sys/uapi.js';
 import { bootTimeToEpochSeconds, formatLocalIso, realtimeMinusBoottimeNs } from './boot-time.js';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';

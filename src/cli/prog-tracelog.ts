@@ -5,7 +5,7 @@
  * mounted at /sys/kernel/tracing (root only), with bpftool's note first.
  */
 import { TracePipeReader } from '../events/index.js';
-import { TracefsError, tracefsMounts } from '../sys/index.js';
+import { TracefsError, tracefsMounts } from '../sys/tracefs.js';
 import { readFileSync } from 'node:fs';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';

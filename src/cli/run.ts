@@ -13,7 +13,7 @@ import { formatLinearHistogram, formatLog2Histogram, formatSectionHistograms, re
 import { attachObject, loadObject, parseObjectSpec, loadObjectSpec, type BpfObject, type ObjectLinks, type ObjectSpec } from '../loader/index.js';
 import type { BpfMap } from '../maps/index.js';
 import { stopOnSignals, type StopRequest } from '../signals/index.js';
-import { MapType } from '../sys/index.js';
+import { MapType } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { parseRunArgs, RUN_USAGE, type EventsArg, type HistArg, type RunArgs } from './run-args.js';
 import { applyAssignments } from './run-set.js';

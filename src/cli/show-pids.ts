@@ -1,4 +1,5 @@
-import { bpfFdHolders, type BpfObjectKind, type FdHolder } from '../sys/index.js';
+import { bpfFdHolders, type FdHolder } from '../sys/fd-holders.js';
+import type { BpfObjectKind } from '../sys/ids.js';
 import type { JsonWriter } from './json-writer.js';
 
 /** Object id -> processes holding an fd of it (bpftool's `refs_table`). */

@@ -1,4 +1,4 @@
-import { pinnedPaths } from '../sys/index.js';
+import { pinnedPaths } from '../sys/pin.js';
 import { BpftoolMultiMap } from './bpftool-multimap.js';
 
 /**

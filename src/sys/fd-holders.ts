@@ -53,7 +53,11 @@ export function bpfFdHolders(kind: BpfObjectKind): Map<number, FdHolder[]> {
       let target: string;
       try {
         target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
+      } catch (e) {
+        // Denied once is denied for every fd of that process (the ptrace access check is per
+        // process): skip the rest rather than pay a thrown error per fd.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EACCES' || code === 'EPERM') break;
         continue;
       }
       if (!names.includes(target)) continue;
