@@ -9,9 +9,12 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BpfMap } from '../maps/index.js';
-import { attachAndPin, attachAndPinAll, type AttachAndPinOptions, type PinAttachEntry } from '../links/index.js';
-import { loadObject, loadObjectSpec, matchSection, type BpfObject, type BpfProgram } from '../loader/index.js';
+import { BpfMap } from '../maps/map.js';
+import type { AttachAndPinOptions, PinAttachEntry } from '../links/pin-attached.js';
+import { loadObject, type BpfObject } from '../loader/bpf-object.js';
+import { loadObjectSpec } from '../loader/load-object-spec.js';
+import type { BpfProgram } from '../loader/program.js';
+import { matchSection } from '../loader/section-defs.js';
 import { isPermissionError } from '../sys/errors.js';
 import type { OwnedFd } from '../sys/fd.js';
 import { CliError, type CliContext } from './context.js';
@@ -114,7 +117,7 @@ function attachEntry(p: BpfProgram): PinAttachEntry {
 }
 
 /** Attaches and pins links (`autoattach`) or pins programs; returns every path pinned. */
-function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean, autoAttach: boolean, ctx: CliContext): string[] {
+async function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean, autoAttach: boolean, ctx: CliContext): Promise<string[]> {
   const first = obj.programs.values().next().value;
   if (first === undefined) throw new CliError("object file doesn't contain any bpf program");
   // `load` pins in PATH's directory, `loadall` in PATH itself; either must be on a bpffs.
@@ -127,6 +130,9 @@ function pinPrograms(obj: BpfObject, path: string, firstOnly: boolean, autoAttac
   };
   try {
     if (autoAttach) {
+      // The attach code (29 modules of src/links) is loaded only for `autoattach`: a plain
+      // load does not pay its start-up (bench scenario 4, whole process).
+      const { attachAndPin, attachAndPinAll } = await import('../links/pin-attached.js');
       if (firstOnly) return [...attachAndPin(attachEntry(first), path, options).paths];
       mkdirSync(path, { recursive: true, mode: 0o700 });
       return attachAndPinAll([...obj.programs.values()].map(attachEntry), path, options).flatMap((a) => a.paths);
@@ -188,7 +194,7 @@ export async function progLoad(args: readonly string[], ctx: CliContext, firstOn
       throw new CliError(`failed to load object file: ${firstLine(e)}`, isPermissionError(e) ? PERMISSION_EXIT : 255, { cause: e });
     }
     try {
-      const pinned = pinPrograms(obj, a.path, firstOnly, a.autoAttach, ctx);
+      const pinned = await pinPrograms(obj, a.path, firstOnly, a.autoAttach, ctx);
       if (a.pinMaps !== undefined) {
         try {
           pinAllMaps(obj, a.pinMaps);
