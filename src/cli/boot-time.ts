@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 
 const NS_PER_MS = 1_000_000n;
 
@@ -15,7 +14,8 @@ const NS_PER_MS = 1_000_000n;
 export function realtimeMinusBoottimeNs(): bigint {
   const mono = process.hrtime.bigint();
   // Realtime at µs precision, as long as the wall clock has not been stepped since start-up;
-  // otherwise Date.now() (ms precision) is the truth.
+  // otherwise Date.now() (ms precision) is the truth. `performance` is the global (the object
+  // node:perf_hooks exports): importing that module loads its histograms and observers too.
   const fine = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
   const coarse = BigInt(Date.now()) * NS_PER_MS;
   const real = fine - coarse < 2n * NS_PER_MS && coarse - fine < 2n * NS_PER_MS ? fine : coarse;

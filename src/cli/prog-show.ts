@@ -4,18 +4,24 @@ import { getProgInfo, type ProgInfo } from '../sys/info.js';
 import { ProgTypeName } from '../sys/uapi.js';
 import { bootTimeToEpochSeconds, formatLocalIso, realtimeMinusBoottimeNs } from './boot-time.js';
 import { CliError, type CliContext } from './context.js';
-import { JsonWriter } from './json-writer.js';
+import type { JsonWriter } from './json-writer.js';
 import { cliSysError, forEachObject, parseProgHandle } from './object-handle.js';
-import { formatMetadataPlain, progMetadata, writeMetadataJson, type ProgMetadataEntry } from './prog-metadata.js';
+import type { ProgMetadataEntry } from './prog-metadata.js';
 import { clearProgNameCache, progFullName } from './prog-name.js';
 import type { BpftoolMultiMap } from './bpftool-multimap.js';
 import { formatPidsPlain, pidsTable, writePidsJson, type PidsTable } from './show-pids.js';
-import { pinnedTable } from './show-pinned.js';
+
+// The JSON writer, the metadata reader (with its BTF value dumper) and the -f table are
+// imported only when the output needs them: module loading was most of a plain
+// `prog show`'s own time (bench scenario 5).
+type MetadataModule = typeof import('./prog-metadata.js');
 
 interface ProgShowState {
   readonly pinned: BpftoolMultiMap<string> | undefined;
   readonly pids: PidsTable;
   readonly bootOffsetNs: bigint;
+  /** Loaded when some program has maps (only those can have metadata). */
+  readonly metadata: MetadataModule | undefined;
 }
 
 interface ProgRecord {
@@ -23,7 +29,7 @@ interface ProgRecord {
   readonly name: string;
   readonly memlock: string | undefined;
   readonly mapIds: readonly number[];
-  readonly metadata: readonly ProgMetadataEntry[];
+  metadata: readonly ProgMetadataEntry[];
 }
 
 function collect(fd: OwnedFd): ProgRecord {
@@ -33,7 +39,7 @@ function collect(fd: OwnedFd): ProgRecord {
     name: info.name === '' ? '' : progFullName(info, fd),
     memlock: readFdInfo(fd).get('memlock'),
     mapIds: info.mapIds ?? [],
-    metadata: progMetadata(info.mapIds ?? []),
+    metadata: [],
   };
 }
 
@@ -63,7 +69,7 @@ export function formatProgPlain(r: ProgRecord, state: ProgShowState): string {
   for (const path of state.pinned?.get(info.id) ?? []) s += `\n\tpinned ${path}`;
   if (info.btfId !== 0) s += `\n\tbtf_id ${info.btfId}`;
   s += formatPidsPlain(state.pids, info.id);
-  return s + '\n' + formatMetadataPlain(r.metadata);
+  return s + '\n' + (state.metadata?.formatMetadataPlain(r.metadata) ?? '');
 }
 
 /** One program as bpftool's JSON object (`print_prog_json`). */
@@ -91,22 +97,16 @@ export function writeProgJson(w: JsonWriter, r: ProgRecord, state: ProgShowState
   if (info.btfId !== 0) w.uintField('btf_id', info.btfId);
   if (state.pinned !== undefined && !state.pinned.empty) w.stringArrayField('pinned', state.pinned.get(info.id));
   writePidsJson(w, state.pids, info.id);
-  writeMetadataJson(w, r.metadata);
+  state.metadata?.writeMetadataJson(w, r.metadata);
   w.endObject();
 }
 
-function show(fd: OwnedFd, state: ProgShowState, w: JsonWriter | undefined): string {
-  let r: ProgRecord;
+function collectOrFail(fd: OwnedFd): ProgRecord {
   try {
-    r = collect(fd);
+    return collect(fd);
   } catch (e) {
     throw cliSysError(e, "can't get prog info");
   }
-  if (w !== undefined) {
-    writeProgJson(w, r, state);
-    return '';
-  }
-  return formatProgPlain(r, state);
 }
 
 /**
@@ -121,9 +121,11 @@ function show(fd: OwnedFd, state: ProgShowState, w: JsonWriter | undefined): str
  */
 export async function progShow(args: readonly string[], ctx: CliContext): Promise<number> {
   if (args.length !== 0 && args.length !== 2) throw new CliError(`what is '${args[0] ?? ''}'?`);
-  const state: ProgShowState = { pinned: pinnedTable(ctx.bpffs, 'prog'), pids: pidsTable('prog'), bootOffsetNs: realtimeMinusBoottimeNs() };
-  const w = ctx.json ? new JsonWriter(ctx.pretty) : undefined;
-  let text = '';
+  const pinned = ctx.bpffs ? (await import('./show-pinned.js')).pinnedTable(true, 'prog') : undefined;
+  const pids = pidsTable('prog');
+  const bootOffsetNs = realtimeMinusBoottimeNs();
+  const w = ctx.json ? new (await import('./json-writer.js')).JsonWriter(ctx.pretty) : undefined;
+  const records: ProgRecord[] = [];
   try {
     if (args.length === 2) {
       const fds = parseProgHandle(args);
@@ -134,22 +136,31 @@ export async function progShow(args: readonly string[], ctx: CliContext): Promis
           if (w !== undefined) ctx.out(w.finish());
           return 255;
         }
-        if (w !== undefined && fds.length > 1) w.startArray();
-        for (const fd of fds) text += show(fd, state, w);
-        if (w !== undefined && fds.length > 1) w.endArray();
+        for (const fd of fds) records.push(collectOrFail(fd));
       } finally {
         for (const fd of fds) fd.close();
       }
     } else {
-      w?.startArray();
       forEachObject('prog', "can't get next program", (id) => `can't get prog by id (${id})`, (fd) => {
-        text += show(fd, state, w);
+        records.push(collectOrFail(fd));
       });
-      w?.endArray();
     }
+    // Metadata lives in a program's maps: programs without any need no BTF value dumper.
+    const metadata = records.some((r) => r.mapIds.length > 0) ? await import('./prog-metadata.js') : undefined;
+    if (metadata !== undefined) for (const r of records) r.metadata = metadata.progMetadata(r.mapIds);
+    const state: ProgShowState = { pinned, pids, bootOffsetNs, metadata };
+    if (w === undefined) {
+      ctx.out(records.map((r) => formatProgPlain(r, state)).join(''));
+      return 0;
+    }
+    // One handle matching one program prints an object; a list (even of one) an array.
+    const array = args.length === 0 || records.length > 1;
+    if (array) w.startArray();
+    for (const r of records) writeProgJson(w, r, state);
+    if (array) w.endArray();
+    ctx.out(w.finish());
+    return 0;
   } finally {
     clearProgNameCache();
   }
-  ctx.out(w !== undefined ? w.finish() : text);
-  return 0;
 }
