@@ -1,7 +1,7 @@
 import { AsmError } from './errors.js';
 import { instructionProblem, isLdImm64, type DecodedInstruction, type Instruction } from './instruction.js';
 import { INSN_SIZE } from './opcodes.js';
-import type { Endianness } from '../elf/index.js';
+import type { Endianness } from '../elf/constants.js';
 
 // One byte-order type for the pure format layers: instructions share their object's `EI_DATA`.
 export type { Endianness } from '../elf/index.js';

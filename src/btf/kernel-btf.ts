@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mapFileReadOnly } from '../sys/index.js';
+import { mapFileReadOnly } from '../sys/file-map.js';
 import { parseBtf, type Btf, type ParseBtfOptions } from './btf.js';
 import { BtfError } from './errors.js';
 

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Btf, BtfError, dumpBtfRawChunks, dumpBtfRawJsonChunks, parseBtf, type BtfTypeTable } from '../btf/index.js';
-import { ElfError, parseElf } from '../elf/index.js';
+import { Btf, parseBtf } from '../btf/btf.js';
+import { BtfError } from '../btf/errors.js';
+import { dumpBtfRawChunks, dumpBtfRawJsonChunks } from '../btf/raw-dump.js';
+import type { BtfTypeTable } from '../btf/types.js';
+import { ElfError } from '../elf/errors.js';
+import { parseElf } from '../elf/parse.js';
 import { SysError } from '../sys/errors.js';
 import type { OwnedFd } from '../sys/fd.js';
 import { btfGetFdById } from '../sys/ids.js';

@@ -1,4 +1,5 @@
-import type { Btf, BtfInt } from '../btf/index.js';
+import type { Btf } from '../btf/btf.js';
+import type { BtfInt } from '../btf/types.js';
 import { btfModule } from './lazy-btf.js';
 import type { JsonWriter } from './json-writer.js';
 

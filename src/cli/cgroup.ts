@@ -5,7 +5,7 @@
  * bpftool 7.3+'s `cgroup_attach_types[]` (7.1 queried every type in numeric order).
  */
 import { closeSync, existsSync, lstatSync, openSync, opendirSync, readFileSync } from 'node:fs';
-import { loadKernelBtf } from '../btf/index.js';
+import { loadKernelBtf } from '../btf/kernel-btf.js';
 import { SysError } from '../sys/errors.js';
 import type { OwnedFd } from '../sys/fd.js';
 import { getFdById } from '../sys/ids.js';

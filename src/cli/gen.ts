@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseBtf } from '../btf/index.js';
-import { minCoreBtf, parseObjectSpec } from '../loader/index.js';
-import { generateSkeleton, type GenerateSkeletonOptions } from '../skeleton/index.js';
+import { parseBtf } from '../btf/btf.js';
+import { minCoreBtf } from '../loader/min-core-btf.js';
+import { parseObjectSpec } from '../loader/object-spec.js';
+import { generateSkeleton, type GenerateSkeletonOptions } from '../skeleton/generate.js';
 import { CliError, type CliContext } from './context.js';
 import { isKeyword } from './grammar.js';
 

@@ -23,9 +23,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { attachAndPinAll, type PinnedAttachment } from '../links/index.js';
-import { loadObject, matchSection, type BpfObject } from '../loader/index.js';
-import { BpfMap } from '../maps/index.js';
+import { attachAndPinAll, type PinnedAttachment } from '../links/pin-attached.js';
+import { loadObject, type BpfObject } from '../loader/bpf-object.js';
+import { matchSection } from '../loader/section-defs.js';
+import { BpfMap } from '../maps/map.js';
 import { readFdInfo } from '../sys/fdinfo.js';
 import { DEFAULT_BPFFS, ensureBpffs, isBpffs, objGet } from '../sys/pin.js';
 import { MapType } from '../sys/uapi.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { MapError } from '../maps/index.js';
+import { MapError } from '../maps/errors.js';
 import { SysError } from '../sys/errors.js';
 import { BpffsError } from '../sys/pin.js';
 import { strerror } from '../sys/strerror.js';

@@ -1,4 +1,5 @@
-import { BpfMap, isMapOfMapsType, UpdateFlag } from '../maps/index.js';
+import { isMapOfMapsType, UpdateFlag } from '../maps/map-kinds.js';
+import { BpfMap } from '../maps/map.js';
 import type { OwnedFd } from '../sys/fd.js';
 import { MapType } from '../sys/uapi.js';
 import { CliError } from './context.js';

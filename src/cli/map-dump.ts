@@ -1,7 +1,8 @@
 import { isNativeError } from '../sys/errors.js';
 import { MapTypeName } from '../sys/uapi.js';
-import { BpfMap, MapError } from '../maps/index.js';
-import type { Btf } from '../btf/index.js';
+import { MapError } from '../maps/errors.js';
+import { BpfMap } from '../maps/map.js';
+import type { Btf } from '../btf/btf.js';
 import { CliError, type CliContext } from './context.js';
 import { cliSysError, parseMapHandle } from './object-handle.js';
 import { JsonWriter } from './json-writer.js';

@@ -1,4 +1,5 @@
-import { MapError, type BpfMap } from '../maps/index.js';
+import { MapError } from '../maps/errors.js';
+import type { BpfMap } from '../maps/map.js';
 import { strerror } from '../sys/strerror.js';
 import { CliError, type CliContext } from './context.js';
 import { errnoExit, openOneMap, parseElem } from './map-args.js';

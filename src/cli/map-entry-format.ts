@@ -1,5 +1,8 @@
-import { loadKernelBtf, type Btf } from '../btf/index.js';
-import { isMapOfMapsType, isPerCpuMapType, mapBtf, perCpuStride, type BpfMap } from '../maps/index.js';
+import type { Btf } from '../btf/btf.js';
+import { loadKernelBtf } from '../btf/kernel-btf.js';
+import { isMapOfMapsType, isPerCpuMapType, perCpuStride } from '../maps/map-kinds.js';
+import type { BpfMap } from '../maps/map.js';
+import { mapBtf } from '../maps/typed-map.js';
 import { possibleCpus } from '../sys/cpus.js';
 import { strerror } from '../sys/strerror.js';
 import { MapType } from '../sys/uapi.js';

@@ -7,7 +7,9 @@
  * kernel keeps none for them), `== ringbuf: NAME size: N =====` then the bytes; under -j
  * `{"size":N,"data":[...]}` objects.
  */
-import { PerfBufferReader, RingBufferReader, type EventReader } from '../events/index.js';
+import type { EventReader } from '../events/event-reader.js';
+import { PerfBufferReader } from '../events/perf-buffer-reader.js';
+import { RingBufferReader } from '../events/ring-buffer-reader.js';
 import { SysError } from '../sys/errors.js';
 import { strerror } from '../sys/strerror.js';
 import { MapType } from '../sys/uapi.js';
@@ -16,7 +18,7 @@ import { isKeyword } from './grammar.js';
 import { JsonWriter } from './json-writer.js';
 import { openOneMap } from './map-args.js';
 import { parseCUnsigned } from './object-handle.js';
-import { stopOnSignals } from '../signals/index.js';
+import { stopOnSignals } from '../signals/stop-on-signals.js';
 
 /** bpftool's `MMAP_PAGE_CNT`. */
 const PAGE_COUNT = 16;

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { dumpXlatedJson, dumpXlatedPlain, type XlatedDumpContext, type XlatedJsonInsn } from '../asm/index.js';
-import { parseBtf, type Btf } from '../btf/index.js';
+import { dumpXlatedJson, dumpXlatedPlain, type XlatedDumpContext, type XlatedJsonInsn } from '../asm/xlated.js';
+import { parseBtf, type Btf } from '../btf/btf.js';
 import type { OwnedFd } from '../sys/fd.js';
 import { btfGetFdById } from '../sys/ids.js';
 import { getBtfInfo, getProgInfo, type ProgInfo } from '../sys/info.js';

@@ -1,4 +1,4 @@
-import type { Btf } from '../btf/index.js';
+import type { Btf } from '../btf/btf.js';
 import { btfGetFdById } from '../sys/ids.js';
 import { getBtfInfo, getProgInfo, type FdLike, type ProgInfo } from '../sys/info.js';
 import { btfModule } from './lazy-btf.js';

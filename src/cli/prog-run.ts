@@ -9,7 +9,7 @@
  * refuses for them.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { BpfProgram, type TestRunOptions } from '../loader/index.js';
+import { BpfProgram, type TestRunOptions } from '../loader/program.js';
 import { SysError } from '../sys/errors.js';
 import type { OwnedFd } from '../sys/fd.js';
 import { getProgInfo } from '../sys/info.js';

@@ -4,13 +4,13 @@
  * array of strings, each with its newline, closed on exit). When no tracefs is mounted, it is
  * mounted at /sys/kernel/tracing (root only), with bpftool's note first.
  */
-import { TracePipeReader } from '../events/index.js';
+import { TracePipeReader } from '../events/trace-pipe-reader.js';
 import { TracefsError, tracefsMounts } from '../sys/tracefs.js';
 import { readFileSync } from 'node:fs';
 import { CliError, type CliContext } from './context.js';
 import { JsonWriter } from './json-writer.js';
 import { PERMISSION_EXIT, permissionAware } from './permission.js';
-import { stopOnSignals } from '../signals/index.js';
+import { stopOnSignals } from '../signals/stop-on-signals.js';
 
 function tracefsMounted(): boolean {
   try {

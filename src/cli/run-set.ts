@@ -3,9 +3,11 @@
  * `.data`, `.bss`, custom `.data.*`/`.rodata.*` sections) set before load, the text parsed
  * through the variable's BTF type.
  */
-import { BtfIntEncoding, type Btf } from '../btf/index.js';
+import type { Btf } from '../btf/btf.js';
+import { BtfIntEncoding } from '../btf/types.js';
 import { btfTypeLabel, createBtfCodec, CodecError } from '../btf/codec/index.js';
-import type { ObjectSpec, VariableSpec } from '../loader/index.js';
+import type { VariableSpec } from '../loader/data-section.js';
+import type { ObjectSpec } from '../loader/object-spec.js';
 import { CliError } from './context.js';
 
 /** One `--set` assignment, split at the first `=`. */

@@ -6,13 +6,21 @@
  * everything, prints the `--hist` maps and exits 0. See docs/run.md for the defaults.
  */
 import { createBtfCodec, type BtfCodec } from '../btf/codec/index.js';
-import type { Btf } from '../btf/index.js';
-import { compileFile } from '../compile/index.js';
-import { PerfBufferReader, RingBufferReader, type EventReader, type RecordCallback } from '../events/index.js';
-import { formatLinearHistogram, formatLog2Histogram, formatSectionHistograms, readHistogram, readSectionHistograms, formatSectionKey, log2SlotRange, type HistogramCount } from '../histogram/index.js';
-import { attachObject, loadObject, parseObjectSpec, loadObjectSpec, type BpfObject, type ObjectLinks, type ObjectSpec } from '../loader/index.js';
-import type { BpfMap } from '../maps/index.js';
-import { stopOnSignals, type StopRequest } from '../signals/index.js';
+import type { Btf } from '../btf/btf.js';
+import { compileFile } from '../compile/compile.js';
+import type { EventReader, RecordCallback } from '../events/event-reader.js';
+import { PerfBufferReader } from '../events/perf-buffer-reader.js';
+import { RingBufferReader } from '../events/ring-buffer-reader.js';
+import type { HistogramCount } from '../histogram/counts.js';
+import { formatLinearHistogram, formatLog2Histogram, formatSectionHistograms, formatSectionKey } from '../histogram/format.js';
+import { readHistogram, readSectionHistograms } from '../histogram/read-map.js';
+import { log2SlotRange } from '../histogram/slots.js';
+import { attachObject, type ObjectLinks } from '../loader/attach-object.js';
+import { loadObject, type BpfObject } from '../loader/bpf-object.js';
+import { loadObjectSpec } from '../loader/load-object-spec.js';
+import { parseObjectSpec, type ObjectSpec } from '../loader/object-spec.js';
+import type { BpfMap } from '../maps/map.js';
+import { stopOnSignals, type StopRequest } from '../signals/stop-on-signals.js';
 import { MapType } from '../sys/uapi.js';
 import { CliError, type CliContext } from './context.js';
 import { parseRunArgs, RUN_USAGE, type EventsArg, type HistArg, type RunArgs } from './run-args.js';

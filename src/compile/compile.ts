@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseObjectSpec, type ObjectSpec } from '../loader/index.js';
+import { parseObjectSpec, type ObjectSpec } from '../loader/object-spec.js';
 import { ensureDir, defaultCacheDir, uniqueTempName } from './cache-dir.js';
 import { clangVersion } from './clang-version.js';
 import { parseDepfile } from './depfile.js';

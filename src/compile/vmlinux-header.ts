@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dumpBtfAsC, loadKernelBtf, parseBtf, SYSFS_BTF_DIR } from '../btf/index.js';
+import { parseBtf } from '../btf/btf.js';
+import { dumpBtfAsC } from '../btf/c-dump.js';
+import { loadKernelBtf, SYSFS_BTF_DIR } from '../btf/kernel-btf.js';
 import { ensureDir, writeFileAtomic } from './cache-dir.js';
 
 /**

@@ -2,8 +2,12 @@
  * `PerfBufferReader`: per-CPU `BPF_OUTPUT` perf events behind a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`,
  * read from their mmapped rings (libbpf's `perf_buffer__*`).
  */
-import type { BpfMap } from '../maps/index.js';
-import { MapType, OwnedFd, PollEvents, native, onlineCpus, toSysError } from '../sys/index.js';
+import type { BpfMap } from '../maps/map.js';
+import { onlineCpus } from '../sys/cpus.js';
+import { toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { PollEvents, native } from '../sys/native.js';
+import { MapType } from '../sys/uapi.js';
 import { EventBufferError } from './errors.js';
 import { EventReader, type RecordCallback } from './event-reader.js';
 import {

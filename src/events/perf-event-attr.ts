@@ -2,7 +2,7 @@
  * `struct perf_event_attr` for the `PERF_COUNT_SW_BPF_OUTPUT` events behind a perf buffer, and
  * the `perf_event_mmap_page` offsets a reader needs (include/uapi/linux/perf_event.h).
  */
-import { AttrWriter } from '../sys/index.js';
+import { AttrWriter } from '../sys/attr.js';
 
 /** `PERF_TYPE_SOFTWARE`. */
 export const PERF_TYPE_SOFTWARE = 1;

@@ -2,7 +2,7 @@
  * Waiting for an fd to become ready without blocking the event loop: a libuv poll handle (the
  * addon's `pollStart`) that is active only while someone waits.
  */
-import { native, type PollHandle } from '../sys/index.js';
+import { native, type PollHandle } from '../sys/native.js';
 
 /** Why a wait ended: the fd is ready, the timeout passed, or the waiter was closed. */
 export type WaitOutcome = 'ready' | 'timeout' | 'closed';

@@ -1,8 +1,11 @@
 /**
  * `RingBufferReader`: the consumer side of a `BPF_MAP_TYPE_RINGBUF`, over its mmapped pages.
  */
-import type { BpfMap } from '../maps/index.js';
-import { MapType, OwnedFd, PollEvents, toSysError } from '../sys/index.js';
+import type { BpfMap } from '../maps/map.js';
+import { toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { PollEvents } from '../sys/native.js';
+import { MapType } from '../sys/uapi.js';
 import { EventBufferError } from './errors.js';
 import { EventReader, ITERATOR_BATCH, type RecordBatchSource, type RecordCallback } from './event-reader.js';
 import { ReadinessWaiter, type WaitOptions, type WaitOutcome } from './readiness-waiter.js';

@@ -1,8 +1,10 @@
 /**
  * `RingBufferSet`: several ring buffers behind one wait, like libbpf's `ring_buffer__add()`.
  */
-import type { BpfMap } from '../maps/index.js';
-import { OwnedFd, PollEvents, native, toSysError } from '../sys/index.js';
+import type { BpfMap } from '../maps/map.js';
+import { toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { PollEvents, native } from '../sys/native.js';
 import { EventBufferError } from './errors.js';
 import { EventReader, type RecordCallback } from './event-reader.js';
 import { ReadinessWaiter, type WaitOptions, type WaitOutcome } from './readiness-waiter.js';

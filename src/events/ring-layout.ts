@@ -6,7 +6,7 @@
  * busy and discard bits) and `u32 pg_off`.
  */
 import { endianness } from 'node:os';
-import { native } from '../sys/index.js';
+import { native } from '../sys/native.js';
 
 /** `BPF_RINGBUF_BUSY_BIT`: reserved, not yet submitted or discarded. */
 export const RINGBUF_BUSY_BIT = 0x80000000;

@@ -4,7 +4,10 @@
  */
 import { constants, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { OwnedFd, PollEvents, TracefsError, isNativeError, native, toSysError, tracefsRoot } from '../sys/index.js';
+import { isNativeError, toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { PollEvents, native } from '../sys/native.js';
+import { TracefsError, tracefsRoot } from '../sys/tracefs.js';
 import { ReadinessWaiter, type WaitOptions } from './readiness-waiter.js';
 
 /**

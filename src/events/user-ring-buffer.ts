@@ -2,8 +2,11 @@
  * `UserRingBuffer`: the producer side of a `BPF_MAP_TYPE_USER_RINGBUF` (libbpf's
  * `user_ring_buffer__*`); BPF programs consume with `bpf_user_ringbuf_drain()`.
  */
-import type { BpfMap } from '../maps/index.js';
-import { MapType, OwnedFd, PollEvents, toSysError } from '../sys/index.js';
+import type { BpfMap } from '../maps/map.js';
+import { toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { PollEvents } from '../sys/native.js';
+import { MapType } from '../sys/uapi.js';
 import { EventBufferError } from './errors.js';
 import { ReadinessWaiter, type WaitOptions } from './readiness-waiter.js';
 import {

@@ -1,4 +1,5 @@
-import { typedMap, type BpfMap, type TypedMapOptions } from '../maps/index.js';
+import type { BpfMap } from '../maps/map.js';
+import { typedMap, type TypedMapOptions } from '../maps/typed-map.js';
 import { HistogramError } from './errors.js';
 import type { HistogramSection } from './format.js';
 

@@ -1,4 +1,4 @@
-import { AttachType, ProgType } from '../sys/index.js';
+import { AttachType, ProgType } from '../sys/uapi.js';
 import { attachCgroup } from './cgroup.js';
 import { LinkError } from './errors.js';
 import { attachIter, type IterLink, type IterOptions } from './iter.js';

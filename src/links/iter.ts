@@ -1,5 +1,10 @@
 import { Readable } from 'node:stream';
-import { AttachType, AttrWriter, BpfCmd, bpfSyscall, native, OwnedFd, toSysError } from '../sys/index.js';
+import { AttrWriter } from '../sys/attr.js';
+import { BpfCmd, bpfSyscall } from '../sys/bpf.js';
+import { toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { native } from '../sys/native.js';
+import { AttachType } from '../sys/uapi.js';
 import { LinkError } from './errors.js';
 import { linkCreate, LinkCreateLayout } from './link-create.js';
 import { Link, type LinkParts } from './link.js';

@@ -1,5 +1,5 @@
-import { loadKernelBtf } from '../btf/index.js';
-import { AttachTypeName } from '../sys/index.js';
+import { loadKernelBtf } from '../btf/kernel-btf.js';
+import { AttachTypeName } from '../sys/uapi.js';
 
 const enumValues = new Map<string, ReadonlySet<number> | null>();
 

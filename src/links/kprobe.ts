@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AttachType, native, NotSupportedError } from '../sys/index.js';
+import { NotSupportedError } from '../sys/errors.js';
+import { native } from '../sys/native.js';
+import { AttachType } from '../sys/uapi.js';
 import { LinkError } from './errors.js';
 import { attachFailure, errnoCode, linkCreate, LinkCreateLayout } from './link-create.js';
 import { Link } from './link.js';
@@ -9,7 +11,7 @@ import { programLabel, type AttachableProgram } from './program.js';
 import { globRegExp } from './glob.js';
 import { attachLegacyProbe } from './legacy-probe.js';
 import { probePmu } from './tracefs.js';
-import { tracefsRoot } from '../sys/index.js';
+import { tracefsRoot } from '../sys/tracefs.js';
 
 /** `BPF_F_KPROBE_MULTI_RETURN`. */
 const KPROBE_MULTI_RETURN = 1;

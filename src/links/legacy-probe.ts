@@ -6,7 +6,7 @@ import type { Link } from './link.js';
 import { attachToPerfEvent, perfEventOpen, type PerfEventAttachOptions } from './perf-event-open.js';
 import { programLabel, type AttachableProgram } from './program.js';
 import { traceEventId } from './tracefs.js';
-import { tracefsRoot } from '../sys/index.js';
+import { tracefsRoot } from '../sys/tracefs.js';
 
 /** `PERF_TYPE_TRACEPOINT`: legacy probe events are tracepoints of the `kprobes`/`uprobes` groups. */
 const PERF_TYPE_TRACEPOINT = 2;

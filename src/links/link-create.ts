@@ -1,4 +1,8 @@
-import { AttrWriter, BpfCmd, bpfCmdName, native, NotSupportedError, OwnedFd, SysError, toSysError } from '../sys/index.js';
+import { AttrWriter } from '../sys/attr.js';
+import { BpfCmd, bpfCmdName } from '../sys/bpf.js';
+import { NotSupportedError, SysError, toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { native } from '../sys/native.js';
 import { LinkError } from './errors.js';
 import { programLabel, type AttachableProgram } from './program.js';
 

@@ -1,15 +1,10 @@
 import { rmSync } from 'node:fs';
-import {
-  AttrWriter,
-  BpfCmd,
-  bpfSyscall,
-  getLinkInfo,
-  NotSupportedError,
-  objPin,
-  OwnedFd,
-  SysError,
-  type LinkInfo,
-} from '../sys/index.js';
+import { AttrWriter } from '../sys/attr.js';
+import { BpfCmd, bpfSyscall } from '../sys/bpf.js';
+import { NotSupportedError, SysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { getLinkInfo, type LinkInfo } from '../sys/info.js';
+import { objPin } from '../sys/pin.js';
 import { LinkError } from './errors.js';
 import { programLabel, type AttachableProgram } from './program.js';
 

@@ -1,4 +1,4 @@
-import { native } from '../sys/index.js';
+import { native } from '../sys/native.js';
 import { LinkError } from './errors.js';
 
 /** A network device by index or name. */

@@ -1,4 +1,4 @@
-import { AttachType } from '../sys/index.js';
+import { AttachType } from '../sys/uapi.js';
 import { linkCreate, LinkCreateLayout } from './link-create.js';
 import { Link } from './link.js';
 import { programLabel, type AttachableProgram } from './program.js';

@@ -1,5 +1,5 @@
 import { closeSync, openSync } from 'node:fs';
-import { AttachType, AttachTypeName } from '../sys/index.js';
+import { AttachType, AttachTypeName } from '../sys/uapi.js';
 import { LinkError } from './errors.js';
 import { linkCreate } from './link-create.js';
 import { Link } from './link.js';

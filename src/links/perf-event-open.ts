@@ -1,4 +1,8 @@
-import { AttachType, AttrWriter, native, OwnedFd, toSysError } from '../sys/index.js';
+import { AttrWriter } from '../sys/attr.js';
+import { toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { native } from '../sys/native.js';
+import { AttachType } from '../sys/uapi.js';
 import { linkCreate, errnoCode, attachFailure, LinkCreateLayout } from './link-create.js';
 import { Link } from './link.js';
 import { programLabel, type AttachableProgram } from './program.js';

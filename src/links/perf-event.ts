@@ -1,4 +1,5 @@
-import { OwnedFd, onlineCpus } from '../sys/index.js';
+import { onlineCpus } from '../sys/cpus.js';
+import { OwnedFd } from '../sys/fd.js';
 import { attachFailure } from './link-create.js';
 import { LinkGroup, type Link } from './link.js';
 import { attachToPerfEvent, perfEventOpen, type PerfEventAttachOptions } from './perf-event-open.js';

@@ -1,5 +1,9 @@
-import { loadKernelBtf } from '../btf/index.js';
-import { AttrWriter, BpfCmd, bpfCmdName, native, NotSupportedError, OwnedFd, SysError, toSysError } from '../sys/index.js';
+import { loadKernelBtf } from '../btf/kernel-btf.js';
+import { AttrWriter } from '../sys/attr.js';
+import { BpfCmd, bpfCmdName } from '../sys/bpf.js';
+import { NotSupportedError, SysError, toSysError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { native } from '../sys/native.js';
 import { attachFailure } from './link-create.js';
 import { Link } from './link.js';
 import { programLabel, type AttachableProgram } from './program.js';

@@ -1,4 +1,5 @@
-import { native, toSysError } from '../sys/index.js';
+import { toSysError } from '../sys/errors.js';
+import { native } from '../sys/native.js';
 import { LinkError } from './errors.js';
 import { Link } from './link.js';
 import { programLabel, type AttachableProgram } from './program.js';

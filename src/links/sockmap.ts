@@ -1,4 +1,5 @@
-import { AttachTypeName, LinkType, NotSupportedError } from '../sys/index.js';
+import { NotSupportedError } from '../sys/errors.js';
+import { AttachTypeName, LinkType } from '../sys/uapi.js';
 import { kernelKnowsLinkType } from './kernel-attach-types.js';
 import { LinkError } from './errors.js';
 import { errnoCode, linkCreate } from './link-create.js';

@@ -6,8 +6,8 @@
  * value; that registration holds its own map reference, so closing the returned `Link` deletes
  * the element to unregister it (libbpf's `bpf_link__detach_struct_ops`).
  */
-import { AttachType } from '../sys/index.js';
-import type { BpfMap } from '../maps/index.js';
+import { AttachType } from '../sys/uapi.js';
+import type { BpfMap } from '../maps/map.js';
 import { LinkError } from './errors.js';
 import { linkCreate } from './link-create.js';
 import { Link } from './link.js';

@@ -4,17 +4,9 @@
  * Works on every kernel with `clsact` (4.5) and `cls_bpf`; tcx links (6.6) supersede it.
  */
 import { constants } from 'node:os';
-import {
-  getProgInfo,
-  netlinkAttribute,
-  NetlinkError,
-  NetlinkFlag,
-  netlinkUint,
-  parseNetlinkAttributes,
-  rtnetlinkRequest,
-  RtmType,
-  strerror,
-} from '../sys/index.js';
+import { getProgInfo } from '../sys/info.js';
+import { netlinkAttribute, NetlinkError, NetlinkFlag, netlinkUint, parseNetlinkAttributes, rtnetlinkRequest, RtmType } from '../sys/netlink.js';
+import { strerror } from '../sys/strerror.js';
 import { LinkError } from './errors.js';
 import { Link } from './link.js';
 import { deviceIndex, deviceLabel, type NetDevice } from './netdev.js';

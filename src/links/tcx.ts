@@ -1,4 +1,5 @@
-import { AttachType, NotSupportedError } from '../sys/index.js';
+import { NotSupportedError } from '../sys/errors.js';
+import { AttachType } from '../sys/uapi.js';
 import { kernelKnowsAttachType, attachTypeLabel } from './kernel-attach-types.js';
 import { errnoCode, linkCreate, LinkCreateLayout } from './link-create.js';
 import { Link } from './link.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotSupportedError, TracefsError, tracefsRoot } from '../sys/index.js';
+import { NotSupportedError } from '../sys/errors.js';
+import { TracefsError, tracefsRoot } from '../sys/tracefs.js';
 
 /**
  * The numeric id of a tracepoint or a dynamic probe event (`events/<category>/<name>/id`), the

@@ -1,4 +1,4 @@
-import { NotSupportedError } from '../sys/index.js';
+import { NotSupportedError } from '../sys/errors.js';
 import { attachFailure } from './link-create.js';
 import { programLabel } from './program.js';
 import type { Link } from './link.js';

@@ -1,5 +1,7 @@
-import { loadKernelBtf } from '../btf/index.js';
-import { AttachType, NotSupportedError, trampolineRefusalReason, TRAMPOLINE_ATTACH_TYPES, TRAMPOLINE_FEATURE } from '../sys/index.js';
+import { loadKernelBtf } from '../btf/kernel-btf.js';
+import { NotSupportedError } from '../sys/errors.js';
+import { trampolineRefusalReason, TRAMPOLINE_ATTACH_TYPES, TRAMPOLINE_FEATURE } from '../sys/feature-probe-trampoline.js';
+import { AttachType } from '../sys/uapi.js';
 import { errnoCode, linkCreate, LinkCreateLayout } from './link-create.js';
 import { Link } from './link.js';
 import { programLabel, type AttachableProgram } from './program.js';

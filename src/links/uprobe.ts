@@ -1,4 +1,5 @@
-import { AttachType, NotSupportedError } from '../sys/index.js';
+import { NotSupportedError } from '../sys/errors.js';
+import { AttachType } from '../sys/uapi.js';
 import { LinkError, SymbolResolveError } from './errors.js';
 import { globRegExp } from './glob.js';
 import { attachLegacyProbe } from './legacy-probe.js';
@@ -8,7 +9,7 @@ import { Link } from './link.js';
 import { attachToPerfEvent, perfEventOpen, type PerfEventAttachOptions } from './perf-event-open.js';
 import { programLabel, type AttachableProgram } from './program.js';
 import { probePmu } from './tracefs.js';
-import { tracefsRoot } from '../sys/index.js';
+import { tracefsRoot } from '../sys/tracefs.js';
 import { loadUserElf, resolveBinaryPath, symbolFileOffset } from './uprobe-target.js';
 
 /** `PERF_UPROBE_REF_CTR_OFFSET_SHIFT`: the semaphore offset goes in `config[63:32]`. */

@@ -1,4 +1,7 @@
-import { AttrWriter, BpfCmd, bpfCmdName, native, toSysError } from '../sys/index.js';
+import { AttrWriter } from '../sys/attr.js';
+import { BpfCmd, bpfCmdName } from '../sys/bpf.js';
+import { toSysError } from '../sys/errors.js';
+import { native } from '../sys/native.js';
 import { LinkError, SymbolResolveError } from './errors.js';
 import { LinkGroup, type Link } from './link.js';
 import type { PerfEventAttachOptions } from './perf-event-open.js';

@@ -1,4 +1,4 @@
-import { AttachType } from '../sys/index.js';
+import { AttachType } from '../sys/uapi.js';
 import { linkCreate } from './link-create.js';
 import { Link } from './link.js';
 import { deviceIndex, deviceLabel, type NetDevice } from './netdev.js';

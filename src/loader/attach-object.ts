@@ -2,7 +2,8 @@
  * `attachObject()`: libbpf's skeleton `__attach()` — every loaded program attached from its
  * SEC() name, the links kept together and closed together.
  */
-import { autoAttach, type Link, type LinkGroup } from '../links/index.js';
+import { autoAttach } from '../links/attach.js';
+import type { Link, LinkGroup } from '../links/link.js';
 import type { BpfObject } from './bpf-object.js';
 import { matchSection } from './section-defs.js';
 

@@ -8,9 +8,10 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Btf } from '../btf/index.js';
-import { DEFAULT_BPFFS, isBpffs, possibleCpus } from '../sys/index.js';
-import type { BpfMap } from '../maps/index.js';
+import type { Btf } from '../btf/btf.js';
+import { possibleCpus } from '../sys/cpus.js';
+import { DEFAULT_BPFFS, isBpffs } from '../sys/pin.js';
+import type { BpfMap } from '../maps/map.js';
 import { createMaps, pinCreatedMaps, type CreatedMap } from './create-maps.js';
 import { kernelFacts, type KernelFacts } from './kernel-facts.js';
 import { globalDataMemory, releaseGlobalData } from './global-data-view.js';

@@ -4,7 +4,8 @@
  * values: `__uint(x, N)` is `int (*x)[N]`, `__type(key, T)` is `T *key`, `__array(values, T)` is
  * `T *values[]`, and `__ulong(x, N)` is an enum with one enumerator of value N.
  */
-import type { Btf, BtfMember } from '../btf/index.js';
+import type { Btf } from '../btf/btf.js';
+import type { BtfMember } from '../btf/types.js';
 import { MapType } from '../sys/uapi.js';
 import { ObjectSpecError, type ObjectSpecErrorContext } from './errors.js';
 import { PinType } from './map-spec.js';

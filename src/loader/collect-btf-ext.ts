@@ -3,7 +3,7 @@
  * line_info by function, and `bpf_object__collect_core_relos()` (CO-RE records become `core`
  * relocations on the program holding the instruction).
  */
-import { parseBtfExt, type BtfExtSection } from '../btf/index.js';
+import { parseBtfExt, type BtfExtSection } from '../btf/ext.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';
 import { BPF_INSN_SIZE, type ProgramSpec } from './program-spec.js';

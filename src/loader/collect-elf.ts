@@ -2,8 +2,10 @@
  * libbpf's `bpf_object__elf_collect()`: sort an object's sections into what the later phases
  * need (program sections, data sections, map sections, relocations, license, version, BTF).
  */
-import { parseBtf, type Btf } from '../btf/index.js';
-import { SectionFlags, SectionType, type ElfFile, type ElfSection } from '../elf/index.js';
+import { parseBtf, type Btf } from '../btf/btf.js';
+import { SectionFlags, SectionType } from '../elf/constants.js';
+import type { ElfSection } from '../elf/model.js';
+import type { ElfFile } from '../elf/parse.js';
 import type { DataSectionKind } from './data-section.js';
 import { ObjectSpecError } from './errors.js';
 

@@ -4,8 +4,10 @@
  * variables and `.ksyms` kernel functions (kfuncs). Resolution against the running kernel
  * happens at load.
  */
-import { BtfIntEncoding, BtfLinkage, type Btf } from '../btf/index.js';
-import { SectionIndex, SymbolBinding, SymbolType, type ElfSymbol } from '../elf/index.js';
+import type { Btf } from '../btf/btf.js';
+import { BtfIntEncoding, BtfLinkage } from '../btf/types.js';
+import { SectionIndex, SymbolBinding, SymbolType } from '../elf/constants.js';
+import type { ElfSymbol } from '../elf/model.js';
 import { SpecialSection, type ObjectContext } from './collect-elf.js';
 import { datasecId, internalMapName } from './collect-globals.js';
 import { DataSection } from './data-section.js';

@@ -2,8 +2,9 @@
  * libbpf's `bpf_object__init_global_data_maps()`: each `.data*`, `.rodata*` and `.bss*` section
  * becomes a one-element array map whose value is the section, and its symbols become variables.
  */
-import { BtfLinkage, type Btf } from '../btf/index.js';
-import { SymbolBinding, SymbolType, SymbolVisibility } from '../elf/index.js';
+import type { Btf } from '../btf/btf.js';
+import { BtfLinkage } from '../btf/types.js';
+import { SymbolBinding, SymbolType, SymbolVisibility } from '../elf/constants.js';
 import { MapType } from '../sys/uapi.js';
 import type { ObjectContext } from './collect-elf.js';
 import { classifyVariableType, DataSection, type DataSectionKind } from './data-section.js';

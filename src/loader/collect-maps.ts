@@ -3,8 +3,9 @@
  * libbpf dropped but old objects still carry (cilium/ebpf reads them too), and
  * `bpf_object__collect_map_relos()` (`.values` initialisers in `.rel.maps`).
  */
-import type { BtfDatasec } from '../btf/index.js';
-import { SymbolType, type ElfSymbol } from '../elf/index.js';
+import type { BtfDatasec } from '../btf/types.js';
+import { SymbolType } from '../elf/constants.js';
+import type { ElfSymbol } from '../elf/model.js';
 import { MapType } from '../sys/uapi.js';
 import { parseBtfMapDef, type BtfMapDef } from './btf-map-def.js';
 import type { ObjectContext } from './collect-elf.js';

@@ -2,7 +2,7 @@
  * libbpf's `bpf_object__add_programs()` + `bpf_object_init_progs()`: one program per FUNC symbol
  * of each executable section, typed from the section name by libbpf's SEC() table.
  */
-import { SymbolBinding, SymbolType, SymbolVisibility } from '../elf/index.js';
+import { SymbolBinding, SymbolType, SymbolVisibility } from '../elf/constants.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';
 import { BPF_INSN_SIZE, ProgramSpec } from './program-spec.js';

@@ -3,7 +3,8 @@
  * of a program section becomes a symbolic {@link Relocation} on the program that contains the
  * patched instruction.
  */
-import { SectionIndex, SymbolBinding, SymbolType, type ElfSymbol } from '../elf/index.js';
+import { SectionIndex, SymbolBinding, SymbolType } from '../elf/constants.js';
+import type { ElfSymbol } from '../elf/model.js';
 import type { ObjectContext } from './collect-elf.js';
 import type { DataSection } from './data-section.js';
 import { ObjectSpecError, type ObjectSpecErrorContext } from './errors.js';

@@ -3,8 +3,9 @@
  * variable of a `.struct_ops` / `.struct_ops.link` section is a `BPF_MAP_TYPE_STRUCT_OPS` map,
  * and the relocations of the section say which program fills each function pointer.
  */
-import type { BtfComposite } from '../btf/index.js';
-import { SymbolType, type ElfSymbol } from '../elf/index.js';
+import type { BtfComposite } from '../btf/types.js';
+import { SymbolType } from '../elf/constants.js';
+import type { ElfSymbol } from '../elf/model.js';
 import { MapType, ProgType } from '../sys/uapi.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';

@@ -6,8 +6,14 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpfMap } from '../maps/index.js';
-import { errnoHint, MapCreateFlag, MapType, MapTypeName, native, NotSupportedError, OwnedFd, probeMapType, tryMapCreate, type MapCreateOptions, type MapInfo } from '../sys/index.js';
+import { BpfMap } from '../maps/map.js';
+import { errnoHint, NotSupportedError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { probeMapType } from '../sys/feature-probe.js';
+import type { MapInfo } from '../sys/info.js';
+import { MapCreateFlag, tryMapCreate, type MapCreateOptions } from '../sys/map-create.js';
+import { native } from '../sys/native.js';
+import { MapType, MapTypeName } from '../sys/uapi.js';
 import { LoadError, MapPinMismatchError } from './load-errors.js';
 import { PinType, type MapSpec } from './map-spec.js';
 import type { StructOpsLayout } from './struct-ops.js';

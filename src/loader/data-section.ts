@@ -1,5 +1,6 @@
-import { BtfIntEncoding, type Btf } from '../btf/index.js';
-import type { Endianness } from '../elf/index.js';
+import type { Btf } from '../btf/btf.js';
+import { BtfIntEncoding } from '../btf/types.js';
+import type { Endianness } from '../elf/constants.js';
 import { ObjectSpecError } from './errors.js';
 
 /** Which kind of libbpf internal map a data section becomes (`enum libbpf_map_type`). */

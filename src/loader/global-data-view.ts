@@ -3,7 +3,8 @@
  * libbpf's skeletons do), so `.bss`/`.data` reads and writes reach the running programs without
  * syscalls. Frozen maps (`.rodata`, `.kconfig`) are mapped read-only.
  */
-import { MapCreateFlag, native } from '../sys/index.js';
+import { MapCreateFlag } from '../sys/map-create.js';
+import { native } from '../sys/native.js';
 import type { CreatedMap } from './create-maps.js';
 import { LoadError } from './load-errors.js';
 

@@ -3,7 +3,9 @@
  * kernel BTF object (`fd_array` slot / `attach_btf_obj_fd`), found by walking BTF ids as
  * libbpf's `load_module_btfs()` does.
  */
-import { btfGetFdById, getBtfInfo, objectIds, type OwnedFd } from '../sys/index.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { btfGetFdById, objectIds } from '../sys/ids.js';
+import { getBtfInfo } from '../sys/info.js';
 
 /**
  * Opens the kernel BTF object of module `name`; `undefined` when no loaded module has that name.

@@ -3,8 +3,11 @@
  * loading a tiny BTF blob that uses the kind (`probe_kern_btf_*` in libbpf's features.c).
  * Only asked when the object's BTF was refused as it is.
  */
-import { encodeBtf, type BtfFeatures, type BtfType } from '../btf/index.js';
-import { native, tryBtfLoad } from '../sys/index.js';
+import { encodeBtf } from '../btf/encode.js';
+import type { BtfFeatures } from '../btf/sanitize.js';
+import type { BtfType } from '../btf/types.js';
+import { tryBtfLoad } from '../sys/btf-load.js';
+import { native } from '../sys/native.js';
 
 const INT: BtfType = { kind: 'INT', id: 1, name: 'int', size: 4, encoding: 1, bitOffset: 0, bits: 32 };
 

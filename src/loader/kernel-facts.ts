@@ -4,8 +4,11 @@
  * feature probes. The relocation code takes them as values; tests pass their own.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { loadKernelBtf, parseBtf, parseBtfFile, SYSFS_BTF_DIR, type Btf } from '../btf/index.js';
-import { ProgType, probeHelper, readKernelConfig, runningKernelVersionCode } from '../sys/index.js';
+import { parseBtf, type Btf } from '../btf/btf.js';
+import { loadKernelBtf, parseBtfFile, SYSFS_BTF_DIR } from '../btf/kernel-btf.js';
+import { readKernelConfig, runningKernelVersionCode } from '../sys/feature-probe-system.js';
+import { probeHelper } from '../sys/feature-probe.js';
+import { ProgType } from '../sys/uapi.js';
 
 /** What the loader asks of the kernel; every member is computed on first use. */
 export interface KernelFacts {

@@ -4,8 +4,14 @@
  * kernel; sanitized for kinds an older kernel lacks; dropped (with func/line info) when the
  * kernel refuses it anyway, as libbpf does for objects that do not strictly need BTF.
  */
-import { ALL_BTF_FEATURES, BtfLinkage, BtfStringTable, encodeBtf, fixupDatasecs, sanitizeBtf, type Btf, type BtfFeatures, type BtfType } from '../btf/index.js';
-import { OwnedFd, tryBtfLoad } from '../sys/index.js';
+import type { Btf } from '../btf/btf.js';
+import { fixupDatasecs } from '../btf/datasec-fixup.js';
+import { encodeBtf } from '../btf/encode.js';
+import { ALL_BTF_FEATURES, sanitizeBtf, type BtfFeatures } from '../btf/sanitize.js';
+import { BtfStringTable } from '../btf/string-table.js';
+import { BtfLinkage, type BtfType } from '../btf/types.js';
+import { tryBtfLoad } from '../sys/btf-load.js';
+import { OwnedFd } from '../sys/fd.js';
 import type { ObjectSpec } from './object-spec.js';
 
 /** `STV_HIDDEN`: how a spec variable marked static but global in BTF is reported to the fix-up. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { strerror } from '../sys/index.js';
+import { strerror } from '../sys/strerror.js';
 import { ObjectSpecError } from './errors.js';
 import { parseObjectSpec, type ObjectSpec, type ParseObjectSpecOptions } from './object-spec.js';
 

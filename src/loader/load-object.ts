@@ -4,9 +4,14 @@
  * `appendSubprograms`, CO-RE, `relocateInstructions`, `loadProgram`, bind `.rodata`) and
  * `initMapSlots` (prog arrays and map-in-map `.values`).
  */
-import { CoreCandidateCache, relocateCore, type Btf, type CoreRelocationResult } from '../btf/index.js';
-import type { BpfMap } from '../maps/index.js';
-import { AttrWriter, BpfCmd, bpfSyscall, ProgType, type OwnedFd } from '../sys/index.js';
+import type { Btf } from '../btf/btf.js';
+import { CoreCandidateCache } from '../btf/core/candidates.js';
+import { relocateCore, type CoreRelocationResult } from '../btf/core/relocate-core.js';
+import type { BpfMap } from '../maps/map.js';
+import { AttrWriter } from '../sys/attr.js';
+import { BpfCmd, bpfSyscall } from '../sys/bpf.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { ProgType } from '../sys/uapi.js';
 import type { CreatedMap } from './create-maps.js';
 import { resolveKsyms, type ResolvedExtern } from './externs-resolve.js';
 import { needsKernelConfig, resolveKconfig } from './kconfig.js';

@@ -4,26 +4,16 @@
  * is retried with a level-1 log, growing the buffer on `ENOSPC`, and reported as a
  * `VerifierError` naming the failing source line.
  */
-import {
-  errnoHint,
-  AttachType,
-  isTrampolineRefusalErrno,
-  NotSupportedError,
-  OwnedFd,
-  ProgLoadFlag,
-  ProgType,
-  ProgTypeName,
-  probeProgType,
-  trampolineRefusalReason,
-  tryProgLoad,
-  TRAMPOLINE_ATTACH_TYPES,
-  TRAMPOLINE_FEATURE,
-  type ProgLoadAttempt,
-  type ProgLoadOptions,
-  type RecordBuffer,
-} from '../sys/index.js';
-import { VerifierError, type ExplainContext } from '../verifier-log/index.js';
-import { loadKernelBtf, type BtfStringTable } from '../btf/index.js';
+import { errnoHint, NotSupportedError } from '../sys/errors.js';
+import { OwnedFd } from '../sys/fd.js';
+import { isTrampolineRefusalErrno, trampolineRefusalReason, TRAMPOLINE_ATTACH_TYPES, TRAMPOLINE_FEATURE } from '../sys/feature-probe-trampoline.js';
+import { probeProgType } from '../sys/feature-probe.js';
+import { ProgLoadFlag, tryProgLoad, type ProgLoadAttempt, type ProgLoadOptions, type RecordBuffer } from '../sys/prog-load.js';
+import { AttachType, ProgType, ProgTypeName } from '../sys/uapi.js';
+import type { ExplainContext } from '../verifier-log/explain.js';
+import { VerifierError } from '../verifier-log/verifier-error.js';
+import { loadKernelBtf } from '../btf/kernel-btf.js';
+import type { BtfStringTable } from '../btf/string-table.js';
 import { findKernelBtf, type KernelBtfTarget } from './externs-resolve.js';
 import type { KernelFacts } from './kernel-facts.js';
 import { LoadError } from './load-errors.js';

@@ -15,7 +15,11 @@
  * marked members (size and member offsets unchanged), and references to unmarked types
  * become `void`.
  */
-import { CoreCandidateCache, encodeBtf, relocateCore, type Btf, type BtfMember, type BtfType } from '../btf/index.js';
+import type { Btf } from '../btf/btf.js';
+import { CoreCandidateCache } from '../btf/core/candidates.js';
+import { relocateCore } from '../btf/core/relocate-core.js';
+import { encodeBtf } from '../btf/encode.js';
+import type { BtfMember, BtfType } from '../btf/types.js';
 import { CoreRelocationKind } from './relocations.js';
 import type { ObjectSpec } from './object-spec.js';
 import { LoadError } from './load-errors.js';

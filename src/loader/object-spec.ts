@@ -3,8 +3,9 @@
  * libbpf's: collect ELF -> collect externs -> collect maps (BTF-defined, legacy, global data,
  * .kconfig) -> collect programs -> collect relocations (+ .BTF.ext func/line info and CO-RE).
  */
-import type { Btf } from '../btf/index.js';
-import { parseElf, type Endianness } from '../elf/index.js';
+import type { Btf } from '../btf/btf.js';
+import type { Endianness } from '../elf/constants.js';
+import { parseElf } from '../elf/parse.js';
 import { collectBtfExt } from './collect-btf-ext.js';
 import { collectElf } from './collect-elf.js';
 import { collectExterns, type ExternSpec } from './collect-externs.js';

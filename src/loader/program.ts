@@ -2,7 +2,12 @@
  * A loaded program: its fd, what it was loaded as, `BPF_PROG_TEST_RUN`, pinning.
  */
 import { rmSync } from 'node:fs';
-import { AttrWriter, BpfCmd, bpfSyscall, getProgInfo, objPin, ProgType, type OwnedFd, type ProgInfo, type ProgInfoOptions } from '../sys/index.js';
+import { AttrWriter } from '../sys/attr.js';
+import { BpfCmd, bpfSyscall } from '../sys/bpf.js';
+import type { OwnedFd } from '../sys/fd.js';
+import { getProgInfo, type ProgInfo, type ProgInfoOptions } from '../sys/info.js';
+import { objPin } from '../sys/pin.js';
+import { ProgType } from '../sys/uapi.js';
 
 /** `union bpf_attr` of `BPF_PROG_TEST_RUN` (the `test` struct). */
 const TEST_RUN = {

@@ -6,7 +6,7 @@
  * extern relocation: map fds, global data offsets, call offsets, kfunc and ksym BTF ids).
  * Kernel objects come in as already-resolved numbers, so both steps are tested without a kernel.
  */
-import { PseudoCall, PseudoLdImm64 } from '../asm/index.js';
+import { PseudoCall, PseudoLdImm64 } from '../asm/opcodes.js';
 import { LoadError } from './load-errors.js';
 import { BPF_INSN_SIZE, type FuncInfoRecord, type LineInfoRecord, type ProgramSpec } from './program-spec.js';
 import type { CoreRelocation, Relocation } from './relocations.js';

@@ -5,8 +5,9 @@
  * `struct <name>`. Members are matched by name, so an object built against another kernel's
  * headers still works; function pointers are filled with program fds after the programs load.
  */
-import type { Btf, BtfComposite } from '../btf/index.js';
-import { MapType } from '../sys/index.js';
+import type { Btf } from '../btf/btf.js';
+import type { BtfComposite } from '../btf/types.js';
+import { MapType } from '../sys/uapi.js';
 import type { KernelFacts } from './kernel-facts.js';
 import { LoadError } from './load-errors.js';
 import type { MapSpec } from './map-spec.js';

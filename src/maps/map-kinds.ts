@@ -1,4 +1,4 @@
-import { MapType } from '../sys/index.js';
+import { MapType } from '../sys/uapi.js';
 
 /** `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`, `BPF_F_LOCK`: the `flags` of `BPF_MAP_UPDATE_ELEM`. */
 export const UpdateFlag = {

@@ -1,28 +1,16 @@
 import { unlinkSync } from 'node:fs';
-import {
-  BpfCmd,
-  bpfCmdName,
-  bpfFdKind,
-  ElemPointers,
-  FdClosedError,
-  getFdById,
-  getMapInfo,
-  isNativeError,
-  mapCreate,
-  MapElemBlock,
-  MapType,
-  native,
-  objGet,
-  objPin,
-  OwnedFd,
-  possibleCpus,
-  strerror,
-  SysError,
-  type FdLike,
-  type MapCreateOptions,
-  type MapInfo,
-  type NativeAddon,
-} from '../sys/index.js';
+import { BpfCmd, bpfCmdName } from '../sys/bpf.js';
+import { possibleCpus } from '../sys/cpus.js';
+import { isNativeError, SysError } from '../sys/errors.js';
+import { bpfFdKind, FdClosedError, OwnedFd } from '../sys/fd.js';
+import { getFdById } from '../sys/ids.js';
+import { getMapInfo, type FdLike, type MapInfo } from '../sys/info.js';
+import { mapCreate, type MapCreateOptions } from '../sys/map-create.js';
+import { ElemPointers, MapElemBlock } from '../sys/map-elem.js';
+import { native, type NativeAddon } from '../sys/native.js';
+import { objGet, objPin } from '../sys/pin.js';
+import { strerror } from '../sys/strerror.js';
+import { MapType } from '../sys/uapi.js';
 import { MapError, MapIterationError, type MapIdentity } from './errors.js';
 import { isPerCpuMapType, isQueueLikeMapType, perCpuStride, UpdateFlag } from './map-kinds.js';
 import { MapBatchCursor } from './map-batch-cursor.js';

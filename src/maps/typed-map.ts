@@ -1,6 +1,8 @@
-import { loadKernelBtf, parseBtf, type Btf } from '../btf/index.js';
+import { parseBtf, type Btf } from '../btf/btf.js';
+import { loadKernelBtf } from '../btf/kernel-btf.js';
 import { createBtfCodec, type BtfCodec, type BtfCodecOptions } from '../btf/codec/index.js';
-import { btfGetFdById, getBtfInfo } from '../sys/index.js';
+import { btfGetFdById } from '../sys/ids.js';
+import { getBtfInfo } from '../sys/info.js';
 import { MapError } from './errors.js';
 import type { BpfMap } from './map.js';
 

@@ -3,9 +3,12 @@
  * layout and a `Skeleton` subclass (bpftool's `gen skeleton` for TypeScript). Pure: bytes in,
  * text out.
  */
-import { createBtfCodec, type Btf, type BtfKindName } from '../btf/index.js';
-import { parseObjectSpec, type MapSpec, type ObjectSpec } from '../loader/index.js';
-import { MapType } from '../sys/index.js';
+import type { Btf } from '../btf/btf.js';
+import { createBtfCodec } from '../btf/codec/codec.js';
+import type { BtfKindName } from '../btf/types.js';
+import type { MapSpec } from '../loader/map-spec.js';
+import { parseObjectSpec, type ObjectSpec } from '../loader/object-spec.js';
+import { MapType } from '../sys/uapi.js';
 import { SkeletonGenerateError } from './errors.js';
 import { RECORD_MARKER_PREFIX, exposedSections, exposedVariables, type SkeletonLayout, type SkeletonMapLayout } from './layout.js';
 import { identifier, sectionAccessorName, tsTypeName } from './names.js';

@@ -2,8 +2,10 @@
  * What a generated skeleton says about its object, and the selection rules the generator and the
  * runtime share (so the generated types and the runtime accessors always name the same things).
  */
-import type { BtfCodecOptions, BtfKindName } from '../btf/index.js';
-import type { DataSection, ObjectSpec, VariableSpec } from '../loader/index.js';
+import type { BtfCodecOptions } from '../btf/codec/codec.js';
+import type { BtfKindName } from '../btf/types.js';
+import type { DataSection, VariableSpec } from '../loader/data-section.js';
+import type { ObjectSpec } from '../loader/object-spec.js';
 
 /**
  * Variables whose name starts with this mark a record type instead of being data:

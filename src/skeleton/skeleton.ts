@@ -6,12 +6,20 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createBtfCodec, type Btf, type BtfCodec, type BtfKindName } from '../btf/index.js';
-import { PerfBufferReader, RingBufferReader, type PerfBufferOptions } from '../events/index.js';
-import type { Link, LinkGroup } from '../links/index.js';
-import { attachObject, loadObjectSync, parseObjectSpec, type BpfObject, type ObjectLinks, type BpfProgram, type DataSection, type LoadObjectOptions, type ObjectSpec } from '../loader/index.js';
-import { TypedMap, type BpfMap } from '../maps/index.js';
-import { MapType } from '../sys/index.js';
+import type { Btf } from '../btf/btf.js';
+import { createBtfCodec, type BtfCodec } from '../btf/codec/codec.js';
+import type { BtfKindName } from '../btf/types.js';
+import { PerfBufferReader, type PerfBufferOptions } from '../events/perf-buffer-reader.js';
+import { RingBufferReader } from '../events/ring-buffer-reader.js';
+import type { Link, LinkGroup } from '../links/link.js';
+import { attachObject, type ObjectLinks } from '../loader/attach-object.js';
+import { loadObjectSync, type BpfObject, type LoadObjectOptions } from '../loader/bpf-object.js';
+import type { DataSection } from '../loader/data-section.js';
+import { parseObjectSpec, type ObjectSpec } from '../loader/object-spec.js';
+import type { BpfProgram } from '../loader/program.js';
+import type { BpfMap } from '../maps/map.js';
+import { TypedMap } from '../maps/typed-map.js';
+import { MapType } from '../sys/uapi.js';
 import { SkeletonError } from './errors.js';
 import { exposedVariables, type SkeletonLayout } from './layout.js';
 

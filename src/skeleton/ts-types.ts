@@ -14,7 +14,8 @@
  * - typedefs and qualifiers are looked through; an anonymous struct/union/enum named only by a
  *   typedef takes the typedef's name.
  */
-import { BtfIntEncoding, type Btf, type BtfComposite, type BtfEnum, type BtfEnum64 } from '../btf/index.js';
+import type { Btf } from '../btf/btf.js';
+import { BtfIntEncoding, type BtfComposite, type BtfEnum, type BtfEnum64 } from '../btf/types.js';
 import { tsTypeName } from './names.js';
 
 /** Options of {@link TsTypeEmitter}, mirroring the codec options the skeleton runtime uses. */
