@@ -341,18 +341,29 @@ export class PerfBufferReader extends EventReader {
   }
 
   #consumeRing(ring: PerfRing, callback: RecordCallback): number {
+    // Everything the loop reads is a local: module imports and private fields would be reloaded
+    // (with hole and brand checks) for every record by the optimized code.
     const view = ring.view;
     const size = ring.size;
+    const mask = ring.mask;
+    const base = ring.tailLow;
+    const skip = this.#sampleSkip;
+    const sample = this.#sample;
+    const sampleType = PERF_RECORD_SAMPLE;
+    const lostType = PERF_RECORD_LOST;
+    const headerSize = PERF_HEADER_SIZE;
+    sample.cpu = ring.cpu;
+    sample.key = ring.key;
     let delivered = 0;
     let done = 0;
     try {
       const avail = ring.pendingBytes();
       while (done < avail) {
-        const at = (ring.tailLow + done) & ring.mask;
+        const at = (base + done) & mask;
         // Records are 8-byte aligned and 8-byte multiples, so a header never wraps.
         const type = view.getUint32(at, true);
         const recordSize = view.getUint16(at + 6, true);
-        if (recordSize < PERF_HEADER_SIZE) {
+        if (recordSize < headerSize) {
           throw new EventBufferError(`corrupt perf record of size ${recordSize} at ring offset ${at}`, { map: this.name, cpu: ring.cpu });
         }
         let v = view;
@@ -362,14 +373,11 @@ export class PerfBufferReader extends EventReader {
           off = 0;
         }
         done += recordSize;
-        if (type === PERF_RECORD_SAMPLE) {
+        if (type === sampleType) {
           delivered++;
-          const skip = this.#sampleSkip;
-          this.#sample.cpu = ring.cpu;
-          this.#sample.key = ring.key;
-          if (skip !== 0) this.#sample.time = v.getBigUint64(off + 8, true);
+          if (skip !== 0) sample.time = v.getBigUint64(off + 8, true);
           if (callback(v, off + 12 + skip, v.getUint32(off + 8 + skip, true)) === false || this.#closeRequested) break;
-        } else if (type === PERF_RECORD_LOST) {
+        } else if (type === lostType) {
           const lost = v.getUint32(off + 16, true) + v.getUint32(off + 20, true) * 2 ** 32;
           ring.lost += lost;
           this.#onLost?.(ring.cpu, lost, v.getBigUint64(off + 8, true));
