@@ -4,6 +4,7 @@
  * is retried with a level-1 log, growing the buffer on `ENOSPC`, and reported as a
  * `VerifierError` naming the failing source line.
  */
+import { createRequire } from 'node:module';
 import { errnoHint, NotSupportedError } from '../sys/errors.js';
 import { OwnedFd } from '../sys/fd.js';
 import { isTrampolineRefusalErrno, trampolineRefusalReason, TRAMPOLINE_ATTACH_TYPES, TRAMPOLINE_FEATURE } from '../sys/feature-probe-trampoline.js';
@@ -11,7 +12,7 @@ import { probeProgType } from '../sys/feature-probe.js';
 import { ProgLoadFlag, tryProgLoad, type ProgLoadAttempt, type ProgLoadOptions, type RecordBuffer } from '../sys/prog-load.js';
 import { AttachType, ProgType, ProgTypeName } from '../sys/uapi.js';
 import type { ExplainContext } from '../verifier-log/explain.js';
-import { VerifierError } from '../verifier-log/verifier-error.js';
+import type { VerifierError } from '../verifier-log/verifier-error.js';
 import { loadKernelBtf } from '../btf/kernel-btf.js';
 import type { BtfStringTable } from '../btf/string-table.js';
 import { findKernelBtf, type KernelBtfTarget } from './externs-resolve.js';
@@ -166,7 +167,18 @@ export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
     const why = attempt.code === 'EPERM' && hint !== undefined ? hint : 'no verifier log';
     throw new LoadError(`BPF_PROG_LOAD failed: ${attempt.code} (${attempt.cause.message}), ${why}`, { program: s.name }, { cause: attempt.cause });
   }
-  throw new VerifierError({ program: s.name, rawLog: attempt.log, errno: attempt.errno, context: input.explain, cause: attempt.cause });
+  throw new (verifierErrorClass())({ program: s.name, rawLog: attempt.log, errno: attempt.errno, context: input.explain, cause: attempt.cause });
+}
+
+/**
+ * `VerifierError`, loaded when a program is rejected: its log parser and explainer are five
+ * modules (~55 KB) that a successful load never runs, and every `bpf-ts prog load` paid for
+ * them at start-up. Node >= 20.19 (our floor) loads ES modules synchronously through
+ * `require()`; the class is the one an `import` gets, so `instanceof` holds.
+ */
+function verifierErrorClass(): typeof VerifierError {
+  const load = createRequire(import.meta.url);
+  return (load('../verifier-log/verifier-error.js') as typeof import('../verifier-log/verifier-error.js')).VerifierError;
 }
 
 /**

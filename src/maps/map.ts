@@ -1,4 +1,5 @@
 import { unlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { BpfCmd, bpfCmdName } from '../sys/bpf.js';
 import { possibleCpus } from '../sys/cpus.js';
 import { isNativeError, SysError } from '../sys/errors.js';
@@ -14,7 +15,7 @@ import { MapType } from '../sys/uapi.js';
 import { MapError, MapIterationError, type MapIdentity } from './errors.js';
 import { isPerCpuMapType, isQueueLikeMapType, perCpuStride, UpdateFlag } from './map-kinds.js';
 import { MapBatchCursor } from './map-batch-cursor.js';
-import { typedMap, type TypedMap, type TypedMapOptions } from './typed-map.js';
+import type { TypedMap, TypedMapOptions } from './typed-map.js';
 
 /** Offsets in the `BPF_MAP_*_BATCH` block of `union bpf_attr` (`struct { in_batch, out_batch, keys, values, count, map_fd, elem_flags, flags } batch`). */
 const BATCH = { inBatch: 0, outBatch: 8, keys: 16, values: 24, count: 32, mapFd: 36, elemFlags: 40, flags: 48, SIZE: 56 } as const;
@@ -612,6 +613,10 @@ export class BpfMap {
    * types by default (see `typedMap`).
    */
   typed<K = unknown, V = unknown>(options: TypedMapOptions = {}): TypedMap<K, V> {
+    // Loaded on first use: the BTF codecs are ~40 KB that loading an object (and every
+    // `bpf-ts prog load`) would otherwise compile without using. Node >= 20.19 loads ES modules
+    // synchronously through require(); the module instance is the one an import gets.
+    const { typedMap } = createRequire(import.meta.url)('./typed-map.js') as typeof import('./typed-map.js');
     return typedMap<K, V>(this, options);
   }
 
