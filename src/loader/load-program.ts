@@ -150,6 +150,15 @@ export function loadProgram(input: ProgramLoadInput): LoadedProgramFd {
   }
   if (attempt.log !== '') input.onLog?.(attempt.log);
   if (attempt.ok) return { fd: new OwnedFd(attempt.fd, `prog ${s.name}`), log: attempt.log };
+  if (attempt.code === 'EAGAIN') {
+    // The partial log of an interrupted verifier names no error; a VerifierError saying so would
+    // send the user looking for a bug in the program.
+    throw new LoadError(
+      "BPF_PROG_LOAD was interrupted by a signal on every retry (EAGAIN): the verifier gives up when a signal is pending, e.g. a profiler's SIGPROF (node --cpu-prof) or a timer firing faster than the program verifies",
+      { ...(input.fileName === undefined ? {} : { fileName: input.fileName }), program: s.name },
+      { cause: attempt.cause },
+    );
+  }
   if (attempt.log.trim() === '') {
     const refused = trampolineRefusal(s, attempt.errno);
     if (refused !== undefined) {
