@@ -17,6 +17,11 @@
  *   `src/elf` reader validates BPF relocatable objects and refuses executables and libraries.
  * - Hooks this kernel lacks fail with `NotSupportedError` naming the missing feature (kprobe PMU
  *   and kprobe_events, fprobe for kprobe.multi, BPF trampolines for fentry/fexit/fmod_ret/lsm).
+ * - tc: `attachTcx` (a `bpf_link`, 6.6+) and, for older kernels, `attachTc`: a `cls_bpf` filter
+ *   in direct-action mode under the `clsact` qdisc over rtnetlink (libbpf's `bpf_tc_*`), a `Link`
+ *   without link fd whose close() deletes the filter. `attach()` keeps to tcx and its
+ *   `NotSupportedError` names `attachTc`: the two differ in ordering and ownership, so falling
+ *   back silently would change what the caller gets.
  * - USDT attaches uprobes at the note sites with their semaphores and, given the object's
  *   `__bpf_usdt_specs` map, fills it and passes the spec index as BPF cookie (x86-64 only).
  */
