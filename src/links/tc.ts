@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:os';
 import { getProgInfo } from '../sys/info.js';
-import { netlinkAttribute, NetlinkError, NetlinkFlag, netlinkUint, parseNetlinkAttributes, rtnetlinkRequest, RtmType } from '../sys/netlink.js';
+import { concatBytes, netlinkAttribute, NetlinkError, NetlinkFlag, netlinkUint, parseNetlinkAttributes, rtnetlinkRequest, RtmType } from '../sys/netlink.js';
 import { strerror } from '../sys/strerror.js';
 import { LinkError } from './errors.js';
 import { Link } from './link.js';
@@ -107,7 +107,7 @@ export function attachTc(program: AttachableProgram, options: TcOptions): TcLink
   let echoed;
   try {
     const name = filterName(program, label);
-    const body = concat([
+    const body = concatBytes([
       tcmsg(ifindex, handle, parent, ((priority << 16) | htons(ETH_P_ALL)) >>> 0),
       netlinkAttribute(TCA_KIND, 'bpf'),
       netlinkAttribute(TCA_OPTIONS, [
@@ -156,7 +156,7 @@ export function createTcHook(device: NetDevice, context: { program?: string; tar
   const ctx = { program: context.program, target: context.target ?? `tc ${deviceLabel(device, ifindex)}` };
   try {
     netlinkOrLinkError(
-      () => rtnetlinkRequest(RtmType.NEWQDISC, NetlinkFlag.CREATE | NetlinkFlag.EXCL, concat([tcmsg(ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0), netlinkAttribute(TCA_KIND, 'clsact')])),
+      () => rtnetlinkRequest(RtmType.NEWQDISC, NetlinkFlag.CREATE | NetlinkFlag.EXCL, concatBytes([tcmsg(ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0), netlinkAttribute(TCA_KIND, 'clsact')])),
       'RTM_NEWQDISC clsact',
       ctx,
     );
@@ -182,11 +182,11 @@ export function destroyTcHook(device: NetDevice): void {
 }
 
 function destroyClsact(ifindex: number): void {
-  rtnetlinkRequest(RtmType.DELQDISC, 0, concat([tcmsg(ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0), netlinkAttribute(TCA_KIND, 'clsact')]));
+  rtnetlinkRequest(RtmType.DELQDISC, 0, concatBytes([tcmsg(ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0), netlinkAttribute(TCA_KIND, 'clsact')]));
 }
 
 function detachTcFilter(ifindex: number, parent: number, handle: number, priority: number, context: { program: string; target: string }): void {
-  const body = concat([tcmsg(ifindex, handle, parent, ((priority << 16) | htons(ETH_P_ALL)) >>> 0), netlinkAttribute(TCA_KIND, 'bpf')]);
+  const body = concatBytes([tcmsg(ifindex, handle, parent, ((priority << 16) | htons(ETH_P_ALL)) >>> 0), netlinkAttribute(TCA_KIND, 'bpf')]);
   netlinkOrLinkError(() => rtnetlinkRequest(RtmType.DELTFILTER, 0, body), 'RTM_DELTFILTER', context);
 }
 
@@ -231,14 +231,4 @@ function tcmsg(ifindex: number, handle: number, parent: number, info: number): U
 
 function htons(n: number): number {
   return ((n & 0xff) << 8) | ((n >> 8) & 0xff);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

@@ -126,7 +126,7 @@ export function netlinkAttribute(type: number, payload: string | number | Uint8A
   } else if (payload instanceof Uint8Array) {
     body = payload;
   } else {
-    body = concat(payload);
+    body = concatBytes(payload);
   }
   const out = new Uint8Array(align4(4 + body.byteLength));
   const v = new DataView(out.buffer);
@@ -137,7 +137,8 @@ export function netlinkAttribute(type: number, payload: string | number | Uint8A
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+/** The bytes of `parts`, one after another (a netlink message is its header and attributes). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const p of parts) {
