@@ -6,26 +6,15 @@
  */
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_BPFFS, ensureBpffs, isBpffs } from '../sys/pin.js';
+import { DEFAULT_BPFFS, ensureBpffs, isBpffs, nearestExisting } from '../sys/pin.js';
 import { CliError } from './context.js';
-
-/** The nearest ancestor of `dir` (or `dir` itself) that exists. */
-function existingAncestor(dir: string): string {
-  let at = resolve(dir);
-  while (!existsSync(at)) {
-    const up = dirname(at);
-    if (up === at) break;
-    at = up;
-  }
-  return at;
-}
 
 /**
  * Makes `dir` exist on a bpffs for pinning `path` in it, and returns the directories it created
  * (deepest last), for {@link removeCreatedDirs} when pinning fails after all.
  */
 export function preparePinDir(dir: string, path: string): string[] {
-  const base = existingAncestor(dir);
+  const base = nearestExisting(dir);
   if (!isBpffs(base)) {
     if (resolve(base) === DEFAULT_BPFFS) {
       ensureBpffs(DEFAULT_BPFFS);

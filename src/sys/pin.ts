@@ -70,8 +70,8 @@ export function bpffsMounts(): string[] {
   return mounts;
 }
 
-/** The nearest ancestor of `dir` (or `dir`) that exists. */
-function nearestExisting(dir: string): string {
+/** The nearest ancestor of `dir` (or `dir` itself) that exists. */
+export function nearestExisting(dir: string): string {
   let at = resolve(dir);
   while (!existsSync(at)) {
     const up = dirname(at);
