@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -11,23 +11,7 @@ import { EventBufferError, RecordDecodeError, RingBufferReader, RingBufferSet } 
 import { requirePrivileges } from '../helpers/privileges.js';
 import { slowdown } from '../helpers/kernel.js';
 import { RB_NO_WAKEUP, RECORD_SIZE, StatsSlot, checkRecord, loadProducers, outputLength, produceRing, readStats } from './producers.js';
-
-/**
- * Open fds of the kinds this library creates (bpf maps/programs/links, epoll, perf events: all
- * anon inodes). Pipes and sockets are left out: Node's child-process machinery (one test spawns
- * a producer) opens and closes those on its own schedule, which made a plain count flaky.
- */
-function openFds(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('anon_inode:')) n++;
-    } catch {
-      // The fd readdir itself used, already closed.
-    }
-  }
-  return n;
-}
+import { anonInodeFdCount } from '../soak/census.js';
 
 describe('events: RingBufferReader', function () {
   this.timeout(20000);
@@ -37,10 +21,10 @@ describe('events: RingBufferReader', function () {
     requirePrivileges(this);
   });
   beforeEach(() => {
-    fdsBefore = openFds();
+    fdsBefore = anonInodeFdCount();
   });
   afterEach(() => {
-    expect(openFds(), 'fds left behind').to.equal(fdsBefore);
+    expect(anonInodeFdCount(), 'fds left behind').to.equal(fdsBefore);
   });
 
   it('delivers every accepted record exactly once, in order, when the producer outruns the consumer', async () => {

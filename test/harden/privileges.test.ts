@@ -12,19 +12,13 @@ import { getLinkInfo, getMapInfo, getProgInfo, linkGetFdById, mapGetFdById, obje
 import { BPF_DIR, CLI, REPO_ROOT } from '../helpers/paths.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { UnprivilegedUser, type UserRun } from '../helpers/unprivileged-user.js';
+// Type only: importing the child's values would run it.
+import type { Attempt } from './unprivileged-child.js';
 
 const OBJECT = join(BPF_DIR, 'harden', 'unpriv.bpf.o');
 const CHILD = join(REPO_ROOT, 'dist', 'test', 'harden', 'unprivileged-child.js');
 const PIN_ROOT = '/sys/fs/bpf/bpfts-unpriv-root';
 
-interface Attempt {
-  readonly op: string;
-  readonly ok: boolean;
-  readonly classes?: string[];
-  readonly message?: string;
-  readonly permission?: boolean;
-  readonly typed?: boolean;
-}
 
 /** Ids of kernel objects named like this test's object's, or created by `uid`. */
 function census(uid: number): { progs: number[]; maps: number[] } {

@@ -7,7 +7,8 @@
 import { BpfMap, BpfTsError, isPermissionError, loadObject, loadObjectSpec, MapType } from '../../src/index.js';
 import { attachRawTracepoint, attachTracepoint } from '../../src/links/index.js';
 
-interface Attempt {
+/** One operation tried without privileges, as the parent test reads it from stdout. */
+export interface Attempt {
   readonly op: string;
   readonly ok: boolean;
   readonly classes?: string[];
