@@ -98,6 +98,8 @@ export function readManifest(dir: string): LoadManifest {
 }
 
 const STAGING_PREFIX = 'bpf_ts_loading_';
+/** `bpf_ts_loading_<pid>_<name>`: the pid of the load that made it. */
+const STAGING_NAME = new RegExp(`^${STAGING_PREFIX}(\\d+)_`);
 
 /** True when process `pid` exists (signal 0 probes without signalling). */
 function processAlive(pid: number): boolean {
@@ -118,7 +120,7 @@ function sweepStaleStaging(parent: string): void {
     return;
   }
   for (const name of names) {
-    const pid = /^bpf_ts_loading_(\d+)_/.exec(name)?.[1];
+    const pid = STAGING_NAME.exec(name)?.[1];
     if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
     rmSync(join(parent, name), { recursive: true, force: true });
   }
@@ -135,11 +137,11 @@ function removeIfEmpty(dir: string): void {
 /** Loads, attaches and pins under `dir` (see the module comment). Returns the manifest written. */
 async function loadPinned(objectFile: string, dir: string, args: ReturnType<typeof parseRunArgs>, ctx: CliContext): Promise<LoadManifest> {
   const pindir = resolve(dir);
+  if (pindir === DEFAULT_BPFFS) throw new CliError(`${dir}: PINDIR must be a directory under ${DEFAULT_BPFFS}, not the mount itself`);
   if (existsSync(join(pindir, LOAD_MANIFEST))) throw new CliError(`${dir} already holds a 'bpf-ts load' (run 'bpf-ts unload ${dir}' first)`);
   if (existsSync(pindir) && readdirSync(pindir).length > 0) throw new CliError(`${dir} is not empty`);
   const spec = await openObjectSpec(objectFile, ctx, args.debug);
   applyAssignments(spec, args.sets);
-  if (pindir === DEFAULT_BPFFS) throw new CliError(`${dir}: PINDIR must be a directory under ${DEFAULT_BPFFS}, not the mount itself`);
   let obj: BpfObject | undefined;
   const parent = dirname(pindir);
   const staging = join(parent, `${STAGING_PREFIX}${process.pid}_${basename(pindir)}`);

@@ -136,6 +136,11 @@ describe('cli: bpf-ts load OBJ PINDIR / unload PINDIR', function () {
     } finally {
       rmSync(notBpffs, { recursive: true, force: true });
     }
+    expect(await runCli(['load', KILL_OBJ, '/sys/fs/bpf'])).to.deep.equal({
+      code: 255,
+      out: '',
+      err: 'Error: /sys/fs/bpf: PINDIR must be a directory under /sys/fs/bpf, not the mount itself\n',
+    });
     expect(await runCli(['load', KILL_OBJ, dir, '--duration', '1'])).to.deep.equal({
       code: 255,
       out: '',
