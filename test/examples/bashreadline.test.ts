@@ -11,10 +11,12 @@ const NONE = { progs: [], maps: [], links: [] };
 
 /**
  * An interactive shell on a terminal: `script` gives it a pty and copies our pipe into it, so
- * the shell reads its lines with readline() as when a person types them.
+ * the shell reads its lines with readline() as when a person types them. script runs its command
+ * through `$SHELL -c` (/bin/sh when SHELL is unset, as under CI); `exec` makes the shell script's
+ * own child whichever shell that is (dash would otherwise fork it).
  */
 function startInteractive(shell: string): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn('script', ['-qc', `${shell} --norc --noprofile -i`, '/dev/null'], {
+  const child = spawn('script', ['-qc', `exec ${shell} --norc --noprofile -i`, '/dev/null'], {
     stdio: ['pipe', 'ignore', 'ignore'],
     env: { ...process.env, INPUTRC: '/dev/null', HISTFILE: '/dev/null' },
   });
