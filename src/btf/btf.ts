@@ -8,6 +8,19 @@ import { indexTypes } from './type-index.js';
 import { BtfStrings } from './strings.js';
 import { BtfKind, type BtfKindName, type BtfType, type BtfTypeTable } from './types.js';
 
+/**
+ * One name lookup of a batch answered by {@link Btf.prefetchNames}: the same question as
+ * `findByName(name, kinds[0])` (one kind or none) or, with `flavors`, as
+ * `findByNameWithFlavors(name, kinds)`.
+ */
+export interface BtfNameQuery {
+  readonly name: string;
+  /** Kinds to accept; absent: any. */
+  readonly kinds?: readonly BtfKindName[];
+  /** Also accept `name___<suffix>` (CO-RE flavors). */
+  readonly flavors?: boolean;
+}
+
 /** Options of `parseBtf`. */
 export interface ParseBtfOptions {
   /**
@@ -79,6 +92,8 @@ export class Btf implements BtfTypeTable {
   readonly #source: TypeRecordSource;
   #names: NameIndex | undefined;
   #scans = 0;
+  /** Answers of {@link prefetchNames}, by {@link queryKey}: own indexes, ascending. */
+  #prefetched: Map<string, number[]> | undefined;
   readonly #aligns = new Map<number, number>();
 
   /** Use `parseBtf`. */
@@ -158,8 +173,10 @@ export class Btf implements BtfTypeTable {
     const want = kind === undefined ? -1 : BtfKind[kind];
     const le = this.header.littleEndian;
     const kindMatches = (i: number): boolean => want === -1 || infoKind(this.#view.getUint32((this.#offsets[i] as number) + 4, le)) === want;
-    let own: number[];
-    if (this.#names === undefined && this.#scans < LINEAR_LOOKUPS) {
+    let own: number[] | undefined = this.#prefetched?.get(queryKey(name, want === -1 ? ALL_KINDS : kindBit(want), false));
+    if (own !== undefined) {
+      // Answered by the batch pass of prefetchNames.
+    } else if (this.#names === undefined && this.#scans < LINEAR_LOOKUPS) {
       // A few lookups (a CLI run, one map definition) are cheaper as libbpf-style linear scans
       // than building the hash index; repeated lookups (CO-RE) switch to the index.
       this.#scans++;
@@ -182,6 +199,77 @@ export class Btf implements BtfTypeTable {
   }
 
   /**
+   * Answers a batch of name lookups in ONE pass over this blob's own type names (a base's are
+   * not searched); later `findByName` / `findByNameWithFlavors` calls asking exactly one of these
+   * questions are answered from the batch. A load that knows its names up front (CO-RE root
+   * types, attach targets) pays one pass instead of one per name, on a BTF parsed for that load.
+   * Does nothing once the hash index exists (lookups are cheap then). Counts as one linear lookup.
+   *
+   * @example
+   * ```ts
+   * btf.prefetchNames([{ name: 'task_struct', kinds: ['STRUCT'], flavors: true }, { name: 'btf_trace_sched_switch', kinds: ['TYPEDEF'] }]);
+   * btf.findByName('btf_trace_sched_switch', 'TYPEDEF'); // no further pass
+   * ```
+   */
+  prefetchNames(queries: readonly BtfNameQuery[]): void {
+    if (this.#names !== undefined) return;
+    const prefetched = (this.#prefetched ??= new Map());
+    /** Needles by their first byte. */
+    const byFirst: (PendingQuery[] | undefined)[] = new Array(256);
+    const pending: PendingQuery[] = [];
+    let union = 0;
+    for (const q of queries) {
+      if (q.name === '') continue;
+      const flavors = q.flavors === true;
+      const mask = kindMask(q.kinds);
+      const key = queryKey(q.name, mask, flavors);
+      if (prefetched.has(key)) continue;
+      const pq: PendingQuery = { key, needle: Buffer.from(q.name, 'utf8'), mask, flavors, out: [] };
+      prefetched.set(key, pq.out);
+      pending.push(pq);
+      union |= mask;
+      (byFirst[pq.needle[0] as number] ??= []).push(pq);
+    }
+    if (pending.length === 0) return;
+    this.#scans++;
+    const offsets = this.#offsets;
+    const words = this.#words;
+    const view = this.#view;
+    const le = this.header.littleEndian;
+    const strings = this.strings;
+    const bytes = strings.bytes;
+    const start = strings.startOffset;
+    for (let i = 0; i < offsets.length; i++) {
+      const at = offsets[i] as number;
+      const info = words !== undefined ? (words[(at >>> 2) + 1] as number) : view.getUint32(at + 4, le);
+      const kind = (info >>> 24) & 0x1f;
+      if (((union >>> kind) & 1) === 0) continue;
+      const nameOff = words !== undefined ? (words[at >>> 2] as number) : view.getUint32(at, le);
+      if (nameOff === 0) continue;
+      const p = nameOff - start;
+      if (p < 0) {
+        // A name in the base's strings (split BTF): rare, so compared the slow way.
+        for (const q of pending) {
+          if (((q.mask >>> kind) & 1) !== 0 && (strings.equalsBytes(nameOff, q.needle) || (q.flavors && hasFlavorOf(strings.get(nameOff), q.needle)))) q.out.push(i);
+        }
+        continue;
+      }
+      const list = byFirst[bytes[p] as number];
+      if (list === undefined) continue;
+      for (const q of list) {
+        if (((q.mask >>> kind) & 1) === 0) continue;
+        const needle = q.needle;
+        const n = needle.length;
+        const end = bytes[p + n];
+        if (end !== 0 && !(q.flavors && end === UNDERSCORE && bytes[p + n + 1] === UNDERSCORE && bytes[p + n + 2] === UNDERSCORE)) continue;
+        let k = 1;
+        while (k < n && bytes[p + k] === needle[k]) k++;
+        if (k === n) q.out.push(i);
+      }
+    }
+  }
+
+  /**
    * Ids (ascending, base first) of the types named `name` or `name___<suffix>` (of one of `kinds`, default any), in one pass over
    * the names: the name test of libbpf's CO-RE candidate search (`bpf_core_add_cands` reads every
    * type's name too), which the caller refines with the essential-name rule. Counts as one of
@@ -190,9 +278,13 @@ export class Btf implements BtfTypeTable {
   findByNameWithFlavors(name: string, kinds?: readonly BtfKindName[]): readonly number[] {
     const fromBase = this.base?.findByNameWithFlavors(name, kinds) ?? [];
     if (name === '') return fromBase;
-    this.#scans++;
-    const mask = kinds === undefined ? ALL_KINDS : kinds.reduce((m, k) => m | kindBit(BtfKind[k]), 0);
-    const ids = this.#scanNames(Buffer.from(name, 'utf8'), mask, true).map((i) => i + this.firstId);
+    const mask = kindMask(kinds);
+    let own = this.#prefetched?.get(queryKey(name, mask, true));
+    if (own === undefined) {
+      this.#scans++;
+      own = this.#scanNames(Buffer.from(name, 'utf8'), mask, true);
+    }
+    const ids = own.map((i) => i + this.firstId);
     return fromBase.length === 0 ? ids : [...fromBase, ...ids];
   }
 
@@ -417,6 +509,24 @@ export class Btf implements BtfTypeTable {
     for (let i = 0; i < n; i++) nameOffs[i] = view.getUint32(this.#offsets[i] as number, le);
     return new NameIndex(nameOffs, this.strings);
   }
+}
+
+/** A query of {@link Btf.prefetchNames} while its pass runs. */
+interface PendingQuery {
+  readonly key: string;
+  readonly needle: Uint8Array;
+  readonly mask: number;
+  readonly flavors: boolean;
+  readonly out: number[];
+}
+
+function kindMask(kinds: readonly BtfKindName[] | undefined): number {
+  return kinds === undefined ? ALL_KINDS : kinds.reduce((m, k) => (m | kindBit(BtfKind[k])) >>> 0, 0);
+}
+
+/** The memo key of a lookup: flavors or not, kind mask, name. */
+function queryKey(name: string, mask: number, flavors: boolean): string {
+  return `${flavors ? 'f' : 'x'}${mask}\0${name}`;
 }
 
 /** `name` starts with `needle` followed by `___` (a CO-RE flavor of `needle`). */

@@ -23,6 +23,7 @@ import { LoadError } from './load-errors.js';
 import { encodeFuncInfo, encodeLineInfo, loadProgram, resolveAttachTarget } from './load-program.js';
 import type { ObjectSpec } from './object-spec.js';
 import { BpfProgram } from './program.js';
+import { prefetchKernelNames } from './prefetch-kernel-names.js';
 import { appendSubprograms, coreRelocations, relocateInstructions, type RelocationTargets } from './relocate-program.js';
 import { CoreRelocationKind } from './relocations.js';
 import { structOpsAttachments, structOpsKernelBtfs, structOpsLayout, structOpsValue, type StructOpsLayout } from './struct-ops.js';
@@ -172,6 +173,15 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
   };
   const kernVersion = spec.kernelVersion ?? facts.kernelVersion();
   const structOps = structOpsAttachments([...state.structOps.values()]);
+
+  const toLoad = spec.programs.filter((p) => (state.programFilter !== undefined ? state.programFilter.includes(p.name) : p.autoload));
+  prefetchKernelNames({
+    localBtf: spec.btf,
+    programs: state.programType === undefined ? toLoad : toLoad.map((p) => Object.assign(p.clone(), { type: state.programType?.type, expectedAttachType: state.programType?.expectedAttachType })),
+    subprograms: spec.subprograms,
+    coreTarget: () => state.coreTarget ?? facts.vmlinuxBtf(),
+    vmlinux: () => facts.vmlinuxBtf(),
+  });
 
   const loaded: BpfProgram[] = [];
   try {

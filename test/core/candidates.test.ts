@@ -59,6 +59,29 @@ describe('btf/core candidates', () => {
       }
     });
 
+    it('one batched pass (prefetchNames) answers every search as its own pass would, and only those', () => {
+      const fresh = parseBtfFile('/sys/kernel/btf/vmlinux');
+      const queries = [
+        ...CASES.map(([name, kind]) => ({ name, kinds: kind === 'ENUM' ? (['ENUM', 'ENUM64'] as const) : [kind], flavors: true })),
+        { name: 'btf_trace_sched_switch', kinds: ['TYPEDEF'] as const },
+        { name: 'do_nanosleep', kinds: ['FUNC'] as const },
+        { name: 'task_struct' },
+        { name: 'no_such_type_at_all', kinds: ['STRUCT'] as const, flavors: true },
+      ];
+      fresh.prefetchNames(queries);
+      expect(fresh.namesIndexed).to.equal(false);
+      for (const [name, kind] of CASES) expect(findTargetCandidates(fresh, name, kind), `${kind} ${name}`).to.deep.equal(bruteForce(name, kind));
+      const reference = parseBtfFile('/sys/kernel/btf/vmlinux');
+      for (const [name, kind] of [['btf_trace_sched_switch', 'TYPEDEF'], ['do_nanosleep', 'FUNC'], ['task_struct', undefined]] as const) {
+        const ids = fresh.findByName(name, kind);
+        expect(ids.length, name).to.be.greaterThan(0);
+        expect(ids, name).to.deep.equal(reference.findByName(name, kind));
+      }
+      expect(fresh.findByNameWithFlavors('no_such_type_at_all', ['STRUCT'])).to.deep.equal([]);
+      // A question the batch did not ask (another kind) is still answered by a pass of its own.
+      expect(fresh.findByName('task_struct', 'TYPEDEF')).to.deep.equal(reference.findByName('task_struct', 'TYPEDEF'));
+    });
+
     it('nf_conn has the flavored nf_conn___init as a second candidate', () => {
       expect(findTargetCandidates(vmlinux, 'nf_conn', 'STRUCT').map((id) => vmlinux.typeName(id))).to.deep.equal(['nf_conn', 'nf_conn___init']);
     });
@@ -67,6 +90,15 @@ describe('btf/core candidates', () => {
   describe('modules and pruning (synthetic kernel)', () => {
     const base = buildBtf([int('int', 4, true), struct('in_base', 8, [m('pad', 1, 0), m('x', 1, 32)])]);
     const mod = buildBtf([struct('mod_only', 12, [m('pad', 1, 0), m('pad2', 1, 32), m('b', 1, 64)]), struct('in_base', 4, [m('x', 1, 0)])], base);
+
+    it('a batched pass over split BTF finds its own types, by names of either string section', () => {
+      const split = buildBtf([struct('mod_only', 12, [m('pad', 1, 0), m('pad2', 1, 32), m('b', 1, 64)]), struct('in_base', 4, [m('x', 1, 0)]), struct('mod_only___v2', 4, [m('b', 1, 0)])], base);
+      split.prefetchNames([{ name: 'in_base', kinds: ['STRUCT'] }, { name: 'mod_only', kinds: ['STRUCT'], flavors: true }, { name: 'int', kinds: ['INT'] }]);
+      // Base ids first (the base is searched by its own lookup), then the split BTF's own.
+      expect(split.findByName('in_base', 'STRUCT')).to.deep.equal([2, 4]);
+      expect(split.findByNameWithFlavors('mod_only', ['STRUCT'])).to.deep.equal([3, 5]);
+      expect(split.findByName('int', 'INT')).to.deep.equal([1]);
+    });
     const local = buildBtf([
       int('int', 4, true), // 1
       struct('mod_only', 4, [m('b', 1, 0)]), // 2
