@@ -3,23 +3,11 @@ import { decodeType, type TypeRecordSource } from './decode-type.js';
 import { BtfError } from './errors.js';
 import { parseBtfHeader, type BtfHeader } from './header.js';
 import { infoKind, kindName } from './layout.js';
+import { ALL_KINDS, hasFlavorOf, kindBit, kindMask, NameBatch, queryKey, type BtfNameQuery } from './name-batch.js';
 import { NameIndex } from './name-index.js';
 import { indexTypes } from './type-index.js';
 import { BtfStrings } from './strings.js';
 import { BtfKind, type BtfKindName, type BtfType, type BtfTypeTable } from './types.js';
-
-/**
- * One name lookup of a batch answered by {@link Btf.prefetchNames}: the same question as
- * `findByName(name, kinds[0])` (one kind or none) or, with `flavors`, as
- * `findByNameWithFlavors(name, kinds)`.
- */
-export interface BtfNameQuery {
-  readonly name: string;
-  /** Kinds to accept; absent: any. */
-  readonly kinds?: readonly BtfKindName[];
-  /** Also accept `name___<suffix>` (CO-RE flavors). */
-  readonly flavors?: boolean;
-}
 
 /** Options of `parseBtf`. */
 export interface ParseBtfOptions {
@@ -31,17 +19,18 @@ export interface ParseBtfOptions {
   readonly base?: Btf;
   /** Pointer size for `sizeOf`/`alignOf` of PTR (`btf__set_pointer_size`); default 8. */
   readonly pointerSize?: number;
+  /**
+   * Name lookups to answer during the parse, as {@link Btf.prefetchNames} would: the parse's own
+   * pass over the records compares their names, so the lookups cost no pass of their own.
+   */
+  readonly names?: readonly BtfNameQuery[];
 }
+
+export type { BtfNameQuery };
 
 const UNDERSCORE = 0x5f;
 /** Cached types kept in a Map before the cache becomes an array of every type. */
 const FEW_CACHED = 4096;
-/** Kind mask of `#scanNames` that accepts every kind. */
-const ALL_KINDS = 0xffffffff;
-
-function kindBit(kind: number): number {
-  return (1 << kind) >>> 0;
-}
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** libbpf's `MAX_RESOLVE_DEPTH`: longer modifier/typedef chains are treated as cycles. */
 const MAX_RESOLVE_DEPTH = 32;
@@ -110,10 +99,19 @@ export class Btf implements BtfTypeTable {
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.strings = new BtfStrings(bytes, header.strStart, header.strLen, base?.strings);
     this.firstId = base?.typeCount ?? 1;
-    this.#offsets = indexTypes(bytes, this.#view, header, this.strings.endOffset, this.firstId);
+    const names = options.names === undefined ? undefined : new NameBatch(options.names, this.strings);
+    const indexed = indexTypes(bytes, this.#view, header, this.strings.endOffset, this.firstId, names?.empty === false ? names : undefined);
+    this.#offsets = indexed.offsets;
     this.typeCount = this.firstId + this.#offsets.length;
     this.#words = header.littleEndian === HOST_LITTLE_ENDIAN && (bytes.byteOffset + header.typeStart) % 4 === 0 && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : undefined;
     this.#source = { view: this.#view, littleEndian: header.littleEndian, strings: this.strings, typeCount: this.typeCount };
+    if (names !== undefined && !names.empty) {
+      if (indexed.namesSeen) {
+        this.#scans++;
+        this.#rememberAnswers(names);
+      }
+      else this.prefetchNames(options.names ?? []);
+    }
   }
 
   /** Number of types this blob itself defines (without the base's). */
@@ -213,60 +211,28 @@ export class Btf implements BtfTypeTable {
    */
   prefetchNames(queries: readonly BtfNameQuery[]): void {
     if (this.#names !== undefined) return;
-    const prefetched = (this.#prefetched ??= new Map());
-    /** Needles by their first byte. */
-    const byFirst: (PendingQuery[] | undefined)[] = new Array(256);
-    const pending: PendingQuery[] = [];
-    let union = 0;
-    for (const q of queries) {
-      if (q.name === '') continue;
-      const flavors = q.flavors === true;
-      const mask = kindMask(q.kinds);
-      const key = queryKey(q.name, mask, flavors);
-      if (prefetched.has(key)) continue;
-      const pq: PendingQuery = { key, needle: Buffer.from(q.name, 'utf8'), mask, flavors, out: [] };
-      prefetched.set(key, pq.out);
-      pending.push(pq);
-      union |= mask;
-      (byFirst[pq.needle[0] as number] ??= []).push(pq);
-    }
-    if (pending.length === 0) return;
+    const known = this.#prefetched;
+    const batch = new NameBatch(queries, this.strings, (key) => known?.has(key) === true);
+    if (batch.empty) return;
     this.#scans++;
     const offsets = this.#offsets;
     const words = this.#words;
     const view = this.#view;
     const le = this.header.littleEndian;
-    const strings = this.strings;
-    const bytes = strings.bytes;
-    const start = strings.startOffset;
+    const union = batch.union;
     for (let i = 0; i < offsets.length; i++) {
       const at = offsets[i] as number;
       const info = words !== undefined ? (words[(at >>> 2) + 1] as number) : view.getUint32(at + 4, le);
       const kind = (info >>> 24) & 0x1f;
       if (((union >>> kind) & 1) === 0) continue;
-      const nameOff = words !== undefined ? (words[at >>> 2] as number) : view.getUint32(at, le);
-      if (nameOff === 0) continue;
-      const p = nameOff - start;
-      if (p < 0) {
-        // A name in the base's strings (split BTF): rare, so compared the slow way.
-        for (const q of pending) {
-          if (((q.mask >>> kind) & 1) !== 0 && (strings.equalsBytes(nameOff, q.needle) || (q.flavors && hasFlavorOf(strings.get(nameOff), q.needle)))) q.out.push(i);
-        }
-        continue;
-      }
-      const list = byFirst[bytes[p] as number];
-      if (list === undefined) continue;
-      for (const q of list) {
-        if (((q.mask >>> kind) & 1) === 0) continue;
-        const needle = q.needle;
-        const n = needle.length;
-        const end = bytes[p + n];
-        if (end !== 0 && !(q.flavors && end === UNDERSCORE && bytes[p + n + 1] === UNDERSCORE && bytes[p + n + 2] === UNDERSCORE)) continue;
-        let k = 1;
-        while (k < n && bytes[p + k] === needle[k]) k++;
-        if (k === n) q.out.push(i);
-      }
+      batch.see(i, kind, words !== undefined ? (words[at >>> 2] as number) : view.getUint32(at, le));
     }
+    this.#rememberAnswers(batch);
+  }
+
+  #rememberAnswers(batch: NameBatch): void {
+    const prefetched = (this.#prefetched ??= new Map());
+    for (const [key, ids] of batch.answers()) prefetched.set(key, ids);
   }
 
   /**
@@ -509,31 +475,6 @@ export class Btf implements BtfTypeTable {
     for (let i = 0; i < n; i++) nameOffs[i] = view.getUint32(this.#offsets[i] as number, le);
     return new NameIndex(nameOffs, this.strings);
   }
-}
-
-/** A query of {@link Btf.prefetchNames} while its pass runs. */
-interface PendingQuery {
-  readonly key: string;
-  readonly needle: Uint8Array;
-  readonly mask: number;
-  readonly flavors: boolean;
-  readonly out: number[];
-}
-
-function kindMask(kinds: readonly BtfKindName[] | undefined): number {
-  return kinds === undefined ? ALL_KINDS : kinds.reduce((m, k) => (m | kindBit(BtfKind[k])) >>> 0, 0);
-}
-
-/** The memo key of a lookup: flavors or not, kind mask, name. */
-function queryKey(name: string, mask: number, flavors: boolean): string {
-  return `${flavors ? 'f' : 'x'}${mask}\0${name}`;
-}
-
-/** `name` starts with `needle` followed by `___` (a CO-RE flavor of `needle`). */
-function hasFlavorOf(name: string, needle: Uint8Array): boolean {
-  const encoded = Buffer.from(name, 'utf8');
-  const n = needle.length;
-  return encoded.length > n + 2 && encoded.subarray(0, n).equals(needle) && encoded[n] === UNDERSCORE && encoded[n + 1] === UNDERSCORE && encoded[n + 2] === UNDERSCORE;
 }
 
 /**

@@ -7,7 +7,7 @@ export * from './types.js';
 export { BtfError, type BtfErrorContext } from './errors.js';
 export { BTF_MAGIC, BTF_VERSION, BTF_HEADER_SIZE, parseBtfHeader, type BtfHeader } from './header.js';
 export { BtfStrings } from './strings.js';
-export { Btf, parseBtf, type ParseBtfOptions } from './btf.js';
+export { Btf, parseBtf, type BtfNameQuery, type ParseBtfOptions } from './btf.js';
 export { dumpBtfRaw, dumpBtfRawChunks, dumpBtfRawJson, dumpBtfRawJsonChunks, type RawDumpOptions } from './raw-dump.js';
 export { BtfStringTable } from './string-table.js';
 export { encodeBtf, type EncodeBtfOptions } from './encode.js';

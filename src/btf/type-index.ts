@@ -1,6 +1,7 @@
 import { BtfError } from './errors.js';
 import type { BtfHeader } from './header.js';
 import { BTF_TYPE_SIZE, infoKind, infoVlen, kindName, trailingSize } from './layout.js';
+import type { NameBatch } from './name-batch.js';
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -21,16 +22,21 @@ for (let kind = 0; kind < 32; kind++) {
  * fresh Buffer) take a fast path over a Uint32Array; anything odd falls back to the checked
  * DataView loop, which also produces the precise error.
  */
-export function indexTypes(bytes: Uint8Array, view: DataView, header: BtfHeader, strEnd: number, firstId: number): Uint32Array {
+export function indexTypes(bytes: Uint8Array, view: DataView, header: BtfHeader, strEnd: number, firstId: number, names?: NameBatch): { offsets: Uint32Array; namesSeen: boolean } {
   const abs = bytes.byteOffset + header.typeStart;
   if (header.littleEndian === HOST_LITTLE_ENDIAN && abs % 4 === 0) {
-    const fast = indexAligned(new Uint32Array(bytes.buffer, abs, header.typeLen / 4), header.typeStart, strEnd);
-    if (fast !== undefined) return fast;
+    const fast = indexAligned(new Uint32Array(bytes.buffer, abs, header.typeLen / 4), header.typeStart, strEnd, names);
+    if (fast !== undefined) return { offsets: fast, namesSeen: names !== undefined };
   }
-  return indexChecked(view, header, strEnd, firstId);
+  return { offsets: indexChecked(view, header, strEnd, firstId), namesSeen: false };
 }
 
-function indexAligned(words: Uint32Array, typeStart: number, strEnd: number): Uint32Array | undefined {
+/**
+ * The fast path; with `names`, also shows each record whose kind a lookup wants to the batch
+ * (the name offset and kind are read here anyway). `undefined` when anything is odd: the batch
+ * has then seen part of the records and must not be used.
+ */
+function indexAligned(words: Uint32Array, typeStart: number, strEnd: number, names: NameBatch | undefined): Uint32Array | undefined {
   const end = words.length;
   // Every record is at least 3 words, so this bounds the count without a second pass.
   const offsets = new Uint32Array(Math.floor(end / 3));
@@ -44,6 +50,7 @@ function indexAligned(words: Uint32Array, typeStart: number, strEnd: number): Ui
     if (fixed < 0 || (words[w] as number) >= strEnd) return undefined;
     const next = w + 3 + fixed + (VLEN_WORDS[kind] as number) * (info & 0xffff);
     if (next > end) return undefined;
+    if (names !== undefined && ((names.union >>> kind) & 1) !== 0) names.see(n, kind, words[w] as number);
     offsets[n++] = typeStart + w * 4;
     w = next;
   }

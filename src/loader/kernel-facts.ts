@@ -4,7 +4,7 @@
  * feature probes. The relocation code takes them as values; tests pass their own.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { parseBtf, type Btf } from '../btf/btf.js';
+import { parseBtf, type Btf, type BtfNameQuery } from '../btf/btf.js';
 import { loadKernelBtf, parseBtfFile, SYSFS_BTF_DIR } from '../btf/kernel-btf.js';
 import { readKernelConfig, runningKernelVersionCode } from '../sys/feature-probe-system.js';
 import { probeHelper } from '../sys/feature-probe.js';
@@ -12,8 +12,12 @@ import { ProgType } from '../sys/uapi.js';
 
 /** What the loader asks of the kernel; every member is computed on first use. */
 export interface KernelFacts {
-  /** vmlinux BTF (`/sys/kernel/btf/vmlinux`), or a custom target BTF. */
-  vmlinuxBtf(): Btf;
+  /**
+   * vmlinux BTF (`/sys/kernel/btf/vmlinux`), or a custom target BTF. `names` are lookups the
+   * caller is about to make: a parse this call triggers may answer them in its own pass over the
+   * types (see `ParseBtfOptions.names`); otherwise they are simply asked later.
+   */
+  vmlinuxBtf(names?: readonly BtfNameQuery[]): Btf;
   /** The BTF of module `name` (split on vmlinux), or `undefined` when not loaded. */
   moduleBtf(name: string): Btf | undefined;
   /** Names of loaded modules that have BTF. */
@@ -108,10 +112,11 @@ export function kernelFacts(targetBtf?: Btf): KernelFacts {
  * ```
  */
 export function freshKernelFacts(): KernelFacts {
-  return gatherFacts(lazy(() => parseBtfFile(`${SYSFS_BTF_DIR}/vmlinux`)));
+  let btf: Btf | undefined;
+  return gatherFacts((names) => (btf ??= parseBtfFile(`${SYSFS_BTF_DIR}/vmlinux`, names === undefined ? {} : { names })));
 }
 
-function gatherFacts(vmlinux: () => Btf): KernelFacts {
+function gatherFacts(vmlinux: (names?: readonly BtfNameQuery[]) => Btf): KernelFacts {
   const modules = new Map<string, Btf | undefined>();
   const moduleNames = lazy(() => {
     try {

@@ -179,8 +179,8 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
     localBtf: spec.btf,
     programs: state.programType === undefined ? toLoad : toLoad.map((p) => Object.assign(p.clone(), { type: state.programType?.type, expectedAttachType: state.programType?.expectedAttachType })),
     subprograms: spec.subprograms,
-    coreTarget: () => state.coreTarget ?? facts.vmlinuxBtf(),
-    vmlinux: () => facts.vmlinuxBtf(),
+    coreTarget: state.coreTarget,
+    vmlinux: (names) => facts.vmlinuxBtf(names),
   });
 
   const loaded: BpfProgram[] = [];

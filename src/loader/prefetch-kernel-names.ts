@@ -18,10 +18,10 @@ export interface KernelNameLookups {
   readonly programs: readonly ProgramSpec[];
   /** Subprograms the programs may call (their CO-RE relocations come along when appended). */
   readonly subprograms: readonly ProgramSpec[];
-  /** The first CO-RE target: vmlinux, or a custom BTF standing in for it. */
-  readonly coreTarget: () => Btf;
-  /** vmlinux BTF, where attach targets are looked up first. */
-  readonly vmlinux: () => Btf;
+  /** The custom BTF standing in for vmlinux as the first CO-RE target, if any. */
+  readonly coreTarget: Btf | undefined;
+  /** vmlinux BTF, where attach targets (and CO-RE candidates first) are looked up. */
+  readonly vmlinux: (names?: readonly BtfNameQuery[]) => Btf;
 }
 
 /**
@@ -31,7 +31,7 @@ export interface KernelNameLookups {
  *
  * @example
  * ```ts
- * prefetchKernelNames({ localBtf: spec.btf, programs, subprograms: spec.subprograms, coreTarget: () => facts.vmlinuxBtf(), vmlinux: () => facts.vmlinuxBtf() });
+ * prefetchKernelNames({ localBtf: spec.btf, programs, subprograms: spec.subprograms, coreTarget: undefined, vmlinux: (names) => facts.vmlinuxBtf(names) });
  * ```
  */
 export function prefetchKernelNames(lookups: KernelNameLookups): void {
@@ -41,23 +41,15 @@ export function prefetchKernelNames(lookups: KernelNameLookups): void {
     const want = attachBtfName(p);
     if (want !== undefined) attach.push({ name: want.name, kinds: [want.kind] });
   }
-  if (core.length === 0 && attach.length === 0) return;
-  let coreTarget: Btf | undefined;
-  let vmlinux: Btf | undefined;
+  const forVmlinux = lookups.coreTarget === undefined ? [...core, ...attach] : attach;
   try {
-    coreTarget = core.length === 0 ? undefined : lookups.coreTarget();
-    vmlinux = attach.length === 0 ? undefined : lookups.vmlinux();
+    lookups.coreTarget?.prefetchNames(core);
+    // A vmlinux parsed by this call answers them during its parse; one parsed earlier in a pass.
+    if (forVmlinux.length > 0) lookups.vmlinux(forVmlinux).prefetchNames(forVmlinux);
   } catch {
     // No readable kernel BTF: the lookups themselves report that, at the point of the load
     // that needs it (after errors the load finds earlier), as they did without this batch.
-    return;
   }
-  if (coreTarget !== undefined && coreTarget === vmlinux) {
-    coreTarget.prefetchNames([...core, ...attach]);
-    return;
-  }
-  coreTarget?.prefetchNames(core);
-  vmlinux?.prefetchNames(attach);
 }
 
 /** The candidate searches `CoreCandidateCache` makes for the programs' CO-RE root types. */

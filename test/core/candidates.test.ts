@@ -4,8 +4,8 @@
  * vmlinux has no candidate, and libbpf's per-type pruning of the shared candidate list.
  */
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
-import { BpfCoreReloKind, loadKernelBtf, parseBtfFile, type Btf, type BtfKindName } from '../../src/btf/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { BpfCoreReloKind, loadKernelBtf, parseBtf, parseBtfFile, type Btf, type BtfKindName } from '../../src/btf/index.js';
 import { CoreCandidateCache, essentialName, essentialNameLength, findTargetCandidates, relocateCore } from '../../src/btf/core/index.js';
 import { OP, buildBtf, insns, int, m, struct } from './synthetic.js';
 
@@ -80,6 +80,25 @@ describe('btf/core candidates', () => {
       expect(fresh.findByNameWithFlavors('no_such_type_at_all', ['STRUCT'])).to.deep.equal([]);
       // A question the batch did not ask (another kind) is still answered by a pass of its own.
       expect(fresh.findByName('task_struct', 'TYPEDEF')).to.deep.equal(reference.findByName('task_struct', 'TYPEDEF'));
+    });
+
+    it('the same batch given to the parse (ParseBtfOptions.names) is answered by the parse, aligned or not', () => {
+      const raw = readFileSync('/sys/kernel/btf/vmlinux');
+      // At an odd address the parse takes its checked path, and the batch gets a pass of its own.
+      const unaligned = new Uint8Array(raw.length + 1).subarray(1);
+      unaligned.set(raw);
+      const queries = [
+        { name: 'task_struct', kinds: ['STRUCT'] as const, flavors: true },
+        { name: 'nf_conn', kinds: ['STRUCT'] as const, flavors: true },
+        { name: 'btf_trace_sched_switch', kinds: ['TYPEDEF'] as const },
+      ];
+      for (const bytes of [Buffer.from(raw), unaligned]) {
+        const btf = parseBtf(bytes, { names: queries });
+        expect(btf.namesIndexed).to.equal(false);
+        expect(findTargetCandidates(btf, 'task_struct', 'STRUCT')).to.deep.equal(bruteForce('task_struct', 'STRUCT'));
+        expect(findTargetCandidates(btf, 'nf_conn', 'STRUCT')).to.deep.equal(bruteForce('nf_conn', 'STRUCT'));
+        expect(btf.findByName('btf_trace_sched_switch', 'TYPEDEF')).to.deep.equal(vmlinux.findByName('btf_trace_sched_switch', 'TYPEDEF'));
+      }
     });
 
     it('nf_conn has the flavored nf_conn___init as a second candidate', () => {
