@@ -137,6 +137,22 @@ describe('btf/core candidates', () => {
       expect(results.map((r) => [r.targetSpec?.btfName, r.newValue])).to.deep.equal([['mymod', 8n], ['mymod', BigInt(id ?? -1)]]);
     });
 
+    it('result texts rendered on first read enumerate in place, with the values of an eager report', () => {
+      const { results } = relocateCore({
+        localBtf: local,
+        targets: [{ name: 'vmlinux', btf: base }, { name: 'mymod', btf: mod }],
+        instructions: movImm(0),
+        coreRelos: [{ insnIndex: 0, typeId: 2, accessString: '0:0', kind: K.FIELD_BYTE_OFFSET }],
+      });
+      const r = results[0]!;
+      expect(Object.keys(r)).to.deep.equal(['index', 'insnIndex', 'kind', 'kindName', 'localSpec', 'targetSpec', 'candidates', 'matched', 'origValue', 'newValue', 'poisoned', 'patch', 'description']);
+      expect(r.localSpec.text).to.equal(r.localSpec.text);
+      expect(r.localSpec).to.equal(r.localSpec);
+      expect(r.description).to.equal('struct mod_only.b');
+      expect(r.targetSpec).to.include({ btfName: 'mymod', bitOffset: 64 });
+      expect({ ...r }.description).to.equal('struct mod_only.b');
+    });
+
     it('modules are not searched when vmlinux has a candidate', () => {
       const { results } = relocateCore({
         localBtf: local,

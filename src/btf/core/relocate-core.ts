@@ -118,6 +118,26 @@ function report(spec: CoreSpec, btfName?: string): CoreSpecReport {
   return btfName === undefined ? base : { ...base, btfName };
 }
 
+/** Placeholder of a field {@link renderOnRead} defines. */
+const PENDING = undefined as never;
+
+/**
+ * Turns `key` of `obj` into an enumerable property computed by `render` on first read and then
+ * stored as a plain read-only value. Redefining keeps the key's place in the key order, so the
+ * object enumerates, compares and prints as the eager one did.
+ */
+function renderOnRead<T extends object, K extends keyof T>(obj: T, key: K, render: () => T[K]): void {
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get(this: T): T[K] {
+      const value = render();
+      Object.defineProperty(this, key, { value, enumerable: true, writable: false, configurable: false });
+      return value;
+    },
+  });
+}
+
 function normalizeTargets(targets: readonly (Btf | CoreTarget)[]): CoreTarget[] {
   return targets.map((t, i) => (t instanceof Btf ? { name: i === 0 ? 'vmlinux' : `module#${i}`, btf: t } : t));
 }
@@ -181,8 +201,8 @@ export function relocateCore(input: RelocateCoreInput): RelocateCoreOutput {
         insnIndex: relo.insnIndex,
         kind: relo.kind,
         kindName: coreReloKindName(relo.kind),
-        localSpec: report(r.localSpec),
-        ...(r.targetSpec === undefined ? {} : { targetSpec: report(r.targetSpec, r.target?.name) }),
+        localSpec: PENDING,
+        ...(r.targetSpec === undefined ? {} : { targetSpec: PENDING }),
         candidates: r.candidates,
         matched: r.matched,
         origValue: r.outcome.origValue,
@@ -190,8 +210,14 @@ export function relocateCore(input: RelocateCoreInput): RelocateCoreOutput {
         poisoned: patch.kind === 'poison',
         ...(patch.kind === 'poison' ? { poisonReason: r.outcome.poison ? CorePoisonReason.notFound : CorePoisonReason.unsafeResize } : {}),
         patch,
-        description: describeCoreSpec(r.localSpec, false),
+        description: PENDING,
       };
+      // The texts cost more than the relocation; a load reads them only for debug output and
+      // failures, so each is rendered on first read (then kept), in place of its placeholder.
+      const targetSpec = r.targetSpec;
+      renderOnRead(result, 'localSpec', () => report(r.localSpec));
+      if (targetSpec !== undefined) renderOnRead(result, 'targetSpec', () => report(targetSpec, r.target?.name));
+      renderOnRead(result, 'description', () => describeCoreSpec(r.localSpec, false));
       results.push(result);
     } catch (e) {
       if (e instanceof CoreFault) throw new CoreRelocationError(`relo #${index}: ${e.message}`, context(), { cause: e });
