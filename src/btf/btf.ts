@@ -150,6 +150,31 @@ export class Btf implements BtfTypeTable {
     return decodeType(this.#source, id, this.#offsets[i] as number);
   }
 
+  /**
+   * The encoded record of own type `id` (`struct btf_type` and what follows it), a view into
+   * the blob: what `encodeBtf` copies for types that did not change.
+   */
+  rawRecord(id: number): Uint8Array {
+    const i = id - this.firstId;
+    if (i < 0 || i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
+    const start = this.#offsets[i] as number;
+    const end = i + 1 < this.#offsets.length ? (this.#offsets[i + 1] as number) : this.header.typeStart + this.header.typeLen;
+    return this.bytes.subarray(start, end);
+  }
+
+  /** The name offset of own type `id` (`name_off` of its record). */
+  nameOffset(id: number): number {
+    const i = id - this.firstId;
+    if (i < 0 || i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
+    return this.#view.getUint32(this.#offsets[i] as number, this.header.littleEndian);
+  }
+
+  /** Own type `id` if it was inflated already (the object `typeById` returns), else undefined. */
+  inflatedType(id: number): BtfType | undefined {
+    const i = id - this.firstId;
+    return i < 0 ? undefined : this.#cached(i);
+  }
+
   /** The kind of type `id` without inflating it; `'UNKN'` for `void` (id 0). */
   kindOf(id: number): BtfKindName {
     if (id === 0) return 'UNKN';

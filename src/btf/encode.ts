@@ -1,3 +1,4 @@
+import type { Btf } from './btf.js';
 import { BtfError } from './errors.js';
 import { BTF_HEADER_SIZE, BTF_MAGIC, BTF_VERSION } from './header.js';
 import { BTF_TYPE_SIZE, makeInfo, trailingSize } from './layout.js';
@@ -8,6 +9,14 @@ import { BtfKind, type BtfType } from './types.js';
 export interface EncodeBtfOptions {
   /** Byte order of the output; default little-endian (the BPF target of x86-64/arm64 hosts). */
   readonly littleEndian?: boolean;
+  /**
+   * The parsed BTF the types come from (libbpf edits its object BTF in place; this gets the
+   * same cost): a type that is the very object `source.typeById` returns for its position is
+   * copied as its raw record, and a changed type keeps its record's name offset while its name
+   * is unchanged. Used only when `strings` was seeded from `source.strings`, `source` is not
+   * split BTF, and the byte orders match; otherwise every type is encoded.
+   */
+  readonly source?: Btf;
 }
 
 /**
@@ -28,8 +37,27 @@ export function encodeBtf(types: Iterable<BtfType>, strings: BtfStringTable = ne
   for (const t of list) typeLen += BTF_TYPE_SIZE + trailingSize(BtfKind[t.kind], vlenOf(t));
   const typeBytes = new Uint8Array(typeLen);
   const view = new DataView(typeBytes.buffer);
+  const source = options.source;
+  const raw = source !== undefined && source.base === undefined && strings.seededFrom === source.strings && source.header.littleEndian === le ? source : undefined;
   let off = 0;
-  for (const t of list) off = encodeType(view, off, t, strings, le);
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i] as BtfType;
+    const id = i + 1;
+    if (raw !== undefined && id < raw.typeCount) {
+      const original = raw.inflatedType(id);
+      if (original === t) {
+        const record = raw.rawRecord(id);
+        typeBytes.set(record, off);
+        off += record.length;
+        continue;
+      }
+      if (original !== undefined && original.name === t.name) {
+        off = encodeType(view, off, t, strings, le, raw.nameOffset(id));
+        continue;
+      }
+    }
+    off = encodeType(view, off, t, strings, le);
+  }
   const strBytes = strings.toBytes();
   const out = new Uint8Array(BTF_HEADER_SIZE + typeLen + strBytes.length);
   const hv = new DataView(out.buffer);
@@ -70,7 +98,7 @@ function u32(value: number, what: string, t: BtfType): number {
   return value;
 }
 
-function encodeType(view: DataView, off: number, t: BtfType, strings: BtfStringTable, le: boolean): number {
+function encodeType(view: DataView, off: number, t: BtfType, strings: BtfStringTable, le: boolean, nameOffset?: number): number {
   const vlen = vlenOf(t);
   if (vlen > 0xffff) throw new BtfError(`${t.kind} '${t.name}' has ${vlen} entries, more than BTF's 65535`, { typeId: t.id });
   let kflag = false;
@@ -97,7 +125,7 @@ function encodeType(view: DataView, off: number, t: BtfType, strings: BtfStringT
   if (t.kind === 'STRUCT' || t.kind === 'UNION' || t.kind === 'TYPE_TAG' || t.kind === 'DECL_TAG') kflag = t.kindFlag;
   else if (t.kind === 'ENUM' || t.kind === 'ENUM64') kflag = t.signed;
   else if (t.kind === 'FWD') kflag = t.union;
-  view.setUint32(off, strings.add(t.name), le);
+  view.setUint32(off, nameOffset ?? strings.add(t.name), le);
   view.setUint32(off + 4, makeInfo(BtfKind[t.kind], kflag, vlen), le);
   view.setUint32(off + 8, u32(sizeOrType, 'size/type', t), le);
   let p = off + BTF_TYPE_SIZE;

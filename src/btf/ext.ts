@@ -118,9 +118,15 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
   if (hdrLen > bytes.length) throw new BtfError(`.BTF.ext hdr_len ${hdrLen} exceeds section size ${bytes.length}`, { offset: 4 });
   if (hdrLen < HDR_LINE_END) throw new BtfError(`.BTF.ext hdr_len ${hdrLen} is missing func_info/line_info`, { offset: 4 });
   const u32 = (o: number): number => view.getUint32(o, le);
+  // Every line_info record names the same few files: each offset is decoded once.
+  const decoded = new Map<number, string>();
   const str = (off: number, at: number): string => {
+    const known = decoded.get(off);
+    if (known !== undefined) return known;
     if (!btf.strings.has(off)) throw new BtfError(`.BTF.ext string offset ${off} is outside .BTF's string section`, { offset: at });
-    return btf.strings.get(off);
+    const s = btf.strings.get(off);
+    decoded.set(off, s);
+    return s;
   };
 
   const parseInfo = <R>(hdrField: number, min: number, what: string, read: (at: number) => R): { size: number; sections: BtfExtSection<R>[] } => {

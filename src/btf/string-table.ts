@@ -19,6 +19,9 @@ export class BtfStringTable {
   readonly #chunks: Uint8Array[] = [];
   readonly #index = new Map<string, number>();
   #length = 0;
+  #seed: BtfStrings | undefined;
+  /** The seed while its strings are not in `#index` yet. */
+  #unindexed: BtfStrings | undefined;
 
   /** An empty table holding only `''` at offset 0 (or nothing, for split BTF). */
   constructor(base?: BtfStrings) {
@@ -44,16 +47,29 @@ export class BtfStringTable {
     }
     table.#chunks.push(bytes.slice());
     table.#length = bytes.length;
+    // Indexed on the first `add`: a load whose types and line info keep their offsets never asks.
+    table.#seed = strings;
+    table.#unindexed = strings;
+    return table;
+  }
+
+  /** The parsed section this table was seeded with by `from`, whose offsets it keeps. */
+  get seededFrom(): BtfStrings | undefined {
+    return this.#seed;
+  }
+
+  #indexSeed(strings: BtfStrings): void {
+    this.#unindexed = undefined;
+    const bytes = strings.bytes;
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const start = strings.startOffset;
     for (let p = 0; p < bytes.length; ) {
       const end = bytes.indexOf(0, p);
       const s = text.toString('utf8', p, end);
-      if (!table.#index.has(s)) table.#index.set(s, start + p);
+      if (!this.#index.has(s)) this.#index.set(s, start + p);
       p = end + 1;
     }
-    if (strings.base === undefined && !table.#index.has('')) table.#index.set('', 0);
-    return table;
+    if (strings.base === undefined && !this.#index.has('')) this.#index.set('', 0);
   }
 
   /** First offset of this table (the base's section size for split BTF, else 0). */
@@ -68,6 +84,7 @@ export class BtfStringTable {
 
   /** Offset of `s`, appending it if absent. `''` is always 0 (the base's empty string for split BTF). */
   add(s: string): number {
+    if (this.#unindexed !== undefined) this.#indexSeed(this.#unindexed);
     const known = this.#index.get(s);
     if (known !== undefined) return known;
     if (s === '') return 0;

@@ -6,7 +6,7 @@
 import { parseBtfExt, type BtfExtSection } from '../btf/ext.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';
-import { BPF_INSN_SIZE, type ProgramSpec } from './program-spec.js';
+import { BPF_INSN_SIZE, LINE_INFO_SOURCE, LINE_INFO_STRINGS, type ProgramSpec } from './program-spec.js';
 import { CoreRelocationKind } from './relocations.js';
 
 const coreKindNames = new Map<number, CoreRelocationKind>(
@@ -40,7 +40,7 @@ export function collectBtfExt(ctx: ObjectContext, programs: readonly ProgramSpec
   };
   each(ext.funcInfo, (prog, insnIndex, r) => prog.funcInfo.push({ insnIndex, typeId: r.typeId }));
   each(ext.lineInfo, (prog, insnIndex, r) =>
-    prog.lineInfo.push({ insnIndex, fileName: r.fileName, line: r.line, lineNumber: r.lineNum, column: r.column }),
+    prog.lineInfo.push({ insnIndex, fileName: r.fileName, line: r.line, lineNumber: r.lineNum, column: r.column, [LINE_INFO_STRINGS]: btf.strings, [LINE_INFO_SOURCE]: r }),
   );
   each(ext.coreRelos, (prog, insnIndex, r) => {
     // parseBtfExt rejects kinds beyond BPF_CORE_TYPE_MATCHES, so every kind has a name.

@@ -156,7 +156,7 @@ export function finalizeExternBtf(types: readonly BtfType[], spec: ObjectSpec, f
 /** Encodes types with a table seeded from `btf`'s strings, so existing string offsets stay put. */
 export function encodeProgramBtf(btf: Btf, types: readonly BtfType[]): ProgramBtf {
   const strings = BtfStringTable.from(btf.strings);
-  return { types, strings, bytes: encodeBtf(types, strings) };
+  return { types, strings, bytes: encodeBtf(types, strings, { source: btf }) };
 }
 
 /** A loaded program BTF, or why there is none. */

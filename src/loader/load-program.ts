@@ -18,7 +18,7 @@ import type { BtfStringTable } from '../btf/string-table.js';
 import { findKernelBtf, type KernelBtfTarget } from './externs-resolve.js';
 import type { KernelFacts } from './kernel-facts.js';
 import { LoadError } from './load-errors.js';
-import type { FuncInfoRecord, LineInfoRecord, ProgramSpec } from './program-spec.js';
+import { LINE_INFO_SOURCE, LINE_INFO_STRINGS, type FuncInfoRecord, type LineInfoRecord, type ProgramSpec } from './program-spec.js';
 import { matchSection, SecFlag } from './section-defs.js';
 
 /** libbpf's `BPF_LOG_BUF_SIZE`: the largest log buffer it grows to (`UINT32_MAX >> 8`). */
@@ -58,10 +58,11 @@ export function resolveAttachTarget(spec: ProgramSpec, facts: KernelFacts): Kern
 export function encodeFuncInfo(records: readonly FuncInfoRecord[]): RecordBuffer {
   const data = new Uint8Array(records.length * 8);
   const v = new DataView(data.buffer);
-  records.forEach((r, i) => {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as FuncInfoRecord;
     v.setUint32(i * 8, r.insnIndex, true);
     v.setUint32(i * 8 + 4, r.typeId, true);
-  });
+  }
   return { data, recSize: 8 };
 }
 
@@ -69,12 +70,16 @@ export function encodeFuncInfo(records: readonly FuncInfoRecord[]): RecordBuffer
 export function encodeLineInfo(records: readonly LineInfoRecord[], strings: BtfStringTable): RecordBuffer {
   const data = new Uint8Array(records.length * 16);
   const v = new DataView(data.buffer);
-  records.forEach((r, i) => {
+  const seed = strings.seededFrom;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as LineInfoRecord;
+    // A record still as parsed keeps its offsets: the table holds the seed's strings at theirs.
+    const source = seed !== undefined && r[LINE_INFO_STRINGS] === seed ? r[LINE_INFO_SOURCE] : undefined;
     v.setUint32(i * 16, r.insnIndex, true);
-    v.setUint32(i * 16 + 4, strings.add(r.fileName), true);
-    v.setUint32(i * 16 + 8, strings.add(r.line), true);
+    v.setUint32(i * 16 + 4, source !== undefined && source.fileName === r.fileName ? source.fileNameOff : strings.add(r.fileName), true);
+    v.setUint32(i * 16 + 8, source !== undefined && source.line === r.line ? source.lineOff : strings.add(r.line), true);
     v.setUint32(i * 16 + 12, ((r.lineNumber << 10) | (r.column & 0x3ff)) >>> 0, true);
-  });
+  }
   return { data, recSize: 16 };
 }
 

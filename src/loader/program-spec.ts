@@ -1,3 +1,5 @@
+import type { BtfExtLineInfo } from '../btf/ext.js';
+import type { BtfStrings } from '../btf/strings.js';
 import type { AutoAttach } from './section-defs.js';
 import type { Relocation } from './relocations.js';
 
@@ -12,6 +14,15 @@ export interface FuncInfoRecord {
   readonly typeId: number;
 }
 
+/**
+ * Keys of a line_info record's origin, set by the spec parser: the `.BTF` strings and the
+ * `.BTF.ext` record it was read from. The load reuses the record's string offsets while
+ * `fileName` and `line` still hold the strings read there, instead of interning both strings
+ * per record; spread copies carry the keys along, and an edited record is interned as before.
+ */
+export const LINE_INFO_STRINGS: unique symbol = Symbol('lineInfoStrings');
+export const LINE_INFO_SOURCE: unique symbol = Symbol('lineInfoSource');
+
 /** One `struct bpf_line_info` record of `.BTF.ext`, relative to its program. */
 export interface LineInfoRecord {
   readonly insnIndex: number;
@@ -19,6 +30,8 @@ export interface LineInfoRecord {
   readonly line: string;
   readonly lineNumber: number;
   readonly column: number;
+  readonly [LINE_INFO_STRINGS]?: BtfStrings;
+  readonly [LINE_INFO_SOURCE]?: BtfExtLineInfo;
 }
 
 /** The attributes a program is constructed with; see {@link ProgramSpec}. */

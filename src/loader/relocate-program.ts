@@ -98,9 +98,17 @@ export function appendSubprograms(main: ProgramSpec, subprograms: readonly Progr
     functions.push({ spec, start });
     chunks.push(spec.instructions);
     length += spec.insnCount;
-    for (const f of spec.funcInfo) funcInfo.push({ ...f, insnIndex: f.insnIndex + start });
-    for (const l of spec.lineInfo) lineInfo.push({ ...l, insnIndex: l.insnIndex + start });
-    for (const r of [...spec.relocations, ...implicitCalls(spec)]) {
+    // The main program sits at 0: its records need no rebasing, and are shared, not copied
+    // (they are read-only here; copies per record were a visible share of every load).
+    if (start === 0) {
+      for (const f of spec.funcInfo) funcInfo.push(f);
+      for (const l of spec.lineInfo) lineInfo.push(l);
+    } else {
+      for (const f of spec.funcInfo) funcInfo.push({ ...f, insnIndex: f.insnIndex + start });
+      for (const l of spec.lineInfo) lineInfo.push({ ...l, insnIndex: l.insnIndex + start });
+    }
+    const implicit = implicitCalls(spec);
+    for (const r of implicit.length === 0 ? spec.relocations : [...spec.relocations, ...implicit]) {
       if (r.kind === 'call' || r.kind === 'funcAddr') {
         const target = findSubprogram(subprograms, r.targetInsn);
         if (target === undefined) {
@@ -112,7 +120,7 @@ export function appendSubprograms(main: ProgramSpec, subprograms: readonly Progr
         const targetStart = placed.get(target.spec) ?? place(target.spec);
         relocations.push({ ...r, insnIndex: r.insnIndex + start, targetInsn: targetStart + target.offset });
       } else {
-        relocations.push({ ...r, insnIndex: r.insnIndex + start });
+        relocations.push(start === 0 ? r : { ...r, insnIndex: r.insnIndex + start });
       }
     }
     return start;

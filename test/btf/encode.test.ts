@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BtfError, BtfStringTable, encodeBtf, parseBtf } from '../../src/btf/index.js';
+import { BtfError, BtfStringTable, encodeBtf, parseBtf, type BtfType } from '../../src/btf/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { requirePrivileges, requireTool } from '../helpers/privileges.js';
 import { loadableKindsTypes } from './elf-facts.js';
@@ -28,6 +28,37 @@ describe('encodeBtf', function () {
       expect(sameBytes(out, bytes)).to.equal(true);
     });
   }
+
+  it('with its source BTF: unchanged types are copied, changed ones encoded, same bytes as a full encode', function () {
+    const btf = parseBtf(btfSectionOf(KINDS_OBJ));
+    const types = [...btf.types()];
+    const full = (list: readonly BtfType[]): Uint8Array => encodeBtf(list, BtfStringTable.from(btf.strings));
+    const viaSource = (list: readonly BtfType[]): Uint8Array => encodeBtf(list, BtfStringTable.from(btf.strings), { source: btf });
+    expect(sameBytes(viaSource(types), btfSectionOf(KINDS_OBJ))).to.equal(true);
+    // A changed STRUCT keeping its name, a renamed one, and an appended type.
+    const si = types.findIndex((t) => t.kind === 'STRUCT' && t.name !== '');
+    const ri = types.findIndex((t, i) => i !== si && t.kind === 'STRUCT' && t.name !== '');
+    const s = types[si];
+    const r = types[ri];
+    if (s?.kind !== 'STRUCT' || r?.kind !== 'STRUCT') throw new Error('no named STRUCTs');
+    const changed = [...types];
+    changed[si] = { ...s, size: s.size + 8 };
+    changed[ri] = { ...r, name: 'renamed_struct' };
+    changed.push({ kind: 'PTR', id: types.length + 1, name: '', type: 1 });
+    const out = viaSource(changed);
+    expect(sameBytes(out, full(changed))).to.equal(true);
+    const back = parseBtf(out);
+    expect(back.typeById(si + 1)).to.deep.include({ name: s.name, size: s.size + 8 });
+    expect(back.typeById(ri + 1)).to.deep.include({ name: 'renamed_struct' });
+  });
+
+  it('ignores a source whose strings did not seed the table', function () {
+    const btf = parseBtf(btfSectionOf(KINDS_OBJ));
+    const types = [...btf.types()];
+    // A fresh table lays strings out anew: copying records would keep stale name offsets.
+    const out = parseBtf(encodeBtf(types, new BtfStringTable(), { source: btf }));
+    expect([...out.types()]).to.deep.equal(types);
+  });
 
   it('big-endian output parses back to the same types', function () {
     const le = parseBtf(btfSectionOf(KINDS_OBJ));

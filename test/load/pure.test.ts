@@ -13,6 +13,7 @@ import { resolveKsyms } from '../../src/loader/externs-resolve.js';
 import { effectiveAttributes, pinDifferences, ringbufSize } from '../../src/loader/create-maps.js';
 import { DUMMY_KSYM_NAME, fixupProgramBtf } from '../../src/loader/load-btf.js';
 import { attachBtfName, encodeLineInfo } from '../../src/loader/load-program.js';
+import { LINE_INFO_SOURCE } from '../../src/loader/program-spec.js';
 import { POISON_CALL_KFUNC_BASE } from '../../src/loader/relocate-program.js';
 import { AttachType, MapType, ProgType, type MapInfo } from '../../src/sys/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
@@ -252,6 +253,34 @@ describe('attach targets and BTF', function () {
       expect(spec.btf?.strings.get(v.getUint32(i * 16 + 8, true))).to.equal(l.line);
       expect(v.getUint32(i * 16 + 12, true)).to.equal((l.lineNumber << 10) | l.column);
     });
+  });
+});
+
+describe('encodeLineInfo: offsets of parsed records', function () {
+  it('keeps a parsed record\'s own offsets, and interns the strings of an edited record', async function () {
+    const spec = await loadObjectSpec(join(BPF_DIR, 'minimal.bpf.o'));
+    const btf = spec.btf;
+    const prog = spec.programs[0];
+    if (prog === undefined || btf === undefined) throw new Error('no program');
+    const [first] = prog.lineInfo;
+    if (first === undefined) throw new Error('no line_info');
+    const source = first[LINE_INFO_SOURCE];
+    expect(source, 'the parser records where the strings were').to.not.equal(undefined);
+    const strings = BtfStringTable.from(btf.strings);
+    const edited = { ...first, line: 'a line no .BTF holds' };
+    const fresh = { insnIndex: 3, fileName: first.fileName, line: first.line, lineNumber: 7, column: 2 };
+    const { data } = encodeLineInfo([first, edited, fresh], strings);
+    const v = new DataView(data.buffer);
+    expect([v.getUint32(4, true), v.getUint32(8, true)]).to.deep.equal([source?.fileNameOff, source?.lineOff]);
+    // The edited line is appended to the table (past the seed), the file name keeps its offset.
+    expect(v.getUint32(16 + 4, true)).to.equal(source?.fileNameOff);
+    const appended = v.getUint32(16 + 8, true);
+    expect(appended).to.be.at.least(btf.strings.bytes.length);
+    const table = strings.toBytes();
+    expect(Buffer.from(table.subarray(appended, table.indexOf(0, appended))).toString()).to.equal('a line no .BTF holds');
+    // A record built by hand is interned: same strings, first offsets of the table.
+    expect(btf.strings.get(v.getUint32(32 + 4, true))).to.equal(first.fileName);
+    expect(btf.strings.get(v.getUint32(32 + 8, true))).to.equal(first.line);
   });
 });
 
