@@ -151,14 +151,16 @@ export class Btf implements BtfTypeTable {
   }
 
   /**
-   * The encoded record of own type `id` (`struct btf_type` and what follows it), a view into
-   * the blob: what `encodeBtf` copies for types that did not change.
+   * The encoded records of own types `first` to `last` inclusive (`struct btf_type` and what
+   * follows each), a view into the blob: what `encodeBtf` copies for types that did not change.
    */
-  rawRecord(id: number): Uint8Array {
-    const i = id - this.firstId;
-    if (i < 0 || i >= this.#offsets.length || !Number.isInteger(id)) throw this.#badId(id);
+  rawRecords(first: number, last: number): Uint8Array {
+    const i = first - this.firstId;
+    const j = last - this.firstId;
+    if (i < 0 || i >= this.#offsets.length || !Number.isInteger(first)) throw this.#badId(first);
+    if (j < i || j >= this.#offsets.length || !Number.isInteger(last)) throw this.#badId(last);
     const start = this.#offsets[i] as number;
-    const end = i + 1 < this.#offsets.length ? (this.#offsets[i + 1] as number) : this.header.typeStart + this.header.typeLen;
+    const end = j + 1 < this.#offsets.length ? (this.#offsets[j + 1] as number) : this.header.typeStart + this.header.typeLen;
     return this.bytes.subarray(start, end);
   }
 

@@ -46,9 +46,13 @@ export function encodeBtf(types: Iterable<BtfType>, strings: BtfStringTable = ne
     if (raw !== undefined && id < raw.typeCount) {
       const original = raw.inflatedType(id);
       if (original === t) {
-        const record = raw.rawRecord(id);
-        typeBytes.set(record, off);
-        off += record.length;
+        // Unchanged types come in runs: one copy per run.
+        let last = id;
+        while (last < list.length && last + 1 < raw.typeCount && raw.inflatedType(last + 1) === list[last]) last++;
+        const records = raw.rawRecords(id, last);
+        typeBytes.set(records, off);
+        off += records.length;
+        i = last - 1;
         continue;
       }
       if (original !== undefined && original.name === t.name) {

@@ -6,7 +6,7 @@
 import { parseBtfExt, type BtfExtSection } from '../btf/ext.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';
-import { BPF_INSN_SIZE, LINE_INFO_SOURCE, LINE_INFO_STRINGS, type ProgramSpec } from './program-spec.js';
+import { BPF_INSN_SIZE, LINE_INFO_SOURCE, LINE_INFO_STRINGS, sortByInsnIndex, type ProgramSpec } from './program-spec.js';
 import { CoreRelocationKind } from './relocations.js';
 
 const coreKindNames = new Map<number, CoreRelocationKind>(
@@ -47,5 +47,5 @@ export function collectBtfExt(ctx: ObjectContext, programs: readonly ProgramSpec
     const coreKind = coreKindNames.get(r.kind) as CoreRelocationKind;
     prog.relocations.push({ kind: 'core', insnIndex, symbol: '', coreKind, typeId: r.typeId, typeName: btf.typeName(r.typeId), accessor: r.accessStr });
   });
-  for (const p of programs) p.relocations.sort((a, b) => a.insnIndex - b.insnIndex);
+  for (const p of programs) sortByInsnIndex(p.relocations);
 }

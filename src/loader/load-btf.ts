@@ -48,7 +48,9 @@ export function fixupProgramBtf(spec: ObjectSpec, btf: Btf): BtfType[] {
     sizes.set(m.sectionName, Math.max(sizes.get(m.sectionName) ?? 0, end));
     if (!symbols.has(v.name)) symbols.set(v.name, { value: m.sectionOffset, visibility: 0 });
   }
-  for (const t of btf.types()) {
+  for (let id = btf.firstId; id < btf.typeCount; id++) {
+    if (btf.kindOf(id) !== 'DATASEC') continue;
+    const t = btf.typeById(id);
     if (t.kind !== 'DATASEC' || t.size !== 0 || sizes.has(t.name)) continue;
     let off = 0;
     for (const vsi of t.vars) {

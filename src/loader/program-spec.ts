@@ -6,6 +6,17 @@ import type { Relocation } from './relocations.js';
 /** Size of one BPF instruction slot (`sizeof(struct bpf_insn)`). */
 export const BPF_INSN_SIZE = 8;
 
+/**
+ * Sorts records by instruction index, stably, in place. They almost always come in order
+ * already, and then no sort runs (a sort allocates and calls its comparator per pair).
+ */
+export function sortByInsnIndex<T extends { readonly insnIndex: number }>(records: T[]): T[] {
+  for (let i = 1; i < records.length; i++) {
+    if ((records[i - 1] as T).insnIndex > (records[i] as T).insnIndex) return records.sort((a, b) => a.insnIndex - b.insnIndex);
+  }
+  return records;
+}
+
 /** One `struct bpf_func_info` record of `.BTF.ext`, relative to its program. */
 export interface FuncInfoRecord {
   /** Instruction index inside the program. */

@@ -8,7 +8,7 @@
  */
 import { PseudoCall, PseudoLdImm64 } from '../asm/opcodes.js';
 import { LoadError } from './load-errors.js';
-import { BPF_INSN_SIZE, type FuncInfoRecord, type LineInfoRecord, type ProgramSpec } from './program-spec.js';
+import { BPF_INSN_SIZE, sortByInsnIndex, type FuncInfoRecord, type LineInfoRecord, type ProgramSpec } from './program-spec.js';
 import type { CoreRelocation, Relocation } from './relocations.js';
 
 /** One function inside a linked program: where its copy starts. */
@@ -133,9 +133,9 @@ export function appendSubprograms(main: ProgramSpec, subprograms: readonly Progr
     instructions.set(c.subarray(0, Math.floor(c.length / BPF_INSN_SIZE) * BPF_INSN_SIZE), off);
     off += Math.floor(c.length / BPF_INSN_SIZE) * BPF_INSN_SIZE;
   }
-  relocations.sort((a, b) => a.insnIndex - b.insnIndex);
-  funcInfo.sort((a, b) => a.insnIndex - b.insnIndex);
-  lineInfo.sort((a, b) => a.insnIndex - b.insnIndex);
+  sortByInsnIndex(relocations);
+  sortByInsnIndex(funcInfo);
+  sortByInsnIndex(lineInfo);
   return { main, instructions, relocations, funcInfo, lineInfo, functions };
 }
 

@@ -281,6 +281,24 @@ export function findSectionDef(name: string, defs: readonly SectionDef[] = SECTI
  * ```
  */
 export function matchSection(sectionName: string, defs: readonly SectionDef[] = SECTION_DEFS): SectionMatch {
+  if (defs !== SECTION_DEFS) return classifySection(sectionName, defs);
+  // Every load asks again for every program (open, attach target, autoattach): the answer for
+  // libbpf's own table never changes, and the search walks most of its rows.
+  let m = matches.get(sectionName);
+  if (m === undefined) {
+    if (matches.size >= MAX_REMEMBERED_MATCHES) matches.clear();
+    // Frozen: callers share it.
+    m = Object.freeze(classifySection(sectionName, defs));
+    matches.set(sectionName, m);
+  }
+  return m;
+}
+
+/** `matchSection` answers for `SECTION_DEFS`, by section name. */
+const matches = new Map<string, SectionMatch>();
+const MAX_REMEMBERED_MATCHES = 1024;
+
+function classifySection(sectionName: string, defs: readonly SectionDef[]): SectionMatch {
   const autoload = !sectionName.startsWith('?');
   const name = autoload ? sectionName : sectionName.slice(1);
   const d = findSectionDef(name, defs);
