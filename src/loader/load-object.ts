@@ -5,7 +5,7 @@
  * `initMapSlots` (prog arrays and map-in-map `.values`).
  */
 import type { Btf } from '../btf/btf.js';
-import { CoreCandidateCache } from '../btf/core/candidates.js';
+import { CoreCandidateCache, type CoreTarget } from '../btf/core/candidates.js';
 import { relocateCore, type CoreRelocationResult } from '../btf/core/relocate-core.js';
 import type { BpfMap } from '../maps/map.js';
 import { AttrWriter } from '../sys/attr.js';
@@ -17,6 +17,7 @@ import { resolveKsyms, type ResolvedExtern } from './externs-resolve.js';
 import { needsKernelConfig, resolveKconfig } from './kconfig.js';
 import type { KernelFacts } from './kernel-facts.js';
 import { openModuleBtfFd } from './kernel-facts-btf-fd.js';
+import { kernelCoreTargets } from './kernel-core-targets.js';
 import { probeBtfFeatures } from './kernel-facts-btf-features.js';
 import { loadProgramBtf, type ProgramBtf } from './load-btf.js';
 import { LoadError } from './load-errors.js';
@@ -162,15 +163,8 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
   const mapNames = created.map((c) => c.spec.name);
   const externNames = spec.externs.map((e) => e.name);
   const coreCache = new CoreCandidateCache();
-  const coreTargets = (): Btf[] => {
-    if (state.coreTarget !== undefined) return [state.coreTarget];
-    const out = [facts.vmlinuxBtf()];
-    for (const m of facts.moduleNames()) {
-      const b = facts.moduleBtf(m);
-      if (b !== undefined) out.push(b);
-    }
-    return out;
-  };
+  let coreTargetList: CoreTarget[] | undefined;
+  const coreTargets = (): CoreTarget[] => (coreTargetList ??= state.coreTarget !== undefined ? [{ name: 'vmlinux', btf: state.coreTarget }] : kernelCoreTargets(facts));
   const kernVersion = spec.kernelVersion ?? facts.kernelVersion();
   const structOps = structOpsAttachments([...state.structOps.values()]);
 

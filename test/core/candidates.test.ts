@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { BpfCoreReloKind, loadKernelBtf, parseBtf, parseBtfFile, type Btf, type BtfKindName } from '../../src/btf/index.js';
 import { CoreCandidateCache, essentialName, essentialNameLength, findTargetCandidates, relocateCore } from '../../src/btf/core/index.js';
+import { kernelCoreTargets } from '../../src/loader/kernel-core-targets.js';
+import type { KernelFacts } from '../../src/loader/kernel-facts.js';
 import { OP, buildBtf, insns, int, m, struct } from './synthetic.js';
 
 const K = BpfCoreReloKind;
@@ -151,6 +153,19 @@ describe('btf/core candidates', () => {
       expect(r.description).to.equal('struct mod_only.b');
       expect(r.targetSpec).to.include({ btfName: 'mymod', bitOffset: 64 });
       expect({ ...r }.description).to.equal('struct mod_only.b');
+    });
+
+    it('kernel targets read a module BTF only when vmlinux has no candidate; an unreadable module has none', () => {
+      const asked: string[] = [];
+      const facts = { vmlinuxBtf: () => base, moduleNames: () => ['broken', 'mymod'], moduleBtf: (name: string) => (asked.push(name), name === 'mymod' ? mod : undefined) } as unknown as KernelFacts;
+      const targets = kernelCoreTargets(facts);
+      expect(targets.map((t) => t.name)).to.deep.equal(['vmlinux', 'module#1', 'module#2']);
+      const relo = (typeId: number) => relocateCore({ localBtf: local, targets, instructions: movImm(0), coreRelos: [{ insnIndex: 0, typeId, accessString: '0:0', kind: K.FIELD_BYTE_OFFSET }], candidateCache: cache });
+      const cache = new CoreCandidateCache();
+      expect(relo(3).results[0]?.targetSpec?.btfName).to.equal('vmlinux');
+      expect(asked).to.deep.equal([]);
+      expect(relo(2).results[0]?.targetSpec?.btfName).to.equal('module#2');
+      expect(asked).to.deep.equal(['broken', 'mymod']);
     });
 
     it('modules are not searched when vmlinux has a candidate', () => {

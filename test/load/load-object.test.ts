@@ -8,7 +8,7 @@ import { release, version as osVersion } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
-import { loadObject, loadObjectSpec, LoadError, MapPinMismatchError, ObjectSpec } from '../../src/loader/index.js';
+import { freshKernelFacts, loadObject, loadObjectSpec, LoadError, MapPinMismatchError, ObjectSpec, type KernelFacts } from '../../src/loader/index.js';
 import { ensureBpffs, MapType, probeMapType, ProgType } from '../../src/sys/index.js';
 import { probeBtfFeatures } from '../../src/loader/kernel-facts-btf-features.js';
 import { loadKernelBtf } from '../../src/btf/index.js';
@@ -93,6 +93,15 @@ describe('loadObject: a real-world tracer', function () {
     const ro = obj.globalData('tracer.rodata');
     expect(ro.length).to.be.greaterThan(0);
     expect(() => obj.globalData('counts')).to.throw(LoadError, "tracer.bpf.o: map 'counts': no such global data map");
+  });
+
+  it('module BTF is not read when vmlinux has every CO-RE type and attach target (as libbpf)', async function () {
+    const fresh = freshKernelFacts();
+    const asked: string[] = [];
+    const facts: KernelFacts = { ...fresh, moduleNames: () => ['bpf_ts_no_such_module'], moduleBtf: (name) => (asked.push(name), undefined) };
+    using obj = await loadObject(TRACER, { facts });
+    expect(obj.programs.size).to.be.greaterThan(20);
+    expect(asked).to.deep.equal([]);
   });
 });
 

@@ -152,5 +152,6 @@ export class CoreCandidateCache {
 }
 
 function sameTargets(a: readonly CoreTarget[], b: readonly CoreTarget[]): boolean {
-  return a.length === b.length && a.every((t, i) => t.btf === b[i]?.btf);
+  // The same target object is the same BTF: its `btf` is not read (it may be parsed on demand).
+  return a.length === b.length && a.every((t, i) => t === b[i] || t.btf === b[i]?.btf);
 }
