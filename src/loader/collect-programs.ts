@@ -3,6 +3,7 @@
  * of each executable section, typed from the section name by libbpf's SEC() table.
  */
 import { SymbolBinding, SymbolType, SymbolVisibility } from '../elf/constants.js';
+import type { ElfSymbol } from '../elf/model.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';
 import { BPF_INSN_SIZE, ProgramSpec } from './program-spec.js';
@@ -23,12 +24,18 @@ export interface CollectedPrograms {
 export function collectPrograms(ctx: ObjectContext): CollectedPrograms {
   const programs: ProgramSpec[] = [];
   const subprograms: ProgramSpec[] = [];
+  // FUNC symbols by section, in symbol-table order: one pass instead of one per section.
+  const funcsBySection = new Map<number, ElfSymbol[]>();
+  for (const s of ctx.elf.symbols) {
+    if (s.type !== SymbolType.FUNC) continue;
+    const list = funcsBySection.get(s.shndx);
+    if (list === undefined) funcsBySection.set(s.shndx, [s]);
+    else list.push(s);
+  }
   for (const section of ctx.programSections) {
     const isText = section.index === ctx.textIndex;
     const data = section.data();
-    const funcs = ctx.elf.symbols
-      .filter((s) => s.shndx === section.index && s.type === SymbolType.FUNC)
-      .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    const funcs = (funcsBySection.get(section.index) ?? []).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
     const match = matchSection(section.name);
     for (const sym of funcs) {
       const where = { fileName: ctx.fileName, section: section.name, symbol: sym.name, offset: Number(sym.value) };

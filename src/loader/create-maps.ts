@@ -231,7 +231,7 @@ export function createMaps(maps: readonly MapSpec[], options: CreateMapsOptions)
       if (spec.type === MapType.STRUCT_OPS) {
         const layout = options.structOps?.get(spec.name);
         if (layout === undefined) throw new LoadError('struct_ops map has no kernel layout', { map: spec.name });
-        out.push({ spec, map: BpfMap.fromFd(createStructOpsMap(spec, layout, options)), reused: false, pinPath: undefined });
+        out.push({ spec, map: BpfMap.fromMapFd(createStructOpsMap(spec, layout, options)), reused: false, pinPath: undefined });
         continue;
       }
       const attrs = effectiveAttributes(spec, options.possibleCpus, pageSize);
@@ -246,7 +246,7 @@ export function createMaps(maps: readonly MapSpec[], options: CreateMapsOptions)
         out.push({ spec, map: reused, reused: true, pinPath });
         continue;
       }
-      const map = BpfMap.fromFd(createMap(spec, attrs, options));
+      const map = BpfMap.fromMapFd(createMap(spec, attrs, options));
       out.push({ spec, map, reused: false, pinPath });
       populateInternalMap(spec, map, options.kconfigValue);
     }

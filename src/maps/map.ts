@@ -192,11 +192,29 @@ export class BpfMap {
    * {@link MapError} when the fd is not a map.
    */
   static fromFd(fd: OwnedFd): BpfMap {
-    let info: MapInfo;
     try {
       // OBJ_GET_INFO_BY_FD answers for programs and links too, with their own info struct.
       const kind = bpfFdKind(fd);
       if (kind !== 'map') throw new Error(`it is a ${kind} object`);
+    } catch (e) {
+      fd.close();
+      throw new MapError({ name: '', id: 0 }, 'BPF_OBJ_GET_INFO_BY_FD', `${fd.description} is not a BPF map: ${(e as Error).message}`, 0, 'EINVAL', undefined, { cause: e });
+    }
+    return BpfMap.fromMapFd(fd);
+  }
+
+  /**
+   * Like {@link BpfMap.fromFd} for an fd known to be a map (just returned by `BPF_MAP_CREATE`,
+   * or already checked): skips the fd-kind check, a `readlink` per map on every object load.
+   *
+   * @example
+   * ```ts
+   * const map = BpfMap.fromMapFd(new OwnedFd(mapCreate(opts), 'map'));
+   * ```
+   */
+  static fromMapFd(fd: OwnedFd): BpfMap {
+    let info: MapInfo;
+    try {
       info = getMapInfo(fd);
     } catch (e) {
       fd.close();
@@ -221,7 +239,7 @@ export class BpfMap {
       fd.close();
       throw new MapError({ name: '', id: 0 }, 'open pinned', `${path} is a ${kind} object, not a map`, 0, 'EINVAL');
     }
-    return BpfMap.fromFd(fd);
+    return BpfMap.fromMapFd(fd);
   }
 
   /** The map's `name` and `id`, for error context. */
