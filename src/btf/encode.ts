@@ -34,7 +34,10 @@ export function encodeBtf(types: Iterable<BtfType>, strings: BtfStringTable = ne
   const le = options.littleEndian ?? true;
   const list = Array.isArray(types) ? (types as readonly BtfType[]) : [...types];
   let typeLen = 0;
-  for (const t of list) typeLen += BTF_TYPE_SIZE + trailingSize(BtfKind[t.kind], vlenOf(t));
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i] as BtfType;
+    typeLen += BTF_TYPE_SIZE + trailingSize(BtfKind[t.kind], vlenOf(t));
+  }
   const typeBytes = new Uint8Array(typeLen);
   const view = new DataView(typeBytes.buffer);
   const source = options.source;

@@ -329,7 +329,8 @@ export function parseElf(bytes: Uint8Array, options: ParseElfOptions = {}): ElfF
 
   const tableEnd = shoff + sectionCount * Elf64Size.SECTION_HEADER;
   const occupied: Array<{ start: number; end: number; section: Section }> = [];
-  for (const [index, s] of sections.entries()) {
+  for (let index = 0; index < sections.length; index++) {
+    const s = sections[index] as Section;
     const rs = raw[index] as RawSection;
     const label = sectionLabel(s);
     if (index === 0) continue; // section 0 carries only the extended-numbering escapes

@@ -30,7 +30,10 @@ export function collectBtfExt(ctx: ObjectContext, programs: readonly ProgramSpec
       // Records of a section mostly run through one function after another: try the last owner
       // before searching every program (line_info has thousands of records).
       let last: ProgramSpec | undefined;
-      for (const r of s.records) {
+      const records = s.records;
+      // Indexed: a cold for-of allocates an iterator result per record, on every load.
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i] as R;
         const prog = last !== undefined && contains(last, s.section, r.insnOff) ? last : programs.find((p) => contains(p, s.section, r.insnOff));
         if (prog === undefined) continue;
         last = prog;

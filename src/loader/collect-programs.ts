@@ -26,7 +26,9 @@ export function collectPrograms(ctx: ObjectContext): CollectedPrograms {
   const subprograms: ProgramSpec[] = [];
   // FUNC symbols by section, in symbol-table order: one pass instead of one per section.
   const funcsBySection = new Map<number, ElfSymbol[]>();
-  for (const s of ctx.elf.symbols) {
+  const symbols = ctx.elf.symbols;
+  for (let i = 0; i < symbols.length; i++) {
+    const s = symbols[i] as ElfSymbol;
     if (s.type !== SymbolType.FUNC) continue;
     const list = funcsBySection.get(s.shndx);
     if (list === undefined) funcsBySection.set(s.shndx, [s]);

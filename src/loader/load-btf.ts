@@ -113,7 +113,9 @@ export function finalizeExternBtf(types: readonly BtfType[], spec: ObjectSpec, f
   };
   const kconfig = new Map(spec.externs.filter((e) => e.kconfig !== undefined).map((e) => [e.btfId, e.kconfig as NonNullable<typeof e.kconfig>]));
   let dummyId = 0;
-  for (const t of types) {
+  // Indexed: a cold for-of allocates an iterator result per type, on every load.
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i] as BtfType;
     if (t.kind !== 'DATASEC') continue;
     if (t.name === '.kconfig') {
       const data = spec.dataSections.find((d) => d.kind === 'kconfig');

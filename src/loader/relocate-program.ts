@@ -100,15 +100,21 @@ export function appendSubprograms(main: ProgramSpec, subprograms: readonly Progr
     length += spec.insnCount;
     // The main program sits at 0: its records need no rebasing, and are shared, not copied
     // (they are read-only here; copies per record were a visible share of every load).
+    // Indexed loops: this runs per program per load, mostly before V8 optimizes it, and a cold
+    // for-of allocates an iterator result per element.
+    const fi = spec.funcInfo;
+    const li = spec.lineInfo;
     if (start === 0) {
-      for (const f of spec.funcInfo) funcInfo.push(f);
-      for (const l of spec.lineInfo) lineInfo.push(l);
+      for (let k = 0; k < fi.length; k++) funcInfo.push(fi[k] as FuncInfoRecord);
+      for (let k = 0; k < li.length; k++) lineInfo.push(li[k] as LineInfoRecord);
     } else {
-      for (const f of spec.funcInfo) funcInfo.push({ ...f, insnIndex: f.insnIndex + start });
-      for (const l of spec.lineInfo) lineInfo.push({ ...l, insnIndex: l.insnIndex + start });
+      for (let k = 0; k < fi.length; k++) funcInfo.push({ ...(fi[k] as FuncInfoRecord), insnIndex: (fi[k] as FuncInfoRecord).insnIndex + start });
+      for (let k = 0; k < li.length; k++) lineInfo.push({ ...(li[k] as LineInfoRecord), insnIndex: (li[k] as LineInfoRecord).insnIndex + start });
     }
     const implicit = implicitCalls(spec);
-    for (const r of implicit.length === 0 ? spec.relocations : [...spec.relocations, ...implicit]) {
+    const relocs = implicit.length === 0 ? spec.relocations : [...spec.relocations, ...implicit];
+    for (let k = 0; k < relocs.length; k++) {
+      const r = relocs[k] as Relocation;
       if (r.kind === 'call' || r.kind === 'funcAddr') {
         const target = findSubprogram(subprograms, r.targetInsn);
         if (target === undefined) {
@@ -202,7 +208,9 @@ export function relocateInstructions(linked: LinkedProgram, targets: RelocationT
     if (r.insnIndex >= count || opcode(r.insnIndex) !== 0x85) throw fail(r, 'not a call instruction');
   };
 
-  for (const r of linked.relocations) {
+  const relocations = linked.relocations;
+  for (let k = 0; k < relocations.length; k++) {
+    const r = relocations[k] as Relocation;
     const i = r.insnIndex;
     switch (r.kind) {
       case 'map': {
