@@ -85,7 +85,8 @@ export class NameBatch {
     const p = nameOff - strings.startOffset;
     if (p < 0) {
       // A name in the base's strings (split BTF): rare, so compared the slow way.
-      for (const q of this.#needles) {
+      for (let j = 0; j < this.#needles.length; j++) {
+        const q = this.#needles[j] as Needle;
         if (((q.mask >>> kind) & 1) !== 0 && (strings.equalsBytes(nameOff, q.bytes) || (q.flavors && hasFlavorOf(strings.get(nameOff), q.bytes)))) q.out.push(index);
       }
       return;
@@ -93,7 +94,9 @@ export class NameBatch {
     const bytes = strings.bytes;
     const list = this.#byFirst[bytes[p] as number];
     if (list === undefined) return;
-    for (const q of list) {
+    // Indexed loops: this runs for thousands of records per parse, and iterators allocate.
+    for (let j = 0; j < list.length; j++) {
+      const q = list[j] as Needle;
       if (((q.mask >>> kind) & 1) === 0) continue;
       const needle = q.bytes;
       const n = needle.length;
