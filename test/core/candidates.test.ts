@@ -168,6 +168,31 @@ describe('btf/core candidates', () => {
       expect(asked).to.deep.equal(['broken', 'mymod']);
     });
 
+    it('a record seen again (a subprogram in another program) reuses its resolution when it had at most one candidate', () => {
+      class CountingCache extends CoreCandidateCache {
+        finds = 0;
+        override find(...args: Parameters<CoreCandidateCache['find']>): ReturnType<CoreCandidateCache['find']> {
+          this.finds++;
+          return super.find(...args);
+        }
+      }
+      const kernel = buildBtf([int('int', 4, true), struct('in_base', 8, [m('pad', 1, 0), m('x', 1, 32)]), struct('p', 8, [m('x', 1, 0), m('y', 1, 32)]), struct('p___v2', 8, [m('x', 1, 0), m('y', 1, 32)])]);
+      const cache = new CountingCache();
+      const run = (typeId: number) => relocateCore({ localBtf: local, targets: [kernel], instructions: movImm(0), coreRelos: [{ insnIndex: 0, typeId, accessString: '0:0', kind: K.FIELD_BYTE_OFFSET }], candidateCache: cache });
+      const first = run(3);
+      expect(cache.finds).to.equal(1);
+      const again = run(3);
+      expect(cache.finds).to.equal(1);
+      expect(again).to.deep.equal(first);
+      expect(again.results[0]?.newValue).to.equal(4n);
+      // Two candidates (p, p___v2): resolved each time, since pruning could change what it sees.
+      const two = run(4);
+      expect(two.results[0]?.candidates).to.equal(2);
+      expect(cache.finds).to.equal(2);
+      expect(run(4)).to.deep.equal(two);
+      expect(cache.finds).to.equal(3);
+    });
+
     it('modules are not searched when vmlinux has a candidate', () => {
       const { results } = relocateCore({
         localBtf: local,

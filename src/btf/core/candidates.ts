@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Btf } from '../btf.js';
 import type { BtfStrings } from '../strings.js';
 import type { BtfKindName } from '../types.js';
+import type { CoreResolution } from './resolve-relocation.js';
 import { essentialName, essentialNameLength } from './essential-name.js';
 import { isAnyEnum, kindsCoreCompatible } from './btf-walk.js';
 
@@ -103,18 +104,14 @@ export function findTargetCandidates(btf: Btf, essential: string, kind: BtfKindN
  */
 export class CoreCandidateCache {
   readonly #shared = new WeakMap<Btf, Map<string, readonly number[]>>();
-  readonly #pruned = new WeakMap<Btf, { targets: readonly CoreTarget[]; lists: Map<number, CoreCandidate[]> }>();
+  readonly #pruned = new WeakMap<Btf, PerLocalBtf>();
 
   /**
    * `bpf_core_find_cands`: candidates in the first target (vmlinux or a custom BTF); only when
    * it has none, in each further target (module BTFs), in order.
    */
   find(localBtf: Btf, localTypeId: number, targets: readonly CoreTarget[]): CoreCandidate[] {
-    let entry = this.#pruned.get(localBtf);
-    if (entry === undefined || !sameTargets(entry.targets, targets)) {
-      entry = { targets: [...targets], lists: new Map() };
-      this.#pruned.set(localBtf, entry);
-    }
+    const entry = this.#entry(localBtf, targets);
     let list = entry.lists.get(localTypeId);
     if (list === undefined) {
       const t = localBtf.typeById(localTypeId);
@@ -127,6 +124,34 @@ export class CoreCandidateCache {
       entry.lists.set(localTypeId, list);
     }
     return list;
+  }
+
+  /**
+   * A relocation already resolved against `targets` under `key` (local type id, kind, access
+   * string, byte order): a subprogram's records come back once per program that calls it, and
+   * libbpf resolves each record once. See {@link rememberResolution} for which are kept.
+   */
+  resolution(localBtf: Btf, targets: readonly CoreTarget[], key: string): CoreResolution | undefined {
+    return this.#entry(localBtf, targets).resolutions.get(key);
+  }
+
+  /**
+   * Keeps `resolution` for {@link resolution} when resolving the record again could not give
+   * another answer: with at most one candidate, pruning cannot change the list it sees. (With
+   * more, another record of the same type may prune the list in between, and the reported
+   * candidate count or first match could differ, so those are resolved every time, as before.)
+   */
+  rememberResolution(localBtf: Btf, targets: readonly CoreTarget[], key: string, resolution: CoreResolution): void {
+    if (resolution.candidates <= 1) this.#entry(localBtf, targets).resolutions.set(key, resolution);
+  }
+
+  #entry(localBtf: Btf, targets: readonly CoreTarget[]): PerLocalBtf {
+    let entry = this.#pruned.get(localBtf);
+    if (entry === undefined || !sameTargets(entry.targets, targets)) {
+      entry = { targets: [...targets], lists: new Map(), resolutions: new Map() };
+      this.#pruned.set(localBtf, entry);
+    }
+    return entry;
   }
 
   /** Keeps only `matched` for later relocations of this local type (when it is non-empty). */
@@ -149,6 +174,13 @@ export class CoreCandidateCache {
     }
     return ids;
   }
+}
+
+/** What the cache keeps per local BTF, for one list of targets. */
+interface PerLocalBtf {
+  readonly targets: readonly CoreTarget[];
+  readonly lists: Map<number, CoreCandidate[]>;
+  readonly resolutions: Map<string, CoreResolution>;
 }
 
 function sameTargets(a: readonly CoreTarget[], b: readonly CoreTarget[]): boolean {

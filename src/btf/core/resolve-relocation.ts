@@ -28,6 +28,15 @@ export interface CoreResolution {
  * existence, type and size relocations yield 0.
  */
 export function resolveRelocation(localBtf: Btf, relo: CoreReloRecord, targets: readonly CoreTarget[], cache: CoreCandidateCache, order: CoreByteOrder): CoreResolution {
+  const key = `${relo.typeId}\0${relo.kind}\0${order}\0${relo.accessString}`;
+  const known = cache.resolution(localBtf, targets, key);
+  if (known !== undefined) return known;
+  const resolution = resolveOnce(localBtf, relo, targets, cache, order);
+  cache.rememberResolution(localBtf, targets, key, resolution);
+  return resolution;
+}
+
+function resolveOnce(localBtf: Btf, relo: CoreReloRecord, targets: readonly CoreTarget[], cache: CoreCandidateCache, order: CoreByteOrder): CoreResolution {
   const localType = localBtf.typeById(relo.typeId);
   const localSpec = parseCoreSpec(localBtf, relo);
   if (relo.kind === BpfCoreReloKind.TYPE_ID_LOCAL) {
