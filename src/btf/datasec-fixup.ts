@@ -50,6 +50,29 @@ export function fixupDatasecs(btf: Btf, elf: DatasecElfInfo): BtfType[] {
   return types;
 }
 
+/**
+ * {@link fixupDatasecs} as edits: the types it changes (DATASECs, VARs made static), by id.
+ * Only DATASECs and the VARs they list are inflated, which is what the loader needs: it copies
+ * every other record of the object's BTF as it is (see `encodeBtfEdits`).
+ *
+ * @example
+ * ```ts
+ * const changed = fixupDatasecEdits(btf, elfInfo);
+ * const types = [...btf.types()].map((t) => changed.get(t.id) ?? t); // = fixupDatasecs(btf, elfInfo)
+ * ```
+ */
+export function fixupDatasecEdits(btf: Btf, elf: DatasecElfInfo): Map<number, BtfType> {
+  const changed = new Map<number, BtfType>();
+  const at = (id: number): BtfType => changed.get(id) ?? btf.typeById(id);
+  for (let id = btf.firstId; id < btf.typeCount; id++) {
+    if (btf.kindOf(id) !== 'DATASEC') continue;
+    const t = btf.typeById(id);
+    if (t.kind !== 'DATASEC') continue;
+    changed.set(id, fixupDatasec(t, elf, at, (v) => changed.set(v.id, v)));
+  }
+  return changed;
+}
+
 function fixupDatasec(t: BtfDatasec, elf: DatasecElfInfo, typeAt: (id: number) => BtfType, replaceVar: (v: BtfVar) => void): BtfDatasec {
   const byOffset = (vars: readonly BtfVarSecinfo[]): BtfVarSecinfo[] => [...vars].sort((a, b) => a.offset - b.offset);
   if (EXTERN_SECTIONS.has(t.name)) return { ...t, vars: byOffset(t.vars) };

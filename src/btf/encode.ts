@@ -65,6 +65,73 @@ export function encodeBtf(types: Iterable<BtfType>, strings: BtfStringTable = ne
     }
     off = encodeType(view, off, t, strings, le);
   }
+  return assemble(typeBytes, strings, le);
+}
+
+/** The types and appended types `encodeBtfEdits` writes over a parsed BTF. */
+export interface BtfEdits {
+  /** Own types of the source replaced, by id. */
+  readonly changed: ReadonlyMap<number, BtfType>;
+  /** Types after the source's last, ids continuing from `source.typeCount`. */
+  readonly appended: readonly BtfType[];
+}
+
+/**
+ * Encodes `source` with `edits` applied, as `encodeBtf` would encode the full list of types
+ * (`source`'s own types with `changed` ones replaced, then `appended`): libbpf edits its object
+ * BTF in place, and this costs about as much. Unchanged records are copied as they are (a type
+ * is never inflated), changed ones keep their name offset while the name is unchanged; other
+ * names are interned in `strings`, which must have been seeded with `source.strings`
+ * (`BtfStringTable.from`); otherwise, or for split BTF, every type is inflated and encoded.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeBtfEdits(btf, { changed: new Map([[id, { ...btf.typeById(id), size: 8 }]]), appended: [] }, BtfStringTable.from(btf.strings));
+ * ```
+ */
+export function encodeBtfEdits(source: Btf, edits: BtfEdits, strings: BtfStringTable, options: Omit<EncodeBtfOptions, 'source'> = {}): Uint8Array {
+  const le = options.littleEndian ?? true;
+  const { changed, appended } = edits;
+  if (source.base !== undefined || strings.seededFrom !== source.strings || source.header.littleEndian !== le) {
+    const all: BtfType[] = [];
+    for (let id = source.firstId; id < source.typeCount; id++) all.push(changed.get(id) ?? source.typeById(id));
+    for (let i = 0; i < appended.length; i++) all.push(appended[i] as BtfType);
+    return encodeBtf(all, strings, { ...options, source });
+  }
+  const count = source.typeCount;
+  let typeLen = 0;
+  for (let id = 1; id < count; id++) {
+    const t = changed.get(id);
+    typeLen += t === undefined ? source.rawRecords(id, id).length : BTF_TYPE_SIZE + trailingSize(BtfKind[t.kind], vlenOf(t));
+  }
+  for (let i = 0; i < appended.length; i++) {
+    const t = appended[i] as BtfType;
+    typeLen += BTF_TYPE_SIZE + trailingSize(BtfKind[t.kind], vlenOf(t));
+  }
+  const typeBytes = new Uint8Array(typeLen);
+  const view = new DataView(typeBytes.buffer);
+  let off = 0;
+  for (let id = 1; id < count; id++) {
+    const t = changed.get(id);
+    if (t === undefined) {
+      // Unchanged types come in runs: one copy per run.
+      let last = id;
+      while (last + 1 < count && !changed.has(last + 1)) last++;
+      const records = source.rawRecords(id, last);
+      typeBytes.set(records, off);
+      off += records.length;
+      id = last;
+      continue;
+    }
+    off = encodeType(view, off, t, strings, le, source.typeName(id) === t.name ? source.nameOffset(id) : undefined);
+  }
+  for (let i = 0; i < appended.length; i++) off = encodeType(view, off, appended[i] as BtfType, strings, le);
+  return assemble(typeBytes, strings, le);
+}
+
+/** Header, type section, string section. */
+function assemble(typeBytes: Uint8Array, strings: BtfStringTable, le: boolean): Uint8Array {
+  const typeLen = typeBytes.length;
   const strBytes = strings.toBytes();
   const out = new Uint8Array(BTF_HEADER_SIZE + typeLen + strBytes.length);
   const hv = new DataView(out.buffer);

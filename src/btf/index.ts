@@ -10,7 +10,7 @@ export { BtfStrings } from './strings.js';
 export { Btf, parseBtf, type BtfNameQuery, type ParseBtfOptions } from './btf.js';
 export { dumpBtfRaw, dumpBtfRawChunks, dumpBtfRawJson, dumpBtfRawJsonChunks, type RawDumpOptions } from './raw-dump.js';
 export { BtfStringTable } from './string-table.js';
-export { encodeBtf, type EncodeBtfOptions } from './encode.js';
+export { encodeBtf, encodeBtfEdits, type BtfEdits, type EncodeBtfOptions } from './encode.js';
 export { dumpBtfAsC, BtfDumpError, type CDumpOptions } from './c-dump.js';
 export {
   BpfCoreReloKind,
@@ -21,7 +21,7 @@ export {
   type BtfExtLineInfo,
   type BtfExtCoreRelo,
 } from './ext.js';
-export { fixupDatasecs, type DatasecElfInfo } from './datasec-fixup.js';
+export { fixupDatasecEdits, fixupDatasecs, type DatasecElfInfo } from './datasec-fixup.js';
 export { sanitizeBtf, ALL_BTF_FEATURES, ENUM64_PLACEHOLDER_NAME, type BtfFeatures } from './sanitize.js';
 export { loadKernelBtf, loadModuleBtf, parseBtfFile, SYSFS_BTF_DIR } from './kernel-btf.js';
 export * from './core/index.js';

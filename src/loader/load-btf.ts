@@ -5,8 +5,8 @@
  * kernel refuses it anyway, as libbpf does for objects that do not strictly need BTF.
  */
 import type { Btf } from '../btf/btf.js';
-import { fixupDatasecs } from '../btf/datasec-fixup.js';
-import { encodeBtf } from '../btf/encode.js';
+import { fixupDatasecEdits } from '../btf/datasec-fixup.js';
+import { encodeBtf, encodeBtfEdits, type BtfEdits } from '../btf/encode.js';
 import { ALL_BTF_FEATURES, sanitizeBtf, type BtfFeatures } from '../btf/sanitize.js';
 import { BtfStringTable } from '../btf/string-table.js';
 import { BtfLinkage, type BtfType } from '../btf/types.js';
@@ -32,6 +32,22 @@ export interface ProgramBtf {
  * its VARs' BTF sizes and alignments in DATASEC order, which is how clang emits it.
  */
 export function fixupProgramBtf(spec: ObjectSpec, btf: Btf): BtfType[] {
+  return applyEdits(btf, programBtfEdits(spec, btf));
+}
+
+/** `source`'s own types with the edits applied, then the appended ones. */
+function applyEdits(source: Btf, edits: BtfEdits): BtfType[] {
+  const out: BtfType[] = [];
+  for (let id = source.firstId; id < source.typeCount; id++) out.push(edits.changed.get(id) ?? source.typeById(id));
+  for (let i = 0; i < edits.appended.length; i++) out.push(edits.appended[i] as BtfType);
+  return out;
+}
+
+/**
+ * What {@link fixupProgramBtf} changes, as edits of the parsed BTF: only the types it touches
+ * are inflated (DATASECs, their VARs, `.ksyms` FUNCs and protos, hidden FUNCs, 32-bit INTs).
+ */
+export function programBtfEdits(spec: ObjectSpec, btf: Btf): { changed: Map<number, BtfType>; appended: BtfType[] } {
   const sizes = new Map<string, number>();
   const symbols = new Map<string, { value: number; visibility: number }>();
   for (const d of spec.dataSections) {
@@ -66,11 +82,26 @@ export function fixupProgramBtf(spec: ObjectSpec, btf: Btf): BtfType[] {
     }
     if (off > 0) sizes.set(t.name, off);
   }
-  const fixed = fixupDatasecs(btf, {
+  const changed = fixupDatasecEdits(btf, {
     sectionSize: (name) => sizes.get(name),
     variableSymbol: (name) => symbols.get(name),
   });
-  return markHiddenFuncsStatic(finalizeExternBtf(fixed, spec, btf.firstId), spec);
+  const edits = { changed, appended: [] as BtfType[] };
+  finalizeExternBtf(btf, edits, spec);
+  markHiddenFuncsStatic(btf, edits, spec);
+  return edits;
+}
+
+/** Own type `id` as edited so far (appended ones included), or undefined past the end. */
+function editedType(btf: Btf, edits: { changed: Map<number, BtfType>; appended: BtfType[] }, id: number): BtfType | undefined {
+  if (id >= btf.typeCount) return edits.appended[id - btf.typeCount];
+  if (id < btf.firstId) return undefined;
+  return edits.changed.get(id) ?? btf.typeById(id);
+}
+
+function setEdited(btf: Btf, edits: { changed: Map<number, BtfType>; appended: BtfType[] }, t: BtfType): void {
+  if (t.id >= btf.typeCount) edits.appended[t.id - btf.typeCount] = t;
+  else edits.changed.set(t.id, t);
 }
 
 /**
@@ -82,17 +113,18 @@ export function fixupProgramBtf(spec: ObjectSpec, btf: Btf): BtfType[] {
  * stricter global check buys nothing, and code written for libbpf relies on the static one.
  * Entry programs keep their linkage, as in libbpf.
  */
-export function markHiddenFuncsStatic(types: readonly BtfType[], spec: ObjectSpec): BtfType[] {
-  const out = [...types];
+export function markHiddenFuncsStatic(btf: Btf, edits: { changed: Map<number, BtfType>; appended: BtfType[] }, spec: ObjectSpec): void {
   for (const p of spec.subprograms) {
     if (!p.hidden) continue;
     // By name, the first global FUNC, as libbpf: `btfFuncId` is the first FUNC of that name,
     // which in a linked object may be another file's static function.
-    const i = out.findIndex((t) => t.kind === 'FUNC' && t.linkage === BtfLinkage.GLOBAL && t.name === p.name);
-    const t = out[i];
-    if (t?.kind === 'FUNC') out[i] = { ...t, linkage: BtfLinkage.STATIC };
+    for (const id of btf.findByName(p.name, 'FUNC')) {
+      const t = editedType(btf, edits, id);
+      if (t?.kind !== 'FUNC' || t.linkage !== BtfLinkage.GLOBAL) continue;
+      setEdited(btf, edits, { ...t, linkage: BtfLinkage.STATIC });
+      break;
+    }
   }
-  return out;
 }
 
 /** Name of the VAR libbpf adds to stand in for kfuncs in `.ksyms` (`add_dummy_ksym_var`). */
@@ -105,18 +137,15 @@ export const DUMMY_KSYM_NAME = 'dummy_ksym';
  * in the DATASEC by an appended `dummy_ksym` VAR (their unnamed parameters get its name), each
  * slot 4 bytes.
  */
-export function finalizeExternBtf(types: readonly BtfType[], spec: ObjectSpec, firstId: number): BtfType[] {
-  const out = [...types];
-  const at = (id: number): BtfType | undefined => out[id - firstId];
-  const set = (t: BtfType): void => {
-    out[t.id - firstId] = t;
-  };
+export function finalizeExternBtf(btf: Btf, edits: { changed: Map<number, BtfType>; appended: BtfType[] }, spec: ObjectSpec): void {
+  const at = (id: number): BtfType | undefined => editedType(btf, edits, id);
+  const set = (t: BtfType): void => setEdited(btf, edits, t);
   const kconfig = new Map(spec.externs.filter((e) => e.kconfig !== undefined).map((e) => [e.btfId, e.kconfig as NonNullable<typeof e.kconfig>]));
   let dummyId = 0;
-  // Indexed: a cold for-of allocates an iterator result per type, on every load.
-  for (let i = 0; i < types.length; i++) {
-    const t = types[i] as BtfType;
-    if (t.kind !== 'DATASEC') continue;
+  for (let id = btf.firstId; id < btf.typeCount; id++) {
+    if (btf.kindOf(id) !== 'DATASEC') continue;
+    const t = at(id);
+    if (t?.kind !== 'DATASEC') continue;
     if (t.name === '.kconfig') {
       const data = spec.dataSections.find((d) => d.kind === 'kconfig');
       const vars = t.vars.map((vsi) => {
@@ -127,7 +156,12 @@ export function finalizeExternBtf(types: readonly BtfType[], spec: ObjectSpec, f
       });
       set({ ...t, size: data?.bytes.length ?? t.size, vars: [...vars].sort((a, b) => a.offset - b.offset) });
     } else if (t.name === '.ksyms') {
-      const intId = out.find((x) => x.kind === 'INT' && x.bits === 32)?.id;
+      let intId: number | undefined;
+      for (let id = btf.firstId; id < btf.typeCount && intId === undefined; id++) {
+        if (btf.kindOf(id) !== 'INT') continue;
+        const x = at(id);
+        if (x?.kind === 'INT' && x.bits === 32) intId = id;
+      }
       if (intId === undefined) continue;
       let off = 0;
       const vars = t.vars.map((vsi) => {
@@ -135,8 +169,8 @@ export function finalizeExternBtf(types: readonly BtfType[], spec: ObjectSpec, f
         let type = vsi.type;
         if (v?.kind === 'FUNC') {
           if (dummyId === 0) {
-            dummyId = firstId + out.length;
-            out.push({ kind: 'VAR', id: dummyId, name: DUMMY_KSYM_NAME, type: intId, linkage: BtfLinkage.GLOBAL });
+            dummyId = btf.typeCount + edits.appended.length;
+            edits.appended.push({ kind: 'VAR', id: dummyId, name: DUMMY_KSYM_NAME, type: intId, linkage: BtfLinkage.GLOBAL });
           }
           const proto = at(v.type);
           if (proto?.kind === 'FUNC_PROTO') {
@@ -154,13 +188,26 @@ export function finalizeExternBtf(types: readonly BtfType[], spec: ObjectSpec, f
       set({ ...t, size: off, vars });
     }
   }
-  return out;
 }
 
 /** Encodes types with a table seeded from `btf`'s strings, so existing string offsets stay put. */
 export function encodeProgramBtf(btf: Btf, types: readonly BtfType[]): ProgramBtf {
   const strings = BtfStringTable.from(btf.strings);
   return { types, strings, bytes: encodeBtf(types, strings, { source: btf }) };
+}
+
+/** {@link encodeProgramBtf} of `btf` with `edits` applied, inflating only the edited types. */
+function encodeEditedBtf(btf: Btf, edits: BtfEdits): ProgramBtf {
+  const strings = BtfStringTable.from(btf.strings);
+  const bytes = encodeBtfEdits(btf, edits, strings);
+  let types: BtfType[] | undefined;
+  return {
+    get types(): readonly BtfType[] {
+      return (types ??= applyEdits(btf, edits));
+    },
+    strings,
+    bytes,
+  };
 }
 
 /** A loaded program BTF, or why there is none. */
@@ -180,14 +227,14 @@ export type LoadedBtf =
  * ```
  */
 export function loadProgramBtf(spec: ObjectSpec, btf: Btf, probeFeatures: () => BtfFeatures): LoadedBtf {
-  const fixed = fixupProgramBtf(spec, btf);
-  const plain = encodeProgramBtf(btf, fixed);
+  const edits = programBtfEdits(spec, btf);
+  const plain = encodeEditedBtf(btf, edits);
   const first = tryBtfLoad({ data: plain.bytes });
   if (first.ok) return { ok: true, fd: new OwnedFd(first.fd, 'btf'), btf: plain, sanitized: false };
   const features = probeFeatures();
   const changed = Object.keys(ALL_BTF_FEATURES).some((k) => !features[k as keyof BtfFeatures]);
   if (!changed) return { ok: false, reason: `BPF_BTF_LOAD failed: ${first.code}` };
-  const sanitized = encodeProgramBtf(btf, sanitizeBtf(fixed, features, btf.firstId));
+  const sanitized = encodeProgramBtf(btf, sanitizeBtf(plain.types, features, btf.firstId));
   const second = tryBtfLoad({ data: sanitized.bytes });
   if (second.ok) return { ok: true, fd: new OwnedFd(second.fd, 'btf'), btf: sanitized, sanitized: true };
   return { ok: false, reason: `BPF_BTF_LOAD failed: ${first.code}, sanitized: ${second.code}` };

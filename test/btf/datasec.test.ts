@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BtfError, fixupDatasecs, parseBtf, type BtfDatasec, type BtfType, type DatasecElfInfo } from '../../src/btf/index.js';
+import { BtfError, fixupDatasecEdits, fixupDatasecs, parseBtf, type BtfDatasec, type BtfType, type DatasecElfInfo } from '../../src/btf/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { requireTool } from '../helpers/privileges.js';
 import { datasecFactsOf } from './elf-facts.js';
@@ -39,6 +39,20 @@ describe('fixupDatasecs (libbpf btf_fixup_datasec)', function () {
       const got = datasecsOf(fixupDatasecs(parseBtf(btfSectionOf(path)), datasecFactsOf(path)));
       expect(got.size).to.be.greaterThan(0);
       for (const [sec, value] of got) expect(value, sec).to.deep.equal(want.get(sec));
+    });
+
+    it(`${name}: fixupDatasecEdits changes what fixupDatasecs changes, inflating only DATASECs and their VARs`, function () {
+      const path = join(BPF_DIR, name);
+      const facts = datasecFactsOf(path);
+      const btf = parseBtf(btfSectionOf(path));
+      const changed = fixupDatasecEdits(btf, facts);
+      for (let id = 1; id < btf.typeCount; id++) {
+        const t = btf.inflatedType(id);
+        if (t !== undefined) expect(['DATASEC', 'VAR'], `type ${id} inflated`).to.include(t.kind);
+      }
+      expect(changed.size).to.be.greaterThan(0);
+      const applied = [...btf.types()].map((t) => changed.get(t.id) ?? t);
+      expect(applied).to.deep.equal(fixupDatasecs(parseBtf(btfSectionOf(path)), facts));
     });
   }
 

@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ALL_BTF_FEATURES, BtfLinkage, BtfStringTable, sanitizeBtf } from '../../src/btf/index.js';
+import { ALL_BTF_FEATURES, BtfLinkage, BtfStringTable, encodeBtf, encodeBtfEdits, parseBtf, sanitizeBtf } from '../../src/btf/index.js';
 import { BTF_FEATURE_PROBES } from '../../src/loader/kernel-facts-btf-features.js';
 import { appendSubprograms, loadObjectSpec, LoadError, parseCInteger, parseKallsyms, relocateInstructions, resolveKconfig, type RelocationTargets } from '../../src/loader/index.js';
 import type { ExternSpec, KernelFacts } from '../../src/loader/index.js';
 import { resolveKsyms } from '../../src/loader/externs-resolve.js';
 import { effectiveAttributes, pinDifferences, ringbufSize } from '../../src/loader/create-maps.js';
-import { DUMMY_KSYM_NAME, fixupProgramBtf } from '../../src/loader/load-btf.js';
+import { DUMMY_KSYM_NAME, fixupProgramBtf, programBtfEdits } from '../../src/loader/load-btf.js';
 import { attachBtfName, encodeLineInfo } from '../../src/loader/load-program.js';
 import { LINE_INFO_SOURCE } from '../../src/loader/program-spec.js';
 import { POISON_CALL_KFUNC_BASE } from '../../src/loader/relocate-program.js';
@@ -255,6 +255,37 @@ describe('attach targets and BTF', function () {
     });
   });
 });
+
+describe('programBtfEdits + encodeBtfEdits (the object BTF a load sends)', function () {
+  for (const name of ['externs.bpf.o', 'globals.bpf.o', 'maps.bpf.o', 'struct_ops.bpf.o', 'load/hidden_subprog.bpf.o', 'load/tracer.bpf.o']) {
+    it(`${name}: the same types as fixupProgramBtf, without inflating the unchanged ones`, async function () {
+      const spec = await loadObjectSpec(join(BPF_DIR, name));
+      const btf = spec.btf;
+      if (btf === undefined) throw new Error('no BTF');
+      const want = fixupProgramBtf(spec, btf);
+      const fresh = parseBtf(btf.bytes);
+      const edits = programBtfEdits(spec, fresh);
+      const bytes = encodeBtfEdits(fresh, edits, BtfStringTable.from(fresh.strings));
+      const inflated = [...Array(fresh.typeCount - 1).keys()].filter((i) => fresh.inflatedType(i + 1) !== undefined).length;
+      expect(inflated, 'types inflated').to.be.below(fresh.typeCount - 1);
+      expect([...parseBtf(bytes).types()]).to.deep.equal(want);
+      expect(sameBytesAs(bytes, encodeBtf(want, BtfStringTable.from(btf.strings), { source: btf }))).to.equal(true);
+    });
+  }
+
+  it('a table not seeded from the source: every type encoded, same types', function () {
+    return loadObjectSpec(join(BPF_DIR, 'externs.bpf.o')).then((spec) => {
+      const btf = spec.btf;
+      if (btf === undefined) throw new Error('no BTF');
+      const bytes = encodeBtfEdits(btf, programBtfEdits(spec, btf), new BtfStringTable());
+      expect([...parseBtf(bytes).types()]).to.deep.equal(fixupProgramBtf(spec, btf));
+    });
+  });
+});
+
+function sameBytesAs(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+}
 
 describe('encodeLineInfo: offsets of parsed records', function () {
   it('keeps a parsed record\'s own offsets, and interns the strings of an edited record', async function () {
