@@ -33,12 +33,13 @@ function round8(n: number): number {
  *
  * The addon allocates a block (`mapElemBlock`) holding a small header and the key, next-key and
  * value slots, and owns it: JS sees it through an external ArrayBuffer, and the addon knows it by
- * a numeric id. A call writes the command, the pointer choice and the flags into the header and
- * passes only the id; the result comes back in the header too; the addon builds the `bpf_attr` on its stack with the map fd given here and
+ * the block's own `run` function. A call writes the command, the pointer choice and the flags into
+ * the header and calls `run()` without arguments; the result comes back in the header too; the
+ * addon builds the `bpf_attr` on its stack with the map fd given here and
  * pointers into the block. So a call neither inspects a JS buffer nor trusts an address from JS,
  * and the slots' addresses never move: the memory is not a V8 heap object, and only the
  * ArrayBuffer's finalizer frees it, after this object (which holds the views) is gone. Detaching
- * the buffer cannot free it under a call either (the addon then refuses the id).
+ * the buffer cannot free it under a call either (`run` then throws).
  *
  * The fd must stay the map the sizes were given for: check it is open before each {@link run}
  * (a closed fd number reused by a map with larger keys or values would let the kernel write past
@@ -60,16 +61,14 @@ export class MapElemBlock {
   /** The value slot (`valueSize` bytes: the whole per-CPU buffer for per-CPU maps). */
   readonly value: Uint8Array;
   readonly #header: Int32Array;
-  readonly #id: number;
-  readonly #run: (id: number) => void;
+  readonly #run: () => void;
 
   /** A block for the map at `fd` whose keys are `keySize` and values `valueSize` bytes. */
   constructor(fd: number, keySize: number, valueSize: number) {
     const sys = native();
-    const { id, buffer } = sys.mapElemBlock(fd, keySize, valueSize);
+    const { run, buffer } = sys.mapElemBlock(fd, keySize, valueSize);
     const keyCap = round8(keySize);
-    this.#id = id;
-    this.#run = sys.mapElem;
+    this.#run = run;
     this.#header = new Int32Array(buffer, 0, HEADER.BYTES / 4);
     this.key = new Uint8Array(buffer, HEADER.BYTES, keySize);
     this.nextKey = new Uint8Array(buffer, HEADER.BYTES + keyCap, keySize);
@@ -86,7 +85,7 @@ export class MapElemBlock {
     header[HEADER.pointers] = pointers;
     // An Int32Array stores the same 32 bits for flags >= 2^31.
     header[HEADER.flags] = flags;
-    this.#run(this.#id);
+    this.#run();
     return header[HEADER.result]!;
   }
 }

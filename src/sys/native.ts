@@ -52,17 +52,14 @@ export interface NativeAddon {
   /**
    * Allocates the element-command block of the map at `fd` (keys of `keySize`, values of
    * `valueSize` bytes): a header and key, next-key and value slots in memory the addon owns,
-   * seen through `buffer` (external; freed by its finalizer), known to {@link mapElem} by `id`.
-   * Layout and safety argument: `crates/sys/src/elem.rs`; the TS side is `MapElemBlock`.
+   * seen through `buffer` (external; freed by its finalizer). `run()` runs the element command
+   * in the header (`u32 cmd` at 0: LOOKUP, UPDATE, DELETE, GET_NEXT_KEY or LOOKUP_AND_DELETE;
+   * `u32 pointers` at 4; `u32 flags` at 8) with a `bpf_attr` built by the addon, and stores the
+   * result or `-errno` as `i32` at 12; it throws a RangeError for a bad header or once the
+   * buffer's memory is freed. Layout and safety argument: `crates/sys/src/elem.rs`; the TS side
+   * is `MapElemBlock`.
    */
-  mapElemBlock(fd: number, keySize: number, valueSize: number): { id: number; buffer: ArrayBuffer };
-  /**
-   * Runs the element command in block `id`'s header (`u32 cmd` at 0: LOOKUP, UPDATE, DELETE,
-   * GET_NEXT_KEY or LOOKUP_AND_DELETE; `u32 pointers` at 4; `u32 flags` at 8) with a `bpf_attr`
-   * built by the addon, and stores the result or `-errno` as `i32` at 12. A dead or forged id
-   * is a RangeError.
-   */
-  mapElem(id: number): void;
+  mapElemBlock(fd: number, keySize: number, valueSize: number): { run: () => void; buffer: ArrayBuffer };
   /** The error a failed `syscall` with `errno` (1-4095) throws, returned instead of thrown. */
   sysError(errno: number, syscall: string): NativeError;
   /**
@@ -158,7 +155,7 @@ export class NativeAddonError extends BpfTsError {
 
 /** Every function of {@link NativeAddon}; the type below fails to compile when one is left out. */
 export const NATIVE_FUNCTIONS = [
-  'bpf', 'bpfErrno', 'mapElemBlock', 'mapElem', 'sysError', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'address',
+  'bpf', 'bpfErrno', 'mapElemBlock', 'sysError', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'address',
   'pollStart', 'pollStop', 'epollCreate', 'epollCtl', 'epollWait', 'mount', 'umount', 'socket',
   'setsockopt', 'read', 'write', 'dup', 'ifNameToIndex', 'pageSize',
 ] as const satisfies ReadonlyArray<keyof NativeAddon>;

@@ -105,7 +105,7 @@ const NATIVE_JS = new URL('../../src/sys/native.js', import.meta.url).href;
  * fails (it lists the addon's functions at run time).
  */
 const HOSTILE_ARITY: Readonly<Record<string, number>> = {
-  bpf: 2, bpfErrno: 2, mapElemBlock: 3, mapElem: 1, sysError: 2, perfEventOpen: 5, ioctl: 3, mmap: 5, munmap: 1, close: 1, address: 1, pollStart: 3,
+  bpf: 2, bpfErrno: 2, mapElemBlock: 3, sysError: 2, perfEventOpen: 5, ioctl: 3, mmap: 5, munmap: 1, close: 1, address: 1, pollStart: 3,
   pollStop: 1, epollCreate: 0, epollCtl: 5, epollWait: 3, mount: 5, umount: 2, socket: 3, setsockopt: 4,
   read: 2, write: 2, dup: 1, ifNameToIndex: 1, pageSize: 0,
 };
@@ -585,7 +585,7 @@ describe('native addon (crates/sys)', function () {
       expectSysError(() => n.bpf(BPF_MAP_CREATE, big), 'E2BIG', 7, 'bpf');
     });
 
-    it('mapElem() runs element commands on its block: update, lookup, miss, next key, delete, keyless queue', function () {
+    it('a map element block\'s run() runs element commands on it: update, lookup, miss, next key, delete, keyless queue', function () {
       const attr = mapCreateAttr();
       new DataView(attr.buffer).setUint32(0, 1, true); // BPF_MAP_TYPE_HASH
       new DataView(attr.buffer).setUint32(16, 0, true); // no BPF_F_MMAPABLE
@@ -597,7 +597,7 @@ describe('native addon (crates/sys)', function () {
       qv.setUint32(12, 4, true);
       const qfd = n.bpf(BPF_MAP_CREATE, queueAttr);
       try {
-        const { id, buffer } = n.mapElemBlock(fd, 4, 8);
+        const { run: runBlock, buffer } = n.mapElemBlock(fd, 4, 8);
         expect(buffer.byteLength).to.equal(16 + 8 + 8 + 8);
         const h = new Int32Array(buffer, 0, 4);
         const key = new Uint32Array(buffer, 16, 1);
@@ -607,7 +607,7 @@ describe('native addon (crates/sys)', function () {
           h[0] = cmd;
           h[1] = pointers;
           h[2] = flags;
-          n.mapElem(id);
+          runBlock();
           return h[3]!;
         };
         key[0] = 7;
@@ -636,14 +636,14 @@ describe('native addon (crates/sys)', function () {
         qval[0] = 42n;
         qh[0] = BPF_MAP_UPDATE_ELEM;
         qh[1] = 1 | 4;
-        n.mapElem(q.id);
+        q.run();
         expect(qh[3]).to.equal(0);
         qval[0] = 0n;
         qh[0] = 21; // LOOKUP_AND_DELETE_ELEM: pop
-        n.mapElem(q.id);
+        q.run();
         expect(qh[3]).to.equal(0);
         expect(qval[0]).to.equal(42n);
-        n.mapElem(q.id);
+        q.run();
         expect(qh[3]).to.equal(-2);
       } finally {
         n.close(fd);
@@ -987,33 +987,43 @@ describe('native addon (crates/sys)', function () {
         try { n.setsockopt(sock, 1, 8, new Uint8Array(1 << 20)); } catch (e) { if (!(e instanceof Error)) failures++; }
         n.close(sock);
 
-        // Map element blocks: a closed fd is an errno in the result word; a bad header, a forged,
-        // stale or freed id throws; a transferred (detached) buffer keeps the memory alive.
+        // Map element blocks: a closed fd is an errno in the result word; a bad header throws;
+        // arguments to run() are ignored; a transferred (detached) buffer keeps the memory
+        // alive; a run() whose buffer was collected throws.
         const blk = n.mapElemBlock(closedFd(), 4, 8);
         const hdr = new Int32Array(blk.buffer, 0, 4);
         hdr[0] = 1; hdr[1] = 5;
-        n.mapElem(blk.id);
+        blk.run();
         if (hdr[3] !== -9) { failures++; console.log('mapElem closed fd: ' + hdr[3]); }
         calls++;
-        hdr[0] = 0; expectThrow(() => n.mapElem(blk.id), 'mapElem MAP_CREATE');
-        hdr[0] = 10; expectThrow(() => n.mapElem(blk.id), 'mapElem PROG_TEST_RUN');
-        hdr[0] = 1; hdr[1] = 12; expectThrow(() => n.mapElem(blk.id), 'mapElem pointer selection 3');
-        hdr[1] = -1; expectThrow(() => n.mapElem(blk.id), 'mapElem pointer selection all bits');
-        expectThrow(() => n.mapElem(blk.id + 2 ** 22), 'mapElem forged generation');
-        expectThrow(() => n.mapElem(blk.id + 1), 'mapElem unknown index');
+        hdr[3] = 0;
+        for (const junk of [-1, 2 ** 53, NaN, 'x', {}, null, blk.buffer]) {
+          blk.run(junk, junk);
+          if (hdr[3] !== -9) { failures++; console.log('mapElem with argument ' + String(junk) + ': ' + hdr[3]); }
+          hdr[3] = 0;
+          calls++;
+        }
+        hdr[0] = 0; expectThrow(() => blk.run(), 'mapElem MAP_CREATE');
+        hdr[0] = 10; expectThrow(() => blk.run(), 'mapElem PROG_TEST_RUN');
+        hdr[0] = 1; hdr[1] = 12; expectThrow(() => blk.run(), 'mapElem pointer selection 3');
+        hdr[1] = -1; expectThrow(() => blk.run(), 'mapElem pointer selection all bits');
         expectThrow(() => n.mapElemBlock(-1, 2 ** 30 + 1, 8), 'mapElemBlock huge key');
         // Transferring the buffer detaches it (V8 copies an external store into the new buffer):
-        // the block stays usable until the old store's finalizer runs, then its id is refused.
-        const staleId = (() => {
+        // the block stays usable until the old store's finalizer runs, then its run() throws.
+        const staleRun = (() => {
           const b = n.mapElemBlock(closedFd(), 4, 8);
           new Int32Array(b.buffer)[0] = 1;
           structuredClone(b.buffer, { transfer: [b.buffer] });
-          try { n.mapElem(b.id); } catch (e) { if (!(e instanceof RangeError)) { failures++; console.log('mapElem after transfer', e); } }
+          try { b.run(); } catch (e) { if (!(e instanceof RangeError)) { failures++; console.log('mapElem after transfer', e); } }
           calls++;
-          return b.id;
+          return b.run;
         })();
         for (let i = 0; i < 10; i++) { globalThis.gc(); await new Promise((r) => setImmediate(r)); }
-        expectThrow(() => n.mapElem(staleId), 'mapElem after its buffer was collected');
+        expectThrow(() => staleRun(), 'mapElem after its buffer was collected');
+        // Its table entry reused by a new block: the old run() still refuses (a new generation).
+        const reuse = n.mapElemBlock(closedFd(), 4, 8);
+        expectThrow(() => staleRun(), 'mapElem after its table entry was reused');
+        void reuse;
         void blk;
         console.log('calls=' + calls + ' failures=' + failures);
         if (failures) process.exit(3);

@@ -17,17 +17,20 @@
 //! ..  value slot     value_cap bytes
 //! ```
 //!
-//! `mapElem(id)` takes only the block's id (a number), reads the header, builds the 32-byte
-//! `bpf_attr` on the stack with `map_fd` fixed at creation and pointers into the block (never
-//! addresses from JS), makes the call and stores its result or `-errno` in the header: returning
-//! nothing spares creating a JS value. It is a hand-written entry point (not `dispatch`), reading
-//! its one argument directly: on this path every Node-API call is a visible share of the cost.
+//! `mapElemBlock` returns the buffer and the block's own `run` function (`mapElem`), whose
+//! Node-API `data` names the block: a call takes no argument, reads the header, builds the
+//! 32-byte `bpf_attr` on the stack with `map_fd` fixed at creation and pointers into the block
+//! (never addresses from JS), makes the call and stores its result or `-errno` in the header:
+//! returning nothing spares creating a JS value. Neither reading an argument nor checking a
+//! number is left on the path (an earlier `mapElem(id)` spent ~80 of its ~350 instructions on
+//! that): every Node-API call here is a visible share of the cost.
 //!
 //! Lifetime and safety: the memory is freed only by the ArrayBuffer's finalizer, which Node runs
 //! on the JS thread once the buffer is gone (collected, or detached and its backing store
-//! dropped), never during a call. The finalizer also removes the block from its environment's table,
-//! so an id either names live memory or is refused: no JS value (a stale or forged id, a detached
-//! buffer, a number that is no id) can make the addon touch freed memory. What JS can still get
+//! dropped), never during a call. That finalizer also retires the block's table entry (its
+//! generation), and `run` looks its block up by index and generation on every call, so a `run`
+//! that outlived its buffer throws instead of touching freed memory. No argument is read, so
+//! no JS value can name another block. What JS can still get
 //! wrong is the same as with `bpf()`: the map behind the fd must be the one the slot sizes were
 //! made for (its fd closed and the number reused by a map with larger keys or values would let
 //! the kernel write past the slots). The TypeScript owner checks its fd is open before each call.
@@ -35,7 +38,7 @@
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::os::raw::{c_long, c_void};
+use std::os::raw::{c_char, c_long, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::null_mut;
 
@@ -46,8 +49,8 @@ use crate::napi::*;
 const HEADER: usize = 16;
 /// Largest key or value slot: far above what the kernel accepts for any map type.
 const MAX_SLOT: f64 = (1u64 << 30) as f64;
-/// Ids are `generation * SLOTS + index`: a freed index comes back with a new generation, so a
-/// stale id is refused rather than aimed at another map's block.
+/// Most live blocks per environment. A freed table entry comes back with a new generation, so a
+/// `run` function that outlived its block is refused rather than aimed at another map's block.
 const SLOTS: u64 = 1 << 22;
 const MAX_GENERATION: u32 = (1 << 30) - 1;
 
@@ -163,15 +166,54 @@ pub fn map_elem_block(cx: &Ctx) -> Result<napi_value> {
         unsafe { retire(Box::from_raw(owner), ptr) };
         return Err(Error::Napi("napi_create_external_arraybuffer"));
     }
-    let id = generation as u64 * SLOTS + index as u64;
+    // The block's `run` function: its data names the block (table, index, generation), so a
+    // call reads no argument. Freed by the function's finalizer; the buffer's memory may be gone
+    // before that, which the generation check catches.
+    // SAFETY: as above (a second share of the table, for the function's lifetime).
+    let handle = Box::into_raw(Box::new(Handle {
+        table: unsafe {
+            Rc::increment_strong_count(cx.data as *const Table);
+            Rc::from_raw(cx.data as *const Table)
+        },
+        index,
+        generation,
+    }));
+    let mut run = null_mut();
     let mut obj = null_mut();
-    // SAFETY: valid env and handles.
+    // SAFETY: valid env and handles; `handle` is owned by the function once the finalizer is
+    // attached, and dropped here otherwise.
     unsafe {
+        if napi_create_function(env, RUN_NAME.as_ptr() as *const c_char, RUN_NAME.len() - 1, run_entry, handle as *mut c_void, &mut run) != NAPI_OK {
+            drop(Box::from_raw(handle));
+            return Err(Error::Napi("napi_create_function"));
+        }
+        if napi_add_finalizer(env, run, handle as *mut c_void, handle_finalize, null_mut(), null_mut()) != NAPI_OK {
+            drop(Box::from_raw(handle));
+            return Err(Error::Napi("napi_add_finalizer"));
+        }
         js::check(napi_create_object(env, &mut obj), "napi_create_object")?;
-        js::set(env, obj, b"id\0", js::number(env, id as f64)?)?;
+        js::set(env, obj, b"run\0", run)?;
         js::set(env, obj, b"buffer\0", ab)?;
     }
     Ok(obj)
+}
+
+/// What a block's `run` function knows of its block: where to look it up, and which
+/// generation of that table entry it was made for.
+struct Handle {
+    table: Rc<Table>,
+    index: u32,
+    generation: u32,
+}
+
+const RUN_NAME: &str = "mapElem\0";
+
+/// Runs on the JS thread when a block's `run` function is collected or its environment is torn down.
+unsafe extern "C" fn handle_finalize(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `data` came from Box::into_raw in map_elem_block; Node calls this once.
+        drop(Box::from_raw(data as *mut Handle));
+    }));
 }
 
 /// Frees a block's memory and retires its id (when the table still has it).
@@ -195,11 +237,11 @@ unsafe extern "C" fn finalize(_env: napi_env, data: *mut c_void, hint: *mut c_vo
     }));
 }
 
-/// The `mapElem` export: as `dispatch` does, catches panics and throws errors.
+/// A block's `run` function (`mapElem`): as `dispatch` does, catches panics and throws errors.
 ///
 /// # Safety
 /// Called by Node-API with a valid environment and callback info.
-pub unsafe extern "C" fn map_elem_entry(env: napi_env, info: napi_callback_info) -> napi_value {
+unsafe extern "C" fn run_entry(env: napi_env, info: napi_callback_info) -> napi_value {
     let outcome = catch_unwind(AssertUnwindSafe(|| map_elem(env, info)));
     match outcome {
         Ok(Ok(())) => {}
@@ -213,32 +255,17 @@ pub unsafe extern "C" fn map_elem_entry(env: napi_env, info: napi_callback_info)
 const NAME: &str = "mapElem";
 
 unsafe fn map_elem(env: napi_env, info: napi_callback_info) -> Result<()> {
-    let mut argv = [null_mut(); 1];
-    let mut argc = 1usize;
+    // Only the function's data: arguments, if any, are ignored (none are copied).
     let mut data = null_mut();
-    js::check(napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), &mut data), "napi_get_cb_info")?;
-    if argc < 1 {
-        return js::type_err(format!("{NAME}: expected 1 argument, got {argc}"));
-    }
-    let mut d = 0.0f64;
-    let status = napi_get_value_double(env, argv[0], &mut d);
-    if status == NAPI_NUMBER_EXPECTED {
-        return js::type_err(format!("{NAME}: id must be a number"));
-    }
-    js::check(status, "napi_get_value_double")?;
-    // NaN fails the range test; the round trip refuses fractions.
-    if !(0.0..=9007199254740991.0).contains(&d) || (d as u64) as f64 != d {
-        return js::range_err(format!("{NAME}: id must be an integer >= 0, got {d}"));
-    }
-    let id = d as u64;
-    let (index, generation) = ((id % SLOTS) as usize, id / SLOTS);
-    // SAFETY: `data` is this function's, set from table_new at registration.
-    let block = match table(data).borrow().blocks.get(index) {
-        Some(b) if !b.ptr.is_null() && b.generation as u64 == generation => Some(*b),
+    js::check(napi_get_cb_info(env, info, null_mut(), null_mut(), null_mut(), &mut data), "napi_get_cb_info")?;
+    // SAFETY: `data` is this function's Handle, alive until the function's finalizer.
+    let h = &*(data as *const Handle);
+    let block = match h.table.borrow().blocks.get(h.index as usize) {
+        Some(b) if !b.ptr.is_null() && b.generation == h.generation => Some(*b),
         _ => None,
     };
     let Some(b) = block else {
-        return js::range_err(format!("{NAME}: {id} is not a live map element block"));
+        return js::range_err(format!("{NAME}: the block's memory was freed (its buffer was collected or detached)"));
     };
     // SAFETY: the block is live (in the table), at least HEADER bytes, 8-byte aligned; no JS runs
     // between here and the end of the system call, and the memory is freed only from JS turns.

@@ -418,10 +418,6 @@ exports! {
     "pageSize" => page_size,
 }
 
-/// Entry points written by hand (they catch panics and throw errors themselves), for hot paths
-/// where `dispatch`'s general argument handling is a visible share of the cost.
-const RAW_EXPORTS: &[(&str, napi_callback)] = &[("mapElem\0", elem::map_elem_entry)];
-
 /// Node-API module entry point, found by name when Node loads the shared object.
 ///
 /// # Safety
@@ -436,7 +432,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
             elem::table_release(table);
             return false;
         }
-        for (name, entry) in EXPORTS.iter().chain(RAW_EXPORTS) {
+        for (name, entry) in EXPORTS {
             let mut f = null_mut();
             if napi_create_function(env, name.as_ptr() as *const c_char, name.len() - 1, *entry, table, &mut f)
                 != NAPI_OK

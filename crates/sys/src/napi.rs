@@ -61,6 +61,14 @@ extern "C" {
         utf8name: *const c_char,
         value: napi_value,
     ) -> napi_status;
+    pub fn napi_add_finalizer(
+        env: napi_env,
+        js_object: napi_value,
+        finalize_data: *mut c_void,
+        finalize_cb: napi_finalize,
+        finalize_hint: *mut c_void,
+        result: *mut napi_ref,
+    ) -> napi_status;
     pub fn napi_get_cb_info(
         env: napi_env,
         cbinfo: napi_callback_info,
