@@ -118,22 +118,24 @@ function report(spec: CoreSpec, btfName?: string): CoreSpecReport {
   return btfName === undefined ? base : { ...base, btfName };
 }
 
-/** Placeholder of a field {@link renderOnRead} defines. */
-const PENDING = undefined as never;
-
 /**
- * Turns `key` of `obj` into an enumerable property computed by `render` on first read and then
- * stored as a plain read-only value. Redefining keeps the key's place in the key order, so the
- * object enumerates, compares and prints as the eager one did.
+ * Adds `key` to `obj` as an enumerable read-only property whose value `render` computes on first
+ * read (then kept). Added in the key order of the eager object, so results enumerate, compare
+ * and print as before; adding (not redefining) keeps the object in V8's fast mode.
  */
-function renderOnRead<T extends object, K extends keyof T>(obj: T, key: K, render: () => T[K]): void {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function addRenderedOnRead<T extends object, K extends keyof T>(obj: Partial<T>, key: K, render: () => T[K]): void {
+  let value: T[K] | undefined;
+  let done = false;
   Object.defineProperty(obj, key, {
     enumerable: true,
-    configurable: true,
-    get(this: T): T[K] {
-      const value = render();
-      Object.defineProperty(this, key, { value, enumerable: true, writable: false, configurable: false });
-      return value;
+    get(): T[K] {
+      if (!done) {
+        value = render();
+        done = true;
+      }
+      return value as T[K];
     },
   });
 }
@@ -196,28 +198,21 @@ export function relocateCore(input: RelocateCoreInput): RelocateCoreOutput {
     try {
       const r = resolveRelocation(localBtf, { typeId: relo.typeId, accessString: relo.accessString, kind: relo.kind }, targets, cache, targetOrder);
       const patch = patchInstruction(instructions, relo.insnIndex, r.outcome, insnOrder);
-      const result: CoreRelocationResult = {
-        index,
-        insnIndex: relo.insnIndex,
-        kind: relo.kind,
-        kindName: coreReloKindName(relo.kind),
-        localSpec: PENDING,
-        ...(r.targetSpec === undefined ? {} : { targetSpec: PENDING }),
-        candidates: r.candidates,
-        matched: r.matched,
-        origValue: r.outcome.origValue,
-        newValue: r.outcome.newValue,
-        poisoned: patch.kind === 'poison',
-        ...(patch.kind === 'poison' ? { poisonReason: r.outcome.poison ? CorePoisonReason.notFound : CorePoisonReason.unsafeResize } : {}),
-        patch,
-        description: PENDING,
-      };
       // The texts cost more than the relocation; a load reads them only for debug output and
-      // failures, so each is rendered on first read (then kept), in place of its placeholder.
+      // failures, so each is rendered on first read. Built key by key in the documented order.
+      const built: Partial<Mutable<CoreRelocationResult>> = { index, insnIndex: relo.insnIndex, kind: relo.kind, kindName: coreReloKindName(relo.kind) };
+      addRenderedOnRead<CoreRelocationResult, 'localSpec'>(built, 'localSpec', () => report(r.localSpec));
       const targetSpec = r.targetSpec;
-      renderOnRead(result, 'localSpec', () => report(r.localSpec));
-      if (targetSpec !== undefined) renderOnRead(result, 'targetSpec', () => report(targetSpec, r.target?.name));
-      renderOnRead(result, 'description', () => describeCoreSpec(r.localSpec, false));
+      if (targetSpec !== undefined) addRenderedOnRead<CoreRelocationResult, 'targetSpec'>(built, 'targetSpec', () => report(targetSpec, r.target?.name));
+      built.candidates = r.candidates;
+      built.matched = r.matched;
+      built.origValue = r.outcome.origValue;
+      built.newValue = r.outcome.newValue;
+      built.poisoned = patch.kind === 'poison';
+      if (patch.kind === 'poison') built.poisonReason = r.outcome.poison ? CorePoisonReason.notFound : CorePoisonReason.unsafeResize;
+      built.patch = patch;
+      addRenderedOnRead<CoreRelocationResult, 'description'>(built, 'description', () => describeCoreSpec(r.localSpec, false));
+      const result = built as CoreRelocationResult;
       results.push(result);
     } catch (e) {
       if (e instanceof CoreFault) throw new CoreRelocationError(`relo #${index}: ${e.message}`, context(), { cause: e });
