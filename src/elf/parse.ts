@@ -288,23 +288,29 @@ export function parseElf(bytes: Uint8Array, options: ParseElfOptions = {}): ElfF
   }
   if (sectionCount > 0 && shstrndx >= sectionCount) fail(`section name table index ${shstrndx} out of range (${sectionCount} sections)`, 62);
 
+  const little = endianness === 'little';
+  /** A u64 field as a number without a BigInt on the way, unless it is too large (then ElfError). */
+  const u64Number = (at: number, what: string, section: number): number => {
+    const lo = r.u32(little ? at : at + 4);
+    const hi = r.u32(little ? at + 4 : at);
+    if (hi < 0x200000) return hi * 0x100000000 + lo;
+    return checkedNumber(r.u64(at), what, { fileName, section: `#${section}`, offset: at });
+  };
   const raw: RawSection[] = [];
   for (let i = 0; i < sectionCount; i++) {
     const at = shoff + i * Elf64Size.SECTION_HEADER;
-    const label = `#${i}`;
-    const ctx = (field: number): ElfErrorContext => ({ fileName, section: label, offset: at + field });
     const section: RawSection = {
       headerOffset: at,
       nameOffset: r.u32(at),
       type: r.u32(at + 4),
       flags: r.u64(at + 8),
       addr: r.u64(at + 16),
-      offset: checkedNumber(r.u64(at + 24), 'sh_offset', ctx(24)),
-      size: checkedNumber(r.u64(at + 32), 'sh_size', ctx(32)),
+      offset: u64Number(at + 24, 'sh_offset', i),
+      size: u64Number(at + 32, 'sh_size', i),
       link: r.u32(at + 40),
       info: r.u32(at + 44),
-      addralign: checkedNumber(r.u64(at + 48), 'sh_addralign', ctx(48)),
-      entsize: checkedNumber(r.u64(at + 56), 'sh_entsize', ctx(56)),
+      addralign: u64Number(at + 48, 'sh_addralign', i),
+      entsize: u64Number(at + 56, 'sh_entsize', i),
     };
     raw.push(section);
   }
