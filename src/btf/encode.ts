@@ -102,7 +102,14 @@ export function encodeBtfEdits(source: Btf, edits: BtfEdits, strings: BtfStringT
   let typeLen = 0;
   for (let id = 1; id < count; id++) {
     const t = changed.get(id);
-    typeLen += t === undefined ? source.rawRecords(id, id).length : BTF_TYPE_SIZE + trailingSize(BtfKind[t.kind], vlenOf(t));
+    if (t !== undefined) {
+      typeLen += BTF_TYPE_SIZE + trailingSize(BtfKind[t.kind], vlenOf(t));
+      continue;
+    }
+    let last = id;
+    while (last + 1 < count && !changed.has(last + 1)) last++;
+    typeLen += source.rawRecords(id, last).length;
+    id = last;
   }
   for (let i = 0; i < appended.length; i++) {
     const t = appended[i] as BtfType;
