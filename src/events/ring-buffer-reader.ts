@@ -1,6 +1,7 @@
 /**
  * `RingBufferReader`: the consumer side of a `BPF_MAP_TYPE_RINGBUF`, over its mmapped pages.
  */
+import { Buffer } from 'node:buffer';
 import type { BpfMap } from '../maps/map.js';
 import { toSysError } from '../sys/errors.js';
 import { OwnedFd } from '../sys/fd.js';
@@ -237,7 +238,9 @@ export class RingBufferReader extends EventReader {
         done += (length + 15) & ~7;
       }
       if (done === 0) return 0;
-      const copy = new Uint8Array(done);
+      // Uninitialized: every byte is overwritten by the copy, and zero-filling first cost about
+      // as much as the copy itself (callgrind: ~74 instructions per 64-byte record).
+      const copy = Buffer.allocUnsafeSlow(done);
       copy.set(this.#bytes.subarray(start, start + done));
       into.buffer = copy.buffer;
       this.#publish(done);
