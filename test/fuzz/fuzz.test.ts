@@ -82,10 +82,12 @@ describe(`fuzz: short run (seed ${DEFAULT_SEED}, ${SHORT_CASES} cases; npm run f
     expect(Object.keys(stats.byTarget).sort()).to.deep.equal([...TARGETS].sort());
   });
 
-  it('the memory check reports a case over its budget, measured twice (a budget of nothing)', function () {
-    // Whatever a parser keeps of a whole object exceeds zero bytes on both measurements.
+  it('the memory check reports a case over its budget, measured twice (a budget below zero)', function () {
+    // Not a budget of 0: a collection during the case can free earlier garbage and make the
+    // growth negative (3 runs in 10 did). No collection frees a TiB, so both measurements exceed
+    // this budget whatever the collector does.
     const c = { index: 0, object: 'bpf/core.bpf.o', how: 'unmutated', input: { target: 'spec' as const, bytes: readFileSync(join(REPO_ROOT, 'bpf/core.bpf.o')) } };
-    const finding = runCase(c, DEFAULT_SEED, { ...UNTIMED, memoryFactor: 0, memorySlackBytes: 0 });
-    expect(finding?.problem).to.match(/^memory grew \d+ bytes for a \d+-byte input$/);
+    const finding = runCase(c, DEFAULT_SEED, { ...UNTIMED, memoryFactor: 0, memorySlackBytes: -(2 ** 40) });
+    expect(finding?.problem).to.match(/^memory grew -?\d+ bytes for a \d+-byte input$/);
   });
 });
