@@ -42,7 +42,10 @@ async function loadAndClose(path: string): Promise<number> {
   // open of /sys/kernel/btf/vmlinux per load; freed at the end of the load), and its C process
   // runs all its loads in one process like this one. bpf-ts's process-wide kernel BTF cache
   // would skip that work in every measured load after the first, so each load gets fresh facts.
-  const obj = await loadObject(path, { facts: freshKernelFacts() });
+  // libbpf frees its vmlinux BTF at the end of bpf_object__load; releasing ours is timed too.
+  using facts = freshKernelFacts();
+  const obj = await loadObject(path, { facts });
+  facts.release();
   const ms = performance.now() - t0;
   obj.close();
   return ms;

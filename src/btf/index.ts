@@ -23,6 +23,6 @@ export {
 } from './ext.js';
 export { fixupDatasecEdits, fixupDatasecs, type DatasecElfInfo } from './datasec-fixup.js';
 export { sanitizeBtf, ALL_BTF_FEATURES, ENUM64_PLACEHOLDER_NAME, type BtfFeatures } from './sanitize.js';
-export { loadKernelBtf, loadModuleBtf, parseBtfFile, SYSFS_BTF_DIR } from './kernel-btf.js';
+export { loadKernelBtf, loadModuleBtf, parseBtfFile, releaseBtfFile, SYSFS_BTF_DIR } from './kernel-btf.js';
 export * from './core/index.js';
 export * from './codec/index.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mapFileReadOnly } from '../sys/file-map.js';
+import { mapFileReadOnly, unmapFile } from '../sys/file-map.js';
 import { parseBtf, type Btf, type ParseBtfOptions } from './btf.js';
 import { BtfError } from './errors.js';
 
@@ -12,13 +12,19 @@ const modules = new Map<string, Btf>();
 
 const VMLINUX_PATH = join(SYSFS_BTF_DIR, 'vmlinux');
 
+/** Buffers of `readBtfFile` that are mappings, which only `releaseBtfFile` may unmap. */
+const mappedFiles = new WeakSet<ArrayBufferLike>();
+
 function readBtfFile(path: string): Uint8Array {
   if (path === VMLINUX_PATH) {
     // Mapping the kernel's own copy (6.16+) replaces ~1350 read()s of 4 KiB (sysfs reads stop at
     // a page) and a 5 MiB buffer; the kernel image never changes, so the mapping cannot shrink.
     try {
       const mapped = mapFileReadOnly(path);
-      if (mapped.length > 0) return mapped;
+      if (mapped.length > 0) {
+        mappedFiles.add(mapped.buffer);
+        return mapped;
+      }
     } catch {
       // Older kernel, no addon, or not root: read it.
     }
@@ -46,6 +52,27 @@ function readBtfFile(path: string): Uint8Array {
  */
 export function parseBtfFile(path: string, options: ParseBtfOptions = {}): Btf {
   return parseBtf(readBtfFile(path), options);
+}
+
+/**
+ * Unmaps the bytes of a `Btf` from {@link parseBtfFile} now, when they are a mapping (vmlinux on
+ * 6.16+), instead of when the garbage collector finds them; returns whether it did. Read bytes
+ * and `loadKernelBtf()`'s shared instance are left alone. Afterwards that `Btf` and any split
+ * BTF on it must not be used: their bytes are a detached buffer.
+ *
+ * @example
+ * ```ts
+ * const btf = parseBtfFile('/sys/kernel/btf/vmlinux');
+ * const [id] = btf.findByName('task_struct', 'STRUCT');
+ * releaseBtfFile(btf);
+ * ```
+ */
+export function releaseBtfFile(btf: Btf): boolean {
+  const buffer = btf.bytes.buffer;
+  if (btf === vmlinux || !mappedFiles.has(buffer)) return false;
+  mappedFiles.delete(buffer);
+  unmapFile(btf.bytes);
+  return true;
 }
 
 /**

@@ -55,7 +55,7 @@ export { loadObject, loadObjectSync, BpfObject, type LoadObjectOptions } from '.
 export { attachObject, ObjectLinks } from './attach-object.js';
 export { BpfProgram, type BpfProgramAttributes, type TestRunOptions, type TestRunResult } from './program.js';
 export { LoadError, MapPinMismatchError, type LoadErrorContext } from './load-errors.js';
-export { kernelFacts, freshKernelFacts, parseKallsyms, type KernelFacts } from './kernel-facts.js';
+export { kernelFacts, freshKernelFacts, parseKallsyms, type FreshKernelFacts, type KernelFacts } from './kernel-facts.js';
 export { resolveKconfig, parseCInteger, type KconfigFacts } from './kconfig.js';
 export { appendSubprograms, relocateInstructions, type LinkedProgram, type RelocationTargets } from './relocate-program.js';
 export { minCoreBtf } from './min-core-btf.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseBtf, type Btf, type BtfNameQuery } from '../btf/btf.js';
-import { loadKernelBtf, parseBtfFile, SYSFS_BTF_DIR } from '../btf/kernel-btf.js';
+import { loadKernelBtf, parseBtfFile, releaseBtfFile, SYSFS_BTF_DIR } from '../btf/kernel-btf.js';
 import { readKernelConfig, runningKernelVersionCode } from '../sys/feature-probe-system.js';
 import { probeHelper } from '../sys/feature-probe.js';
 import { ProgType } from '../sys/uapi.js';
@@ -100,24 +100,46 @@ export function kernelFacts(targetBtf?: Btf): KernelFacts {
   return facts;
 }
 
+/** {@link freshKernelFacts}: kernel facts that own their vmlinux BTF and can give it back. */
+export interface FreshKernelFacts extends KernelFacts, Disposable {
+  /**
+   * Gives back the vmlinux BTF these facts parsed, as libbpf frees its vmlinux BTF at the end of
+   * `bpf_object__load`: on Linux 6.16+ the mapping of the kernel's pages is unmapped now rather
+   * than when the garbage collector finds it (each is ~5 MiB that V8 counts as external memory,
+   * so a load a few milliseconds apart would otherwise bring collections on). The `Btf`s these
+   * facts returned (vmlinux and modules) must not be used afterwards; the facts themselves
+   * stay usable and read vmlinux BTF again when next asked. `[Symbol.dispose]` does the same.
+   */
+  release(): void;
+}
+
 /**
  * The running kernel's facts gathered anew and shared with no other load, each read only when
  * the load asks for it: vmlinux BTF is read and parsed again (not taken from `loadKernelBtf()`'s
  * cache), as libbpf does inside every `bpf_object__load`. For benchmarks against libbpf, or a
- * long-lived process that wants no kernel BTF kept between loads.
+ * long-lived process that wants no kernel BTF kept between loads: release the facts (or let
+ * `using` do it) once the load is done.
  *
  * @example
  * ```ts
- * using obj = await loadObject('bpf/load/tracer.bpf.o', { facts: freshKernelFacts() });
+ * using facts = freshKernelFacts();
+ * using obj = await loadObject('bpf/load/tracer.bpf.o', { facts });
+ * facts.release(); // the load is done with vmlinux BTF; the loaded object does not need it
  * ```
  */
-export function freshKernelFacts(): KernelFacts {
+export function freshKernelFacts(): FreshKernelFacts {
   let btf: Btf | undefined;
-  return gatherFacts((names) => (btf ??= parseBtfFile(`${SYSFS_BTF_DIR}/vmlinux`, names === undefined ? {} : { names })));
+  const modules = new Map<string, Btf | undefined>();
+  const facts = gatherFacts((names) => (btf ??= parseBtfFile(`${SYSFS_BTF_DIR}/vmlinux`, names === undefined ? {} : { names })), modules);
+  const release = (): void => {
+    modules.clear();
+    if (btf !== undefined) releaseBtfFile(btf);
+    btf = undefined;
+  };
+  return { ...facts, release, [Symbol.dispose]: release };
 }
 
-function gatherFacts(vmlinux: (names?: readonly BtfNameQuery[]) => Btf): KernelFacts {
-  const modules = new Map<string, Btf | undefined>();
+function gatherFacts(vmlinux: (names?: readonly BtfNameQuery[]) => Btf, modules = new Map<string, Btf | undefined>()): KernelFacts {
   const moduleNames = lazy(() => {
     try {
       return readdirSync(SYSFS_BTF_DIR).filter((n) => n !== 'vmlinux');

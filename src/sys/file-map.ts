@@ -31,3 +31,18 @@ export function mapFileReadOnly(path: string): Uint8Array {
     closeSync(fd);
   }
 }
+
+/**
+ * Unmaps bytes returned by {@link mapFileReadOnly} now rather than when they are collected. The
+ * buffer is detached first, so views of it read as empty (or throw) instead of faulting.
+ *
+ * @example
+ * ```ts
+ * const bytes = mapFileReadOnly('/sys/kernel/btf/vmlinux');
+ * unmapFile(bytes);
+ * ```
+ */
+export function unmapFile(bytes: Uint8Array): void {
+  if (bytes.byteLength === 0) return;
+  native().munmap(bytes.buffer as ArrayBuffer);
+}

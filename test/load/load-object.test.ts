@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { freshKernelFacts, loadObject, loadObjectSpec, LoadError, MapPinMismatchError, ObjectSpec, type KernelFacts } from '../../src/loader/index.js';
 import { ensureBpffs, MapType, probeMapType, ProgType } from '../../src/sys/index.js';
 import { probeBtfFeatures } from '../../src/loader/kernel-facts-btf-features.js';
-import { loadKernelBtf } from '../../src/btf/index.js';
+import { loadKernelBtf, releaseBtfFile } from '../../src/btf/index.js';
 import { VerifierError } from '../../src/verifier-log/index.js';
 import { BPF_DIR } from '../helpers/paths.js';
 import { kernelAtLeast } from '../helpers/kernel.js';
@@ -93,6 +93,28 @@ describe('loadObject: a real-world tracer', function () {
     const ro = obj.globalData('tracer.rodata');
     expect(ro.length).to.be.greaterThan(0);
     expect(() => obj.globalData('counts')).to.throw(LoadError, "tracer.bpf.o: map 'counts': no such global data map");
+  });
+
+  it('fresh facts give their vmlinux BTF back on release (unmapped on 6.16+), read it again when asked, and the loaded object keeps working', async function () {
+    const facts = freshKernelFacts();
+    const first = facts.vmlinuxBtf();
+    const [task] = first.findByName('task_struct', 'STRUCT');
+    using obj = await loadObject(TRACER, { facts });
+    facts.release();
+    // On 6.16+ the bytes were a mapping of the kernel's pages: now unmapped and detached, not
+    // left to the collector. Before 6.16 they were read into a Buffer, which stays.
+    expect(first.bytes.byteLength).to.equal(kernelAtLeast(6, 16) ? 0 : readFileSync('/sys/kernel/btf/vmlinux').length);
+    const again = facts.vmlinuxBtf();
+    expect(again).to.not.equal(first);
+    expect(again.findByName('task_struct', 'STRUCT')).to.deep.equal([task]);
+    facts[Symbol.dispose]();
+    // The object needed vmlinux BTF only while it loaded: its programs still run.
+    obj.program('probe')?.testRun({ ctx: new Uint8Array(16) });
+    const runs = obj.spec.dataSections.find((d) => d.kind === 'bss')?.variables.find((v) => v.name === 'runs');
+    expect(u64(obj.globalData('tracer.bss'), runs?.offset ?? -1)).to.equal(1n);
+    // The process-wide instance is never released through fresh facts or releaseBtfFile.
+    expect(releaseBtfFile(loadKernelBtf())).to.equal(false);
+    expect(loadKernelBtf().findByName('task_struct', 'STRUCT')).to.deep.equal([task]);
   });
 
   it('module BTF is not read when vmlinux has every CO-RE type and attach target (as libbpf)', async function () {
