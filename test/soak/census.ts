@@ -59,6 +59,18 @@ export async function settledSurvivors(ids: OwnIds, ms = 5000): Promise<Record<B
   }
 }
 
+/**
+ * Map ids the kernel lists now that are not in `before`, as {@link OwnIds}: for waiting until a
+ * test's maps are freed without opening any of them by id. Opening a prog array by id while the
+ * kernel's deferred clear of its slots is pending makes 6.18 leak it (docs/soak.md), so a test
+ * that drops a pinned prog array waits for it this way before the next test walks ids.
+ */
+export function newMapIds(before: ReadonlySet<number>): OwnIds {
+  const ids = emptyOwnIds();
+  for (const id of objectIds('map')) if (!before.has(id)) ids.map.add(id);
+  return ids;
+}
+
 /** Resident set size in bytes (`/proc/self/statm` through Node). */
 export function rss(): number {
   return process.memoryUsage.rss();

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { getMapInfo, getProgInfo, mapGetFdById, objectIds, progGetFdById } from '../../src/sys/index.js';
 import { requirePrivileges } from '../helpers/privileges.js';
 import { SOAK_DIR } from './child.js';
+import { newMapIds, settledSurvivors } from './census.js';
 import { bpffsTempDir } from '../helpers/bpffs.js';
 
 /*
@@ -85,11 +86,15 @@ describe('soak: a load killed with SIGKILL leaves no pin behind', function () {
   before(function () {
     requirePrivileges(this);
   });
+  let mapsBefore = new Set<number>();
   beforeEach(() => {
     pinRoot = bpffsTempDir('bpfts-soak-kill-');
+    mapsBefore = new Set(objectIds('map'));
   });
-  afterEach(() => {
+  afterEach(async () => {
     rmSync(pinRoot, { recursive: true, force: true });
+    // The next census opens maps by id: first let the kernel free this test's prog array.
+    await settledSurvivors(newMapIds(mapsBefore), 3000);
   });
 
   it('a finished load pins both maps (what a kill must not leave half of)', async () => {
