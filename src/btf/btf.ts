@@ -109,8 +109,9 @@ export class Btf implements BtfTypeTable {
       if (indexed.namesSeen) {
         this.#scans++;
         this.#rememberAnswers(names);
+      } else {
+        this.prefetchNames(options.names ?? []);
       }
-      else this.prefetchNames(options.names ?? []);
     }
   }
 

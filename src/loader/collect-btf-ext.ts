@@ -6,7 +6,7 @@
 import { parseBtfExt, type BtfExtSection } from '../btf/ext.js';
 import type { ObjectContext } from './collect-elf.js';
 import { ObjectSpecError } from './errors.js';
-import { BPF_INSN_SIZE, LINE_INFO_SOURCE, LINE_INFO_STRINGS, sortByInsnIndex, type ProgramSpec } from './program-spec.js';
+import { BPF_INSN_SIZE, coversSectionOffset, LINE_INFO_SOURCE, LINE_INFO_STRINGS, sortByInsnIndex, type ProgramSpec } from './program-spec.js';
 import { CoreRelocationKind } from './relocations.js';
 
 const coreKindNames = new Map<number, CoreRelocationKind>(
@@ -24,7 +24,7 @@ export function collectBtfExt(ctx: ObjectContext, programs: readonly ProgramSpec
     throw new ObjectSpecError(`malformed .BTF.ext: ${(e as Error).message}`, { fileName: ctx.fileName, section: '.BTF.ext' }, { cause: e });
   }
   const contains = (p: ProgramSpec, section: string, insnOff: number): boolean =>
-    p.sectionName === section && insnOff >= p.sectionOffset && insnOff < p.sectionOffset + p.instructions.length;
+    p.sectionName === section && coversSectionOffset(p, insnOff);
   const each = <R extends { insnOff: number }>(sections: readonly BtfExtSection<R>[], fn: (prog: ProgramSpec, insnIndex: number, r: R) => void): void => {
     for (const s of sections) {
       // Records of a section mostly run through one function after another: try the last owner

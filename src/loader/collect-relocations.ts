@@ -10,7 +10,7 @@ import type { DataSection } from './data-section.js';
 import { ObjectSpecError, type ObjectSpecErrorContext } from './errors.js';
 import type { ExternSpec } from './collect-externs.js';
 import type { MapSpec } from './map-spec.js';
-import { BPF_INSN_SIZE, sortByInsnIndex, type ProgramSpec } from './program-spec.js';
+import { BPF_INSN_SIZE, coversSectionOffset, sortByInsnIndex, type ProgramSpec } from './program-spec.js';
 import type { Relocation } from './relocations.js';
 
 /** `BPF_JMP | BPF_CALL` and `BPF_LD | BPF_IMM | BPF_DW` opcodes. */
@@ -42,9 +42,7 @@ export function collectRelocations(ctx: ObjectContext, targets: RelocationTarget
       if (offset % BPF_INSN_SIZE !== 0) throw new ObjectSpecError('relocation is not at an instruction boundary', { fileName: ctx.fileName, section: section.name, offset });
       // Like libbpf, relocations outside every function (e.g. an overridden weak one) are
       // skipped. Relocations run through one function after another: try the last one first.
-      if (prog === undefined || !(offset >= prog.sectionOffset && offset < prog.sectionOffset + prog.instructions.length)) {
-        prog = inSection.find((p) => offset >= p.sectionOffset && offset < p.sectionOffset + p.instructions.length);
-      }
+      if (prog === undefined || !coversSectionOffset(prog, offset)) prog = inSection.find((p) => coversSectionOffset(p, offset));
       if (prog === undefined) continue;
       // parseElf has checked every relocation's symbol index against the symbol table.
       const sym = ctx.elf.symbols[r.symbol] as ElfSymbol;
@@ -76,7 +74,7 @@ function recordRelocation(ctx: ObjectContext, targets: RelocationTargets, prog: 
   if (!isCall && code !== OP_LDIMM64) {
     throw new ObjectSpecError(`invalid relocation against '${name}' for insns[${insnIndex}].code 0x${code.toString(16)}: not a call or ld_imm64`, at());
   }
-  
+
   if (sym.shndx === SectionIndex.UNDEF && (sym.bind === SymbolBinding.GLOBAL || sym.bind === SymbolBinding.WEAK) && sym.type === SymbolType.NOTYPE) {
     // collectExterns skips unnamed symbols, like libbpf: a relocation against one is an error.
     const ext = targets.externs.find((e) => e.symbolIndex === sym.index);

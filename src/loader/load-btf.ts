@@ -14,6 +14,12 @@ import { tryBtfLoad } from '../sys/btf-load.js';
 import { OwnedFd } from '../sys/fd.js';
 import type { ObjectSpec } from './object-spec.js';
 
+/** {@link BtfEdits} as the fix-ups build them up. */
+export interface ProgramBtfEdits extends BtfEdits {
+  readonly changed: Map<number, BtfType>;
+  readonly appended: BtfType[];
+}
+
 /** `STV_HIDDEN`: how a spec variable marked static but global in BTF is reported to the fix-up. */
 const STV_HIDDEN = 2;
 
@@ -47,7 +53,7 @@ function applyEdits(source: Btf, edits: BtfEdits): BtfType[] {
  * What {@link fixupProgramBtf} changes, as edits of the parsed BTF: only the types it touches
  * are inflated (DATASECs, their VARs, `.ksyms` FUNCs and protos, hidden FUNCs, 32-bit INTs).
  */
-export function programBtfEdits(spec: ObjectSpec, btf: Btf): { changed: Map<number, BtfType>; appended: BtfType[] } {
+export function programBtfEdits(spec: ObjectSpec, btf: Btf): ProgramBtfEdits {
   const sizes = new Map<string, number>();
   const symbols = new Map<string, { value: number; visibility: number }>();
   for (const d of spec.dataSections) {
@@ -86,20 +92,20 @@ export function programBtfEdits(spec: ObjectSpec, btf: Btf): { changed: Map<numb
     sectionSize: (name) => sizes.get(name),
     variableSymbol: (name) => symbols.get(name),
   });
-  const edits = { changed, appended: [] as BtfType[] };
+  const edits: ProgramBtfEdits = { changed, appended: [] };
   finalizeExternBtf(btf, edits, spec);
   markHiddenFuncsStatic(btf, edits, spec);
   return edits;
 }
 
 /** Own type `id` as edited so far (appended ones included), or undefined past the end. */
-function editedType(btf: Btf, edits: { changed: Map<number, BtfType>; appended: BtfType[] }, id: number): BtfType | undefined {
+function editedType(btf: Btf, edits: ProgramBtfEdits, id: number): BtfType | undefined {
   if (id >= btf.typeCount) return edits.appended[id - btf.typeCount];
   if (id < btf.firstId) return undefined;
   return edits.changed.get(id) ?? btf.typeById(id);
 }
 
-function setEdited(btf: Btf, edits: { changed: Map<number, BtfType>; appended: BtfType[] }, t: BtfType): void {
+function setEdited(btf: Btf, edits: ProgramBtfEdits, t: BtfType): void {
   if (t.id >= btf.typeCount) edits.appended[t.id - btf.typeCount] = t;
   else edits.changed.set(t.id, t);
 }
@@ -113,7 +119,7 @@ function setEdited(btf: Btf, edits: { changed: Map<number, BtfType>; appended: B
  * stricter global check buys nothing, and code written for libbpf relies on the static one.
  * Entry programs keep their linkage, as in libbpf.
  */
-export function markHiddenFuncsStatic(btf: Btf, edits: { changed: Map<number, BtfType>; appended: BtfType[] }, spec: ObjectSpec): void {
+export function markHiddenFuncsStatic(btf: Btf, edits: ProgramBtfEdits, spec: ObjectSpec): void {
   for (const p of spec.subprograms) {
     if (!p.hidden) continue;
     // By name, the first global FUNC, as libbpf: `btfFuncId` is the first FUNC of that name,
@@ -137,7 +143,7 @@ export const DUMMY_KSYM_NAME = 'dummy_ksym';
  * in the DATASEC by an appended `dummy_ksym` VAR (their unnamed parameters get its name), each
  * slot 4 bytes.
  */
-export function finalizeExternBtf(btf: Btf, edits: { changed: Map<number, BtfType>; appended: BtfType[] }, spec: ObjectSpec): void {
+export function finalizeExternBtf(btf: Btf, edits: ProgramBtfEdits, spec: ObjectSpec): void {
   const at = (id: number): BtfType | undefined => editedType(btf, edits, id);
   const set = (t: BtfType): void => setEdited(btf, edits, t);
   const kconfig = new Map(spec.externs.filter((e) => e.kconfig !== undefined).map((e) => [e.btfId, e.kconfig as NonNullable<typeof e.kconfig>]));

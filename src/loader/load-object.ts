@@ -23,6 +23,7 @@ import { loadProgramBtf, type ProgramBtf } from './load-btf.js';
 import { LoadError } from './load-errors.js';
 import { encodeFuncInfo, encodeLineInfo, loadProgram, resolveAttachTarget } from './load-program.js';
 import type { ObjectSpec } from './object-spec.js';
+import type { ProgramSpec } from './program-spec.js';
 import { BpfProgram } from './program.js';
 import { prefetchKernelNames } from './prefetch-kernel-names.js';
 import { appendSubprograms, coreRelocations, relocateInstructions, type RelocationTargets } from './relocate-program.js';
@@ -168,10 +169,12 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
   const kernVersion = spec.kernelVersion ?? facts.kernelVersion();
   const structOps = structOpsAttachments([...state.structOps.values()]);
 
-  const toLoad = spec.programs.filter((p) => (state.programFilter !== undefined ? state.programFilter.includes(p.name) : p.autoload));
+  const willLoad = (p: ProgramSpec): boolean => (state.programFilter !== undefined ? state.programFilter.includes(p.name) : p.autoload);
+  const override = state.programType;
+  const withTypeOverride = (p: ProgramSpec): ProgramSpec => (override === undefined ? p : Object.assign(p.clone(), { type: override.type, expectedAttachType: override.expectedAttachType }));
   prefetchKernelNames({
     localBtf: spec.btf,
-    programs: state.programType === undefined ? toLoad : toLoad.map((p) => Object.assign(p.clone(), { type: state.programType?.type, expectedAttachType: state.programType?.expectedAttachType })),
+    programs: spec.programs.filter(willLoad).map(withTypeOverride),
     subprograms: spec.subprograms,
     coreTarget: state.coreTarget,
     vmlinux: (names) => facts.vmlinuxBtf(names),
@@ -180,11 +183,11 @@ export function loadPrograms(state: ObjectLoadState, created: readonly CreatedMa
   const loaded: BpfProgram[] = [];
   try {
     for (const p of spec.programs) {
-      if (state.programFilter !== undefined ? !state.programFilter.includes(p.name) : !p.autoload) {
+      if (!willLoad(p)) {
         state.debug?.(`libbpf: prog '${p.name}': skipped loading`);
         continue;
       }
-      let prog = state.programType === undefined ? p : Object.assign(p.clone(), { type: state.programType.type, expectedAttachType: state.programType.expectedAttachType });
+      let prog = withTypeOverride(p);
       let attach: ReturnType<typeof resolveAttachTarget>;
       if (prog.type === ProgType.STRUCT_OPS) {
         const so = structOps.get(p.name);

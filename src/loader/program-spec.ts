@@ -17,6 +17,11 @@ export function sortByInsnIndex<T extends { readonly insnIndex: number }>(record
   return records;
 }
 
+/** True when byte `offset` of the program's ELF section is one of `p`'s instructions. */
+export function coversSectionOffset(p: ProgramSpec, offset: number): boolean {
+  return offset >= p.sectionOffset && offset < p.sectionOffset + p.instructions.length;
+}
+
 /** One `struct bpf_func_info` record of `.BTF.ext`, relative to its program. */
 export interface FuncInfoRecord {
   /** Instruction index inside the program. */
