@@ -11,7 +11,10 @@ import { parseBtf } from '../../src/btf/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { DEFAULT_LIMITS, generateCase, loadCorpus, newStats, runCase, type Corpus, type Limits, type Regression } from './harness.js';
 import { objectLayout } from './layout.js';
-import { TARGETS, type TargetInput } from './targets.js';
+import fc from 'fast-check';
+import { generatedInput } from './generated.js';
+import { runTarget, TARGETS, type TargetInput } from './targets.js';
+import { BpfTsError } from '../../src/errors/index.js';
 import { DEFAULT_SEED } from './seed.js';
 
 const REGRESSIONS = join(REPO_ROOT, 'test', 'fuzz', 'regressions');
@@ -80,6 +83,9 @@ describe(`fuzz: short run (seed ${DEFAULT_SEED}, ${SHORT_CASES} cases; npm run f
     expect(stats.parsed).to.be.greaterThan(SHORT_CASES / 10);
     expect(stats.refused).to.be.greaterThan(SHORT_CASES / 10);
     expect(Object.keys(stats.byTarget).sort()).to.deep.equal([...TARGETS].sort());
+    // A share of the cases is built by fast-check, and those too must go deep enough to parse.
+    expect(stats.generatedParsed).to.be.greaterThan(SHORT_CASES / 100);
+    expect(stats.generatedRefused).to.be.greaterThan(SHORT_CASES / 100);
   });
 
   it('the memory check reports a case over its budget, measured twice (a budget below zero)', function () {
@@ -89,5 +95,45 @@ describe(`fuzz: short run (seed ${DEFAULT_SEED}, ${SHORT_CASES} cases; npm run f
     const c = { index: 0, object: 'bpf/core.bpf.o', how: 'unmutated', input: { target: 'spec' as const, bytes: readFileSync(join(REPO_ROOT, 'bpf/core.bpf.o')) } };
     const finding = runCase(c, DEFAULT_SEED, { ...UNTIMED, memoryFactor: 0, memorySlackBytes: -(2 ** 40) });
     expect(finding?.problem).to.match(/^memory grew -?\d+ bytes for a \d+-byte input$/);
+  });
+});
+
+describe(`fuzz: fast-check properties (seed ${DEFAULT_SEED}), shrunk to a minimal input on failure`, function () {
+  this.timeout(600_000);
+  const RUNS = Number(process.env['BPF_TS_FUZZ_PROPERTY_RUNS'] ?? 1000);
+  let btf: ReturnType<typeof parseBtf>;
+  before(function () {
+    const o = loadCorpus().objects.find((x) => x.path === 'bpf/core.bpf.o');
+    btf = o!.btf!;
+  });
+
+  for (const target of TARGETS) {
+    it(`${target}: a generated input parses or is refused with a BpfTsError, nothing else`, function () {
+      fc.assert(
+        fc.property(generatedInput(target, btf), (input) => {
+          runTarget(input).outputs?.();
+        }),
+        { seed: DEFAULT_SEED, numRuns: RUNS },
+      );
+    });
+  }
+
+  it('the property fails, and shrinks, when a parser throws something else', function () {
+    // The check above must be able to fail: a stand-in parser that throws a TypeError on any BTF
+    // with a type section is caught, and fast-check shrinks the blob to a smallest such input.
+    const result = fc.check(
+      fc.property(generatedInput('btf', btf), (input) => {
+        if (input.target !== 'btf') return;
+        try {
+          if (parseBtf(input.bytes).typeCount > 1) throw new TypeError('stand-in crash');
+        } catch (e) {
+          if (!(e instanceof BpfTsError)) throw e;
+        }
+      }),
+      { seed: DEFAULT_SEED, numRuns: RUNS },
+    );
+    expect(result.failed).to.equal(true);
+    expect(String((result.errorInstance as Error | undefined)?.message)).to.contain('stand-in crash');
+    expect(result.numShrinks).to.be.greaterThan(0);
   });
 });

@@ -130,6 +130,8 @@ function mergeStats(into: RunStats, s: RunStats): void {
   into.cases += s.cases;
   into.parsed += s.parsed;
   into.refused += s.refused;
+  into.generatedParsed += s.generatedParsed;
+  into.generatedRefused += s.generatedRefused;
   for (const [k, v] of Object.entries(s.byTarget)) into.byTarget[k] = (into.byTarget[k] ?? 0) + v;
   if (s.slowestMs > into.slowestMs) {
     into.slowestMs = s.slowestMs;
@@ -196,6 +198,7 @@ async function main(): Promise<number> {
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(`fuzz: done: ${opts.cases} cases in ${seconds.toFixed(1)} s (seed ${opts.seed}): ${findings.length} findings; of ${stats.cases} counted, ${stats.parsed} parsed, ${stats.refused} refused with a BpfTsError`);
+  console.log(`fuzz: built by fast-check: ${stats.generatedParsed + stats.generatedRefused} (${stats.generatedParsed} parsed, ${stats.generatedRefused} refused); mutated from the corpus: the rest`);
   console.log(`fuzz: per target: ${Object.entries(stats.byTarget).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`fuzz: slowest case ${stats.slowestCase} (${stats.slowestMs.toFixed(1)} ms); largest memory growth ${(stats.worstMemoryRatio * 100).toFixed(0)}% of its budget (10x the input + ${DEFAULT_LIMITS.memorySlackBytes >> 20} MiB)`);
   return findings.length === 0 ? 0 : 1;
